@@ -1,0 +1,78 @@
+// `padlock serve`: work out the config (file, --site folder, or the bundled example), start,
+// and stop cleanly on SIGINT/SIGTERM.
+import path from "node:path";
+import { loadConfigFile } from "../config/load.js";
+import { ConfigError } from "../config/problems.js";
+import type { Config } from "../config/schema.js";
+import { createLogger, type LogFormat } from "../log.js";
+import { Padlock } from "../padlock.js";
+import { exampleBlogDir } from "../paths.js";
+
+export interface ServeFlags {
+  config?: string;
+  site?: string;
+  httpPort?: number;
+  httpsPort?: number;
+  listen?: string;
+  watch?: boolean;
+  logFormat?: LogFormat;
+  logLevel?: string;
+}
+
+const LOCAL_HOSTS = ["localhost", "127.0.0.1", "::1"];
+
+export async function serveCommand(flags: ServeFlags): Promise<void> {
+  const log = createLogger({ format: flags.logFormat, level: flags.logLevel });
+  let config: Config;
+  let baseDir: string;
+  if (flags.config) {
+    if (flags.site) fail("use either --config or --site, not both (a config file lists its sites itself)");
+    try {
+      config = loadConfigFile(flags.config);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`padlock: the config has ${err.problems.length} problem(s):\n${err.message}\n`);
+        process.exit(2);
+      }
+      throw err;
+    }
+    baseDir = path.dirname(path.resolve(flags.config));
+  } else {
+    const dir = path.resolve(flags.site ?? exampleBlogDir);
+    config = { sites: [{ hosts: LOCAL_HOSTS, blog: dir, default: true }] };
+    baseDir = process.cwd();
+    if (!flags.site) log.info(`no config given: serving the bundled example blog from ${dir}`);
+  }
+
+  const local = !flags.config;
+  const padlock = await Padlock.start({
+    config,
+    baseDir,
+    log,
+    httpPort: flags.httpPort ?? config.http_port ?? (local ? 8080 : 80),
+    httpsPort: flags.httpsPort ?? config.https_port ?? (local ? undefined : 443),
+    listen: flags.listen,
+    watch: flags.watch,
+  }).catch((err: unknown) => {
+    const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+    if (e.code === "EADDRINUSE") fail(`port ${e.port} is already in use on ${e.address}; stop the program holding it or choose another port`);
+    if (e.code === "EACCES") fail(`not allowed to listen on port ${e.port}; ports below 1024 need root or: sudo setcap cap_net_bind_service=+ep "$(readlink -f "$(which node)")"`);
+    if (err instanceof ConfigError) {
+      process.stderr.write(`padlock: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  });
+
+  const stop = (signal: string) => {
+    log.info(`${signal} received: finishing requests in flight and stopping`);
+    padlock.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.once("SIGINT", () => stop("SIGINT"));
+  process.once("SIGTERM", () => stop("SIGTERM"));
+}
+
+function fail(message: string): never {
+  process.stderr.write(`padlock: ${message}\n`);
+  process.exit(2);
+}

@@ -1,0 +1,90 @@
+// Checks the schema cannot express: folders that must exist, host names, one owner per host,
+// CA settings that only make sense together.
+import { statSync } from "node:fs";
+import path from "node:path";
+import { isIP } from "node:net";
+import type { Config } from "./schema.js";
+
+export interface PathProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+export const CA_NAMES = ["letsencrypt", "letsencrypt-staging", "zerossl", "internal"] as const;
+
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
+
+/** Why a host name is invalid, or undefined when it is fine. */
+export function hostNameProblem(host: string): string | undefined {
+  if (isIP(host)) return undefined;
+  const name = host.startsWith("*.") ? host.slice(2) : host;
+  if (name.includes("*")) return `"${host}" is not a valid host name: a wildcard may only be the whole first label, as in *.example.com`;
+  if (name.endsWith(".")) return `"${host}" is not a valid host name: remove the trailing dot`;
+  if (/[A-Z]/.test(name)) return `"${host}" must be written in lower case`;
+  const labels = name.split(".");
+  const bad = labels.find((l) => !LABEL.test(l));
+  if (bad !== undefined) {
+    return `"${host}" is not a valid host name: label "${bad}" must be 1-63 letters, digits or hyphens, not starting or ending with a hyphen`;
+  }
+  if (name.length > 253) return `"${host}" is longer than 253 characters`;
+  return undefined;
+}
+
+function folderProblem(dir: string, base: string): string | undefined {
+  const full = path.resolve(base, dir);
+  try {
+    if (!statSync(full).isDirectory()) return `"${full}" is not a folder`;
+  } catch {
+    return `folder "${full}" does not exist; create it or fix the path (relative paths are relative to the config file)`;
+  }
+  return undefined;
+}
+
+export function checkConfig(config: Config, baseDir: string): PathProblem[] {
+  const problems: PathProblem[] = [];
+  const owner = new Map<string, number>();
+  let defaults = 0;
+
+  if (config.ca && !CA_NAMES.includes(config.ca as (typeof CA_NAMES)[number]) && !/^https?:\/\//.test(config.ca)) {
+    problems.push({ path: ["ca"], message: `unknown CA "${config.ca}"; expected one of ${CA_NAMES.join(", ")} or an ACME directory URL (https://…/directory)` });
+  }
+  if (config.ca === "zerossl" && !config.eab) {
+    problems.push({ path: ["ca"], message: "ZeroSSL needs External Account Binding: add eab: { kid: …, hmac_key: … } from your ZeroSSL dashboard (Developer section)" });
+  }
+
+  config.sites.forEach((site, i) => {
+    const at = (...rest: (string | number)[]) => ["sites", i, ...rest];
+    const handlers = (["blog", "static", "proxy", "redirect"] as const).filter((k) => site[k] !== undefined);
+    if (handlers.length > 1) {
+      problems.push({ path: at(handlers[1]!), message: `a site serves one thing, but this one has ${handlers.join(" and ")}; put the others under routes:` });
+    }
+    if (handlers.length === 0 && !site.routes?.length) {
+      problems.push({ path: at("hosts"), message: "this site serves nothing; add blog:, static:, proxy:, redirect: or routes:" });
+    }
+    for (const key of ["blog", "static"] as const) {
+      const dir = site[key];
+      const problem = dir === undefined ? undefined : folderProblem(dir, baseDir);
+      if (problem) problems.push({ path: at(key), message: problem });
+    }
+    site.hosts.forEach((host, h) => {
+      const problem = hostNameProblem(host);
+      if (problem) problems.push({ path: at("hosts", h), message: problem });
+      const first = owner.get(host);
+      if (first !== undefined) problems.push({ path: at("hosts", h), message: `"${host}" is already served by sites[${first}]; a host belongs to one site` });
+      else owner.set(host, i);
+    });
+    if (site.default) defaults++;
+    site.routes?.forEach((route, r) => {
+      const targets = (["proxy", "static", "redirect"] as const).filter((k) => route[k] !== undefined);
+      if (targets.length !== 1) {
+        problems.push({ path: at("routes", r), message: `a route needs exactly one of proxy:, static:, redirect: (found ${targets.length ? targets.join(", ") : "none"})` });
+      }
+      if (route.static !== undefined) {
+        const problem = folderProblem(route.static, baseDir);
+        if (problem) problems.push({ path: at("routes", r, "static"), message: problem });
+      }
+    });
+  });
+  if (defaults > 1) problems.push({ path: ["sites"], message: "only one site may be the default (default: true)" });
+  return problems;
+}

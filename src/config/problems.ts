@@ -1,0 +1,19 @@
+// A config problem carries where it is (file, line, key path) so every message reads
+// `file:line: key: what is wrong, what was expected`.
+export interface ConfigProblem {
+  file: string;
+  line: number;
+  key: string;
+  message: string;
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  return `${p.file}:${p.line}: ${p.key || "(top level)"}: ${p.message}`;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(problems.map(formatProblem).join("\n"));
+    this.name = "ConfigError";
+  }
+}

@@ -1,0 +1,161 @@
+// The one source of truth for padlock.yaml: TypeScript types, runtime validation and the
+// published JSON Schema (schema/padlock.schema.json) all come from these definitions.
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
+
+const doc = <T extends TSchema>(description: string, schema: T): T =>
+  ({ ...schema, description }) as T;
+
+export const HostName = doc(
+  "A DNS name (example.com), a wildcard (*.example.com), localhost or an IP address",
+  Type.String({ minLength: 1, maxLength: 253 }),
+);
+
+export const ChallengeType = Type.Union(
+  [Type.Literal("http-01"), Type.Literal("tls-alpn-01"), Type.Literal("dns-01")],
+  { description: "An ACME challenge type" },
+);
+
+export const KeyType = Type.Union(
+  [Type.Literal("ecdsa-p256"), Type.Literal("ecdsa-p384"), Type.Literal("rsa2048"), Type.Literal("rsa3072"), Type.Literal("rsa4096")],
+  { description: "Private key type of the certificate (default ecdsa-p256)" },
+);
+
+export const DnsProvider = Type.Union([
+  Type.Object(
+    {
+      provider: Type.Literal("rfc2136"),
+      server: doc("Authoritative DNS server, host:port", Type.String()),
+      zone: Type.Optional(doc("Zone to update (default: found from the SOA)", Type.String())),
+      tsig_name: Type.String(),
+      tsig_algorithm: Type.Optional(Type.String({ default: "hmac-sha256" })),
+      tsig_secret: doc("Base64 TSIG secret", Type.String()),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      provider: Type.Literal("exec"),
+      command: doc("Command called as: COMMAND add|remove NAME VALUE", Type.String()),
+    },
+    { additionalProperties: false },
+  ),
+]);
+
+export const Upstreams = doc(
+  "Upstream URL, or several (round-robin with passive health checks)",
+  Type.Union([Type.String({ pattern: "^(http|https|ws|wss)://" }), Type.Array(Type.String({ pattern: "^(http|https|ws|wss)://" }), { minItems: 1 })]),
+);
+
+const ProxyOptions = {
+  preserve_host: Type.Optional(doc("Send the client's Host upstream (default true)", Type.Boolean())),
+  timeout: Type.Optional(doc("Upstream response timeout in seconds (default 60)", Type.Number({ exclusiveMinimum: 0 }))),
+  max_body: Type.Optional(doc("Largest request body accepted, e.g. 10mb (default unlimited)", Type.Union([Type.String(), Type.Integer({ minimum: 0 })]))),
+};
+
+export const Route = Type.Object(
+  {
+    path: doc("URL path prefix this route answers, e.g. /dp_sim/", Type.String({ pattern: "^/" })),
+    name: Type.Optional(doc("Endpoint name, usable in templates as url_for('NAME')", Type.String({ pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }))),
+    proxy: Type.Optional(Upstreams),
+    static: Type.Optional(doc("Folder served under this path", Type.String())),
+    redirect: Type.Optional(doc("Redirect target URL", Type.String())),
+    ...ProxyOptions,
+  },
+  { additionalProperties: false },
+);
+
+export const Site = Type.Object(
+  {
+    hosts: doc("Host names this site answers; one certificate covers them all", Type.Array(HostName, { minItems: 1 })),
+    blog: Type.Optional(doc("A blog folder with content/, templates/ and static/", Type.String())),
+    static: Type.Optional(doc("A folder of static files", Type.String())),
+    proxy: Type.Optional(Upstreams),
+    redirect: Type.Optional(doc("Redirect every request to this URL (path and query kept)", Type.String())),
+    routes: Type.Optional(Type.Array(Route)),
+    default: Type.Optional(doc("Serve requests for unknown hosts and handshakes without SNI", Type.Boolean())),
+    canonical: Type.Optional(doc("Redirect www to the apex or the apex to www", Type.Union([Type.Literal("www"), Type.Literal("apex")]))),
+    http: Type.Optional(doc("What plain HTTP does besides ACME challenges (default redirect when TLS is on)", Type.Union([Type.Literal("redirect"), Type.Literal("serve")]))),
+    headers: Type.Optional(doc("Extra response headers", Type.Record(Type.String(), Type.String()))),
+    hsts: Type.Optional(
+      Type.Union([
+        Type.Boolean(),
+        Type.Object(
+          {
+            max_age: Type.Optional(Type.Integer({ minimum: 0 })),
+            include_subdomains: Type.Optional(Type.Boolean()),
+            preload: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+      ]),
+    ),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(doc("Get certificates for this site (default true unless no CA)", Type.Boolean())),
+          key_type: Type.Optional(KeyType),
+          profile: Type.Optional(doc("ACME profile the CA advertises (e.g. classic, tlsserver, shortlived)", Type.String())),
+          challenges: Type.Optional(doc("Allowed challenges, in order of preference", Type.Array(ChallengeType, { minItems: 1 }))),
+          dns: Type.Optional(DnsProvider),
+          internal: Type.Optional(doc("Use padlock's internal CA for this site", Type.Boolean())),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    ...ProxyOptions,
+  },
+  { additionalProperties: false },
+);
+
+export const Config = Type.Object(
+  {
+    $schema: Type.Optional(Type.String()),
+    email: Type.Optional(doc("ACME account contact", Type.String({ format: "email" }))),
+    ca: Type.Optional(doc("letsencrypt | letsencrypt-staging | zerossl | internal | an ACME directory URL", Type.String({ minLength: 1 }))),
+    ca_root: Type.Optional(doc("PEM file of an extra root trusted for the CA's API (Pebble, a private CA)", Type.String())),
+    accept_terms: Type.Optional(doc("You accept the CA's terms of service", Type.Boolean())),
+    eab: Type.Optional(
+      Type.Object({ kid: Type.String(), hmac_key: Type.String() }, { additionalProperties: false, description: "External Account Binding (ZeroSSL)" }),
+    ),
+    staging_rehearsal: Type.Optional(doc("Try a first issuance against staging before production (default true)", Type.Boolean())),
+    storage: Type.Optional(doc("Folder for certificates and keys, or redis://host:port/db", Type.String({ minLength: 1 }))),
+    user: Type.Optional(doc("Drop to this user after binding ports when started as root", Type.String())),
+    listen: Type.Optional(doc("Address to listen on (default all)", Type.String())),
+    http_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+    https_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+    unknown_host: Type.Optional(doc("Status for requests to hosts no site serves", Type.Union([Type.Literal(421), Type.Literal(404)]))),
+    redirect_status: Type.Optional(Type.Union([Type.Literal(301), Type.Literal(308)])),
+    trusted_proxies: Type.Optional(doc("CIDRs whose X-Forwarded-* and Forwarded headers are believed", Type.Array(Type.String()))),
+    log: Type.Optional(
+      Type.Object(
+        {
+          level: Type.Optional(Type.Union(["trace", "debug", "info", "warn", "error"].map((l) => Type.Literal(l)))),
+          access: Type.Optional(doc("Access log format", Type.Union([Type.Literal("json"), Type.Literal("common"), Type.Literal("off")]))),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    limits: Type.Optional(
+      Type.Object(
+        {
+          header_size: Type.Optional(Type.Integer({ minimum: 1024 })),
+          headers_timeout: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          idle_timeout: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          h2_max_streams: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    metrics: Type.Optional(Type.Object({ listen: Type.String() }, { additionalProperties: false })),
+    admin: Type.Optional(Type.Object({ socket: Type.Optional(Type.String()), listen: Type.Optional(Type.String()) }, { additionalProperties: false })),
+    alerts: Type.Optional(
+      Type.Object({ webhook: Type.Optional(Type.String()), command: Type.Optional(Type.String()) }, { additionalProperties: false }),
+    ),
+    sites: Type.Array(Site, { minItems: 1 }),
+  },
+  { additionalProperties: false, title: "padlock configuration" },
+);
+
+export type Config = Static<typeof Config>;
+export type Site = Static<typeof Site>;
+export type Route = Static<typeof Route>;

@@ -1,0 +1,162 @@
+// The listeners: plain HTTP (ACME challenges, then redirect to HTTPS or serve) and HTTPS
+// (HTTP/2 and HTTP/1.1 on one port, certificate per SNI). Both hand requests to the site that
+// owns the host; neither knows what a site does.
+import http from "node:http";
+import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "../log.js";
+import { ACME_CHALLENGE_PREFIX, type Http01Challenges } from "../acme/http01-challenges.js";
+import type { CertificateCache } from "../tls/certificate-cache.js";
+import { asResponse, redirect, sendText, type Exchange, type Request, type Response } from "./exchange.js";
+import { formatHostPort, hostOf } from "./host.js";
+import type { SiteTable } from "./site-table.js";
+import type { SiteRuntime } from "../sites/site-runtime.js";
+import { MIN_TLS_VERSION, TLS12_CIPHERS } from "./tls-settings.js";
+
+export interface EdgeOptions {
+  listen?: string;
+  httpPort: number;
+  /** No HTTPS listener when undefined. */
+  httpsPort?: number;
+  sites: SiteTable<SiteRuntime>;
+  challenges: Http01Challenges;
+  certificates: CertificateCache;
+  unknownHostStatus?: 404 | 421;
+  redirectStatus?: 301 | 308;
+  log: Logger;
+}
+
+export class Edge {
+  private sites: SiteTable<SiteRuntime>;
+  private httpServer?: http.Server;
+  private httpsServer?: http2.Http2SecureServer;
+
+  constructor(private readonly options: EdgeOptions) {
+    this.sites = options.sites;
+  }
+
+  /** Swap the site table; requests already running finish on the old sites. */
+  replaceSites(sites: SiteTable<SiteRuntime>): void {
+    this.sites = sites;
+  }
+
+  get httpPort(): number | undefined {
+    return (this.httpServer?.address() as AddressInfo | null)?.port;
+  }
+
+  get httpsPort(): number | undefined {
+    return (this.httpsServer?.address() as AddressInfo | null)?.port;
+  }
+
+  async start(): Promise<void> {
+    const { listen, httpPort, httpsPort, certificates } = this.options;
+    this.httpServer = http.createServer((req, res) => this.onRequest(req, res, false));
+    await listenOn(this.httpServer, httpPort, listen);
+    if (httpsPort !== undefined) {
+      this.httpsServer = http2.createSecureServer(
+        {
+          allowHTTP1: true,
+          minVersion: MIN_TLS_VERSION,
+          ciphers: TLS12_CIPHERS,
+          honorCipherOrder: true,
+          SNICallback: (servername, cb) => {
+            const installed = certificates.lookup(servername);
+            if (installed) cb(null, installed.context);
+            else {
+              this.options.log.warn({ servername }, `TLS handshake for ${servername}: no certificate yet (issuance may be in progress)`);
+              cb(new Error(`no certificate for ${servername}`));
+            }
+          },
+        },
+        (req, res) => this.onRequest(req, asResponse(res), true),
+      );
+      certificates.onInstall((c) => {
+        const fallback = this.sites.defaultSite;
+        if (!fallback || fallback.hosts.some((h) => c.names.includes(h))) this.httpsServer?.setSecureContext({ key: c.key, cert: c.cert });
+      });
+      await listenOn(this.httpsServer, httpsPort, listen);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([closeServer(this.httpServer), closeServer(this.httpsServer)]);
+  }
+
+  private onRequest(req: Request, res: Response, secure: boolean): void {
+    const ex = exchangeOf(req, res, secure);
+    if (!ex) {
+      sendText(res, 400, "Bad request: the request target must be an absolute path.", { connection: "close" });
+      return;
+    }
+    if (!secure && ex.path.startsWith(ACME_CHALLENGE_PREFIX)) return this.answerChallenge(ex);
+
+    const site = this.sites.match(ex.host);
+    if (!site) {
+      const status = this.options.unknownHostStatus ?? 421;
+      sendText(res, status, status === 421 ? `This server does not serve "${ex.host}".` : "Not found.");
+      return;
+    }
+    if (!secure && this.httpsOn(site, ex.host) && site.config.http !== "serve") {
+      const port = this.httpsPort ?? 443;
+      redirect(ex, `https://${formatHostPort(ex.host, port, 443)}${ex.path}${ex.search}`, this.options.redirectStatus ?? 308);
+      return;
+    }
+    Promise.resolve()
+      .then(() => site.handle(ex))
+      .catch((err: unknown) => {
+        this.options.log.error({ err, host: ex.host, path: ex.path }, "request handler failed");
+        if (!res.headersSent) sendText(res, 500, "Internal server error.");
+        else res.destroy();
+      });
+  }
+
+  private httpsOn(site: SiteRuntime, host: string): boolean {
+    return this.httpsServer !== undefined && this.options.certificates.has(host) && site.config.tls?.enabled !== false;
+  }
+
+  private answerChallenge(ex: Exchange): void {
+    const token = ex.path.slice(ACME_CHALLENGE_PREFIX.length);
+    const keyAuthorization = this.options.challenges.lookup(token);
+    if (keyAuthorization === undefined) {
+      this.options.log.warn({ host: ex.host, token }, `ACME challenge requested for unknown token ${token} (host ${ex.host})`);
+      sendText(ex.res, 404, "No such ACME challenge token.");
+      return;
+    }
+    ex.res.writeHead(200, { "content-type": "text/plain", "content-length": Buffer.byteLength(keyAuthorization) });
+    ex.res.end(keyAuthorization);
+  }
+}
+
+function exchangeOf(req: Request, res: Response, secure: boolean): Exchange | undefined {
+  const target = req.url ?? "";
+  if (!target.startsWith("/")) return undefined;
+  const q = target.indexOf("?");
+  const authority = "authority" in req && req.authority ? req.authority : req.headers.host;
+  return {
+    req,
+    res,
+    secure,
+    host: hostOf(authority),
+    path: q < 0 ? target : target.slice(0, q),
+    search: q < 0 ? "" : target.slice(q),
+    startedAt: process.hrtime.bigint(),
+  };
+}
+
+function listenOn(server: http.Server | http2.Http2SecureServer, port: number, host?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ port, host }, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: http.Server | http2.Http2SecureServer | undefined): Promise<void> {
+  if (!server?.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    if ("closeIdleConnections" in server) server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,44 @@
+// The certificates the HTTPS listener serves, by name. The certificate manager installs into
+// it; the TLS handshake reads from it, so a new certificate is used by the next handshake.
+import tls from "node:tls";
+
+export interface InstalledCertificate {
+  names: string[];
+  context: tls.SecureContext;
+  /** PEM key and chain, kept to become the default context for clients without SNI. */
+  key: string;
+  cert: string;
+  notAfter: Date;
+}
+
+export class CertificateCache {
+  private readonly byName = new Map<string, InstalledCertificate>();
+  private readonly listeners = new Set<(c: InstalledCertificate) => void>();
+
+  install(key: string, cert: string, names: string[], notAfter: Date): InstalledCertificate {
+    const entry: InstalledCertificate = { names, key, cert, notAfter, context: tls.createSecureContext({ key, cert }) };
+    for (const name of names) this.byName.set(name, entry);
+    for (const l of this.listeners) l(entry);
+    return entry;
+  }
+
+  remove(names: string[]): void {
+    for (const name of names) this.byName.delete(name);
+  }
+
+  lookup(servername: string): InstalledCertificate | undefined {
+    const name = servername.toLowerCase();
+    const exact = this.byName.get(name);
+    if (exact) return exact;
+    const dot = name.indexOf(".");
+    return dot > 0 ? this.byName.get("*" + name.slice(dot)) : undefined;
+  }
+
+  has(host: string): boolean {
+    return this.lookup(host) !== undefined;
+  }
+
+  onInstall(listener: (c: InstalledCertificate) => void): void {
+    this.listeners.add(listener);
+  }
+}
