@@ -54,7 +54,8 @@ export function checkConfig(config: Config, baseDir: string): PathProblem[] {
 
   config.sites.forEach((site, i) => {
     const at = (...rest: (string | number)[]) => ["sites", i, ...rest];
-    const handlers = (["blog", "static", "proxy", "redirect"] as const).filter((k) => site[k] !== undefined);
+    // Object keys keep the file's order, so the message points at the second one written.
+    const handlers = Object.keys(site).filter((k) => ["blog", "static", "proxy", "redirect"].includes(k));
     if (handlers.length > 1) {
       problems.push({ path: at(handlers[1]!), message: `a site serves one thing, but this one has ${handlers.join(" and ")}; put the others under routes:` });
     }

@@ -39,7 +39,7 @@ export function parseConfig(text: string, file: string): Config {
   const locate = (keyPath: (string | number)[]) => lineOfPath(doc, keyPath, lineOf);
 
   if (!validate(data)) {
-    throw new ConfigError(schemaProblems(validate.errors ?? [], file, locate));
+    throw new ConfigError(byLine(schemaProblems(validate.errors ?? [], file, locate)));
   }
   const problems = checkConfig(data, path.dirname(path.resolve(file))).map((p) => ({
     file,
@@ -47,8 +47,12 @@ export function parseConfig(text: string, file: string): Config {
     key: keyName(p.path),
     message: p.message,
   }));
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError(byLine(problems));
   return data;
+}
+
+function byLine(problems: ConfigProblem[]): ConfigProblem[] {
+  return problems.map((p, i) => ({ p, i })).sort((a, b) => a.p.line - b.p.line || a.i - b.i).map(({ p }) => p);
 }
 
 function lineOfPath(doc: Document, keyPath: (string | number)[], lineOf: (o: number | undefined) => number): number {
@@ -88,7 +92,8 @@ function schemaProblems(errors: ErrorObject[], file: string, locate: (p: (string
         const extra = String(e.params.additionalProperty);
         keyPath.push(extra);
         const known = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {}).filter((k) => k !== "$schema");
-        message = `unknown key; expected one of: ${known.join(", ")}`;
+        const near = known.find((k) => editDistance(k, extra) <= 2);
+        message = near ? `unknown key; did you mean "${near}"?` : `unknown key; expected one of: ${known.join(", ")}`;
         break;
       }
       case "required":
@@ -134,4 +139,14 @@ function describePattern(pattern: string): string {
   if (pattern === "^/") return "(a path starting with /)";
   if (pattern.startsWith("^(http")) return "(a URL such as http://127.0.0.1:5000)";
   return pattern;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = row;
+  }
+  return prev[b.length]!;
 }

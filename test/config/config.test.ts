@@ -1,0 +1,119 @@
+import test from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseConfig, loadConfigFile } from "../../src/config/load.js";
+import { ConfigError } from "../../src/config/problems.js";
+import { hostNameProblem } from "../../src/config/check.js";
+
+function problemsOf(yaml: string, file = "padlock.yaml"): string[] {
+  try {
+    parseConfig(yaml, file);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    return err.message.split("\n");
+  }
+  assert.fail("the config was accepted");
+}
+
+test("a valid config with the brief's keys is accepted", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "padlock-config-"));
+  const file = path.join(dir, "padlock.yaml");
+  writeFileSync(
+    file,
+    [
+      "email: me@example.com",
+      "ca: letsencrypt",
+      "storage: ./data",
+      "sites:",
+      "  - hosts: [example.com, www.example.com]",
+      "    blog: .",
+      "    routes:",
+      '      - { path: /dp_sim/, name: dp_sim, proxy: "http://127.0.0.1:5001" }',
+      "  - hosts: [admin.example.com]",
+      "    proxy: http://127.0.0.1:8080",
+    ].join("\n"),
+  );
+  const config = loadConfigFile(file);
+  assert.equal(config.sites.length, 2);
+  assert.deepEqual(config.sites[0]!.routes![0], { path: "/dp_sim/", name: "dp_sim", proxy: "http://127.0.0.1:5001" });
+});
+
+test("every schema problem is listed with file, line and key", () => {
+  const lines = problemsOf(
+    [
+      "email: nope", // 1
+      "sites:", // 2
+      "  - hosts: [a.example]", // 3
+      "    proxxy: http://x", // 4
+      "    routes:", // 5
+      "      - { path: dp_sim, proxy: 'ftp://x' }", // 6
+      "    hsts: maybe", // 7
+      "    colour: blue", // 8
+    ].join("\n"),
+  );
+  assert.deepEqual(lines, [
+    "padlock.yaml:1: email: not a valid email",
+    'padlock.yaml:4: sites[0].proxxy: unknown key; did you mean "proxy"?',
+    "padlock.yaml:6: sites[0].routes[0].path: does not match the expected form (a path starting with /)",
+    "padlock.yaml:6: sites[0].routes[0].proxy: not an accepted value; expected upstream URL, or several (round-robin with passive health checks)",
+    "padlock.yaml:7: sites[0].hsts: not an accepted value; expected one of: boolean, object",
+    "padlock.yaml:8: sites[0].colour: unknown key; expected one of: hosts, blog, static, proxy, redirect, routes, default, canonical, http, headers, hsts, tls, preserve_host, timeout, max_body",
+  ]);
+});
+
+test("YAML syntax errors point at their line", () => {
+  const [line] = problemsOf("sites:\n  - hosts: [a.example\n  blog: x\n");
+  assert.match(line!, /^padlock\.yaml:\d+: \(top level\): invalid YAML: /);
+});
+
+test("checks beyond the schema: folders, hosts, one owner per host, CA names", () => {
+  const lines = problemsOf(
+    [
+      "ca: lets-encrypt",
+      "sites:",
+      "  - hosts: [Example.com, b.example]",
+      "    blog: /nonexistent/folder",
+      "  - hosts: [b.example, -bad.example]",
+      "    redirect: https://example.com",
+    ].join("\n"),
+  );
+  assert.deepEqual(lines, [
+    'padlock.yaml:1: ca: unknown CA "lets-encrypt"; expected one of letsencrypt, letsencrypt-staging, zerossl, internal or an ACME directory URL (https://…/directory)',
+    'padlock.yaml:3: sites[0].hosts[0]: "Example.com" must be written in lower case',
+    'padlock.yaml:4: sites[0].blog: folder "/nonexistent/folder" does not exist; create it or fix the path (relative paths are relative to the config file)',
+    'padlock.yaml:5: sites[1].hosts[0]: "b.example" is already served by sites[0]; a host belongs to one site',
+    'padlock.yaml:5: sites[1].hosts[1]: "-bad.example" is not a valid host name: label "-bad" must be 1-63 letters, digits or hyphens, not starting or ending with a hyphen',
+  ]);
+});
+
+test("a site must serve exactly one thing", () => {
+  const lines = problemsOf("sites:\n  - hosts: [a.example]\n    redirect: https://b.example\n    proxy: http://127.0.0.1:1\n  - hosts: [c.example]\n");
+  assert.deepEqual(lines, [
+    "padlock.yaml:4: sites[0].proxy: a site serves one thing, but this one has redirect and proxy; put the others under routes:",
+    "padlock.yaml:5: sites[1].hosts: this site serves nothing; add blog:, static:, proxy:, redirect: or routes:",
+  ]);
+});
+
+test("ZeroSSL without External Account Binding is refused", () => {
+  const [line] = problemsOf("ca: zerossl\nsites:\n  - hosts: [a.example]\n    redirect: https://b.example\n");
+  assert.match(line!, /^padlock\.yaml:1: ca: ZeroSSL needs External Account Binding/);
+});
+
+test("host name rules", () => {
+  for (const ok of ["example.com", "*.example.com", "localhost", "127.0.0.1", "::1", "a-b.c0.example"]) {
+    assert.equal(hostNameProblem(ok), undefined, ok);
+  }
+  for (const bad of ["a..b", "*a.example.com", "a.*.example.com", "ex ample.com", "example.com.", "a_b.example"]) {
+    assert.notEqual(hostNameProblem(bad), undefined, bad);
+  }
+});
+
+test("a missing config file is a config problem, not a crash", () => {
+  assert.throws(() => loadConfigFile("/nonexistent/padlock.yaml"), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.message, "/nonexistent/padlock.yaml:0: (top level): cannot read the config file: file not found");
+    return true;
+  });
+});
