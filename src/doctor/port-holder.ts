@@ -76,9 +76,9 @@ function describeProcess(pid: string): { name: string; commandLine: string } {
   return { name: read("comm").trim(), commandLine: read("cmdline").split("\0").filter(Boolean).join(" ") };
 }
 
-/** A padlock is a node process started through padlock's entry points. */
+/** A padlock is a process started through padlock's command (bin/padlock or its compiled CLI). */
 export function looksLikePadlock(holder: PortHolder): boolean {
-  return /\bpadlock\b/.test(holder.commandLine ?? "") || holder.name === "padlock";
+  return /(^|[\s/])(bin\/padlock|dist\/src\/cli\/main\.js)(\s|$)/.test(holder.commandLine ?? "") || holder.name === "padlock";
 }
 
 /** "nginx (pid 1234)", or "a process of uid 33 (not visible to this user)". */
