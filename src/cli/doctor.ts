@@ -21,6 +21,6 @@ export async function doctorCommand(flags: DoctorFlags): Promise<void> {
     timeoutMs: flags.timeout === undefined ? undefined : flags.timeout * 1000,
   });
   if (flags.json) process.stdout.write(JSON.stringify({ ok: report.failed === 0, ...report }, null, 2) + "\n");
-  else process.stdout.write(formatTable(report.results, process.stdout.columns || 100));
+  else process.stdout.write(formatTable(report.results, process.stdout.columns || Number(process.env.COLUMNS) || 100));
   process.exitCode = report.failed > 0 ? 1 : 0;
 }

@@ -22,7 +22,7 @@ export function checkCaDirectory(ca: CaTarget, fetched: DirectoryFetch, config: 
     meta.externalAccountRequired ? "External Account Binding required" : "no External Account Binding needed",
     meta.termsOfService ? `terms ${meta.termsOfService}` : "no terms of service",
   ];
-  const results = [ok("CA directory", `${ca.name}: ${url} answers; it offers ${offers.join("; ")}`)];
+  const results = [ok("CA directory", `${ca.name === url ? "" : `${ca.name}: `}${url} answers; it offers ${offers.join("; ")}`)];
 
   if (meta.termsOfService && config.accept_terms !== true) {
     results.push(fail("CA terms", `${ca.name} requires accepting its terms (${meta.termsOfService}); the config does not`, "read them, then add accept_terms: true to the config"));

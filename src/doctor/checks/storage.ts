@@ -45,7 +45,7 @@ const chownFix = (user: SystemUser, dir: string) => `sudo chown -R ${user.name}:
 
 export function checkStorage(options: StorageOptions): CheckResult[] {
   const { dir } = options;
-  const check = `storage ${dir}`;
+  const check = "storage";
   const user = servingUser(options.user);
   if (typeof user === "string") return [fail(check, user, "create that user (useradd --system padlock) or change user: in the config")];
 
