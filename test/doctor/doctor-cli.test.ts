@@ -105,7 +105,7 @@ test("a CA clock two hours behind: the doctor says this machine is 2 h ahead and
   await withDirectory({ clockOffsetMs: 90_000 }, async (directory) => {
     const clock = row((await doctor({ ca: directory.url })).rows, "clock");
     assert.equal(clock.status, "warn");
-    assert.match(clock.found, /^this machine's clock is 9\d s behind the CA's/);
+    assert.match(clock.found, /^this machine's clock is (89|9[0-2]) s behind the CA's/);
   });
 });
 
