@@ -84,8 +84,10 @@ async function checkEverythingElse(config: Config, options: DoctorOptions): Prom
   if (ca) results.push((await checkPort("HTTPS", httpsPort, config.listen, timeoutMs)).result);
   if (!ca) return results;
 
-  const dns = createDnsLookup(options.resolver ?? process.env.PADLOCK_RESOLVER, timeoutMs);
   const names = certificateNames(config);
+  // padlock's internal CA validates nothing: only the names themselves matter.
+  if (!ca.directoryUrl) return [...results, ...names.map((n) => checkHostName(n.name, ca, n.challenges))];
+  const dns = createDnsLookup(options.resolver ?? process.env.PADLOCK_RESOLVER, timeoutMs);
   const local = localAddresses();
   const perName = await Promise.all(names.map(async (n) => ({ ...n, ...(await nameChecks(n.name, n.challenges, ca, identities, dns, local)) })));
   const canaryNames = perName.filter((n) => n.challenges.includes("http-01") && !n.name.startsWith("*."));
@@ -134,6 +136,6 @@ async function nameChecks(
   const lookupName = name.replace(/^\*\./, "");
   const resolved = await resolveAddresses(dns, lookupName);
   results.push(checkDnsAddresses(lookupName, resolved, local, dns.describe), checkCdnRanges(lookupName, resolved));
-  if (!isIP(name) && ca.directoryUrl) results.push(await checkCaa(dns, name, ca.name, identities));
+  if (!isIP(name)) results.push(await checkCaa(dns, name, ca.name, identities));
   return { results, resolved };
 }

@@ -155,3 +155,13 @@ test("an invalid config is the only row, with file, line and key", async () => {
   assert.equal(rows[0]!.status, "fail");
   assert.match(rows[0]!.found, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:4: sites\\[0\\]\\.colour: unknown key`));
 });
+
+test("padlock's internal CA validates nothing: no DNS, CAA or canary rows, local names fine", async () => {
+  const { code, rows } = await doctor({ ca: "internal", ca_root: undefined, sites: [{ hosts: ["localhost"], redirect: "https://example.org" }] });
+  assert.deepEqual(
+    rows.map((r) => r.check).filter((c) => !c.startsWith("port ")),
+    ["config", "storage", "storage contents", "host localhost"],
+  );
+  assert.equal(row(rows, "host localhost").status, "ok");
+  assert.equal(code, 0);
+});
