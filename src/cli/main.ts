@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { serveCommand } from "./serve.js";
 import { schemaCommand } from "./schema.js";
-import { doctorCommand } from "./doctor.js";
+import { doctorCommand, seconds } from "./doctor.js";
 
 function port(value: string): number {
   const n = Number(value);
@@ -36,11 +36,7 @@ program
   .option("--resolver <host:port>", "DNS server to ask, as the CA would (default $PADLOCK_RESOLVER, else the system's)")
   .option("--http-port <n>", "HTTP port to check (default: config http_port, else 80)", port)
   .option("--https-port <n>", "HTTPS port to check (default: config https_port, else 443)", port)
-  .option("--timeout <seconds>", "limit for each network check (default 10)", (v) => {
-    const n = Number(v);
-    if (!(n > 0)) throw new InvalidArgumentError(`"${v}" is not a number of seconds.`);
-    return n;
-  })
+  .option("--timeout <seconds>", "limit for each network check (default 10)", seconds)
   .action(doctorCommand);
 
 program.command("schema").description("Print the JSON Schema of padlock.yaml (for editors)").action(schemaCommand);

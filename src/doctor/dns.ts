@@ -12,9 +12,17 @@ export interface DnsLookup {
 /** `spec` is "HOST:PORT", "HOST", "[V6]:PORT" or several of them separated by commas. */
 export function createDnsLookup(spec: string | undefined, timeoutMs = 5000): DnsLookup {
   const resolver = new Resolver({ timeout: timeoutMs, tries: 2 });
-  if (spec) resolver.setServers(spec.split(",").map((s) => s.trim()).filter(Boolean));
+  if (spec) {
+    try {
+      resolver.setServers(spec.split(",").map((s) => s.trim()).filter(Boolean));
+    } catch {
+      throw new ResolverSpecError(`"${spec}" is not a DNS server address; write IP:PORT, e.g. 127.0.0.1:8053 or [::1]:53`);
+    }
+  }
   return { resolver, describe: spec ? `resolver ${spec}` : "the system resolver" };
 }
+
+export class ResolverSpecError extends Error {}
 
 export interface ResolvedAddresses {
   addresses: string[];

@@ -5,8 +5,8 @@ import { isIP } from "node:net";
 import type { Config, Site } from "../config/schema.js";
 import { caTargetOf, readCaRoot, type CaTarget } from "./ca-target.js";
 import { fetchDirectory, type DirectoryFetch } from "./ca-directory.js";
-import { ok, type CheckResult } from "./check-result.js";
-import { createDnsLookup, resolveAddresses, type DnsLookup, type ResolvedAddresses } from "./dns.js";
+import { fail, ok, type CheckResult } from "./check-result.js";
+import { createDnsLookup, resolveAddresses, ResolverSpecError, type DnsLookup, type ResolvedAddresses } from "./dns.js";
 import { localAddresses } from "./local-addresses.js";
 import { checkConfigValid } from "./checks/config-valid.js";
 import { checkCaDirectory, checkCaRoot } from "./checks/ca-directory.js";
@@ -87,7 +87,14 @@ async function checkEverythingElse(config: Config, options: DoctorOptions): Prom
   const names = certificateNames(config);
   // padlock's internal CA validates nothing: only the names themselves matter.
   if (!ca.directoryUrl) return [...results, ...names.map((n) => checkHostName(n.name, ca, n.challenges))];
-  const dns = createDnsLookup(options.resolver ?? process.env.PADLOCK_RESOLVER, timeoutMs);
+  const resolverSpec = options.resolver ?? process.env.PADLOCK_RESOLVER;
+  let dns: DnsLookup;
+  try {
+    dns = createDnsLookup(resolverSpec, timeoutMs);
+  } catch (err) {
+    if (!(err instanceof ResolverSpecError)) throw err;
+    return [...results, fail("DNS resolver", err.message, "fix --resolver or PADLOCK_RESOLVER; leave both unset to use the system's resolver")];
+  }
   const local = localAddresses();
   const perName = await Promise.all(names.map(async (n) => ({ ...n, ...(await nameChecks(n.name, n.challenges, ca, identities, dns, local)) })));
   const canaryNames = perName.filter((n) => n.challenges.includes("http-01") && !n.name.startsWith("*."));

@@ -2,7 +2,7 @@
 // a CNAME, a name inside Cloudflare's ranges, CAA records allowing and forbidding the CA.
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { createDnsLookup, resolveAddresses, type DnsLookup } from "../../src/doctor/dns.js";
+import { createDnsLookup, resolveAddresses, ResolverSpecError, type DnsLookup } from "../../src/doctor/dns.js";
 import { checkDnsAddresses } from "../../src/doctor/checks/dns-addresses.js";
 import { checkCdnRanges } from "../../src/doctor/checks/cdn-ranges.js";
 import { checkCaa } from "../../src/doctor/checks/caa.js";
@@ -89,4 +89,12 @@ test('issue ";" forbids every CA', async () => {
   const result = await checkCaa(dns, "nobody.test", "letsencrypt", ["letsencrypt.org"]);
   assert.equal(result.status, "fail");
   assert.match(result.found, /allows only ";" \(no CA\)/);
+});
+
+test("a resolver that is not an address is refused with the form to use", () => {
+  assert.throws(() => createDnsLookup("nonsense:53"), (err: unknown) => {
+    assert.ok(err instanceof ResolverSpecError);
+    assert.equal(err.message, '"nonsense:53" is not a DNS server address; write IP:PORT, e.g. 127.0.0.1:8053 or [::1]:53');
+    return true;
+  });
 });
