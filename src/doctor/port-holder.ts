@@ -44,7 +44,13 @@ function listeningSocket(port: number): { inode: string; uid: number } | undefin
 
 function processOwning(inode: string): { pid: number; name: string; commandLine: string } | undefined {
   const target = `socket:[${inode}]`;
-  for (const entry of readdirSync("/proc")) {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc");
+  } catch {
+    return undefined; // no /proc (not Linux): the holder stays unnamed
+  }
+  for (const entry of pids) {
     if (!/^\d+$/.test(entry)) continue;
     let fds: string[];
     try {
