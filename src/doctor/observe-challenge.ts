@@ -8,7 +8,7 @@ import { challengeUrl } from "./checks/canary.js";
 import { isPadlockAnswer } from "./checks/ports.js";
 import { createDnsLookup, resolveAddresses } from "./dns.js";
 import { describeNetworkError, probeHttp } from "./http-probe.js";
-import { localAddresses } from "./local-addresses.js";
+import { localAddresses, reachableAddresses } from "./local-addresses.js";
 import { describeHolder, findPortHolder } from "./port-holder.js";
 
 export interface ObserveHttp01Options {
@@ -34,8 +34,7 @@ export async function observeHttp01(options: ObserveHttp01Options): Promise<Obse
   const observations: Observation[] = [];
   if (resolved.error) observations.push({ kind: "note", text: `looking up ${options.name} failed: ${resolved.error}` });
   if (resolved.addresses.length > 0 && !resolved.addresses.some((a) => local.includes(a))) {
-    const machine = local.filter((a) => a !== "127.0.0.1" && a !== "::1");
-    observations.push({ kind: "dns-mismatch", name: options.name, resolvesTo: resolved.addresses, localAddresses: machine.length ? machine : local });
+    observations.push({ kind: "dns-mismatch", name: options.name, resolvesTo: resolved.addresses, localAddresses: reachableAddresses(local) });
   }
   const holder = findPortHolder(port);
   for (const address of resolved.addresses.slice(0, MAX_ADDRESSES)) {

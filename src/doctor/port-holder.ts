@@ -87,10 +87,14 @@ export function looksLikePadlock(holder: PortHolder): boolean {
   return /(^|[\s/])(bin\/padlock|dist\/src\/cli\/main\.js)(\s|$)/.test(holder.commandLine ?? "") || holder.name === "padlock";
 }
 
-/** "nginx (pid 1234)", or "a process of uid 33 (not visible to this user)". */
+// For these the process name says little; the command line says which program it runs.
+const INTERPRETERS = /^(node|nodejs|python[\d.]*|ruby|perl|php[\d.]*|java|bun|deno|sh|bash)$/;
+
+/** "nginx (pid 1234)", "node (pid 99: node app.js)", or "a process of uid 33 (…)". */
 export function describeHolder(holder: PortHolder): string {
   if (holder.pid === undefined) return `a process of uid ${holder.uid} (run the doctor as root to see which)`;
-  return `${holder.name || "a process"} (pid ${holder.pid}${holder.commandLine ? `: ${truncate(holder.commandLine, 80)}` : ""})`;
+  const showCommand = holder.commandLine && (!holder.name || INTERPRETERS.test(holder.name));
+  return `${holder.name || "a process"} (pid ${holder.pid}${showCommand ? `: ${truncate(holder.commandLine!, 80)}` : ""})`;
 }
 
 function truncate(text: string, max: number): string {

@@ -28,12 +28,10 @@ test("a name resolving to this machine passes", async () => {
 
 test("a name pointing elsewhere says which address, and which this machine has", async () => {
   await server.addA("elsewhere.test", ["192.0.2.7"]);
-  const local = localAddresses();
   const resolved = await resolveAddresses(dns, "elsewhere.test");
-  const result = checkDnsAddresses("elsewhere.test", resolved, local, dns.describe);
+  const result = checkDnsAddresses("elsewhere.test", resolved, ["127.0.0.1", "198.51.100.4", "::1", "fe80::1"], dns.describe);
   assert.equal(result.status, "warn");
-  const machine = local.filter((a) => a !== "127.0.0.1" && a !== "::1");
-  assert.equal(result.found, `elsewhere.test resolves to 192.0.2.7 while this machine has ${(machine.length ? machine : local).join(", ")}`);
+  assert.equal(result.found, "elsewhere.test resolves to 192.0.2.7 while this machine has 198.51.100.4");
   assert.match(result.fix, /point elsewhere\.test's A\/AAAA records at this machine/);
 });
 

@@ -2,6 +2,7 @@
 // its HTTP-01 request.
 import type { ResolvedAddresses } from "../dns.js";
 import { fail, ok, warn, type CheckResult } from "../check-result.js";
+import { reachableAddresses } from "../local-addresses.js";
 
 export function checkDnsAddresses(name: string, resolved: ResolvedAddresses, local: string[], dnsDescribe: string): CheckResult {
   const check = `DNS ${name}`;
@@ -11,8 +12,7 @@ export function checkDnsAddresses(name: string, resolved: ResolvedAddresses, loc
   }
   const here = resolved.addresses.filter((a) => local.includes(a));
   const elsewhere = resolved.addresses.filter((a) => !local.includes(a));
-  const machine = local.filter((a) => a !== "127.0.0.1" && a !== "::1");
-  const has = `this machine has ${(machine.length ? machine : local).join(", ")}`;
+  const has = `this machine has ${reachableAddresses(local).join(", ")}`;
   if (elsewhere.length === 0) return ok(check, `${name} resolves to ${here.join(", ")}, an address of this machine`);
   if (here.length === 0) {
     return warn(
