@@ -12,7 +12,7 @@ import { checkConfigValid } from "./checks/config-valid.js";
 import { checkCaDirectory, checkCaRoot } from "./checks/ca-directory.js";
 import { checkClockSkew } from "./checks/clock-skew.js";
 import { checkStorage } from "./checks/storage.js";
-import { checkPort } from "./checks/ports.js";
+import { checkPort, type PortState } from "./checks/ports.js";
 import { checkHostName } from "./checks/host-name.js";
 import { checkDnsAddresses } from "./checks/dns-addresses.js";
 import { checkCdnRanges } from "./checks/cdn-ranges.js";
@@ -52,66 +52,79 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   };
 }
 
+interface Settings {
+  config: Config;
+  baseDir: string;
+  timeoutMs: number;
+  httpPort: number;
+  httpsPort: number;
+  resolver?: string;
+}
+
 async function checkEverythingElse(config: Config, options: DoctorOptions): Promise<CheckResult[]> {
-  const baseDir = path.dirname(path.resolve(options.configFile));
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const httpPort = options.httpPort ?? config.http_port ?? 80;
-  const httpsPort = options.httpsPort ?? config.https_port ?? 443;
-  const results: CheckResult[] = [];
+  const settings: Settings = {
+    config,
+    baseDir: path.dirname(path.resolve(options.configFile)),
+    timeoutMs: options.timeoutMs ?? 10_000,
+    httpPort: options.httpPort ?? config.http_port ?? 80,
+    httpsPort: options.httpsPort ?? config.https_port ?? 443,
+    resolver: options.resolver ?? process.env.PADLOCK_RESOLVER,
+  };
   const ca = caTargetOf(config);
+  const http = await checkPort("HTTP", settings.httpPort, config.listen, settings.timeoutMs);
+  if (!ca) return [ok("CA", "no ca: in the config, so padlock serves plain HTTP and gets no certificates"), http.result];
 
-  let identities: string[] = [];
-  if (!ca) {
-    results.push(ok("CA", "no ca: in the config, so padlock serves plain HTTP and gets no certificates"));
-  } else if (ca.directoryUrl) {
-    const caRoot = readCaRoot(config, baseDir);
-    const rootResult = checkCaRoot(caRoot);
-    if (rootResult) results.push(rootResult);
-    const fetched = await fetchDirectory(ca.directoryUrl, caRoot, timeoutMs);
-    results.push(...checkCaDirectory(ca, fetched, config));
-    if (fetched.kind === "ok") results.push(checkClockSkew(fetched));
-    identities = caaIdentities(ca, fetched);
-  }
-
-  if (ca) {
-    const storage = config.storage ?? DEFAULT_STORAGE;
-    if (/^rediss?:\/\//.test(storage)) results.push(ok("storage", `${storage}: Redis storage is not checked by the doctor yet`));
-    else results.push(...checkStorage({ dir: path.resolve(baseDir, storage), user: config.user }));
-  }
-
-  const http = await checkPort("HTTP", httpPort, config.listen, timeoutMs);
-  results.push(http.result);
-  if (ca) results.push((await checkPort("HTTPS", httpsPort, config.listen, timeoutMs)).result);
-  if (!ca) return results;
-
+  const { results: caResults, identities } = await caChecks(ca, settings);
+  const storage = config.storage ?? DEFAULT_STORAGE;
+  const storageResults = /^rediss?:\/\//.test(storage)
+    ? [ok("storage", `${storage}: Redis storage is not checked by the doctor yet`)]
+    : checkStorage({ dir: path.resolve(settings.baseDir, storage), user: config.user });
+  const https = await checkPort("HTTPS", settings.httpsPort, config.listen, settings.timeoutMs);
   const names = certificateNames(config);
   // padlock's internal CA validates nothing: only the names themselves matter.
-  if (!ca.directoryUrl) return [...results, ...names.map((n) => checkHostName(n.name, ca, n.challenges))];
-  const resolverSpec = options.resolver ?? process.env.PADLOCK_RESOLVER;
+  const nameResults = ca.directoryUrl
+    ? await validationChecks(names, ca, identities, http.state, settings)
+    : names.map((n) => checkHostName(n.name, ca, n.challenges));
+  return [...caResults, ...storageResults, http.result, https.result, ...nameResults];
+}
+
+/** The CA's directory (through ca_root), what it offers against the config, and its clock. */
+async function caChecks(ca: CaTarget, settings: Settings): Promise<{ results: CheckResult[]; identities: string[] }> {
+  if (!ca.directoryUrl) return { results: [], identities: [] };
+  const caRoot = readCaRoot(settings.config, settings.baseDir);
+  const results: CheckResult[] = [];
+  const rootResult = checkCaRoot(caRoot);
+  if (rootResult) results.push(rootResult);
+  const fetched = await fetchDirectory(ca.directoryUrl, caRoot, settings.timeoutMs);
+  results.push(...checkCaDirectory(ca, fetched, settings.config));
+  if (fetched.kind === "ok") results.push(checkClockSkew(fetched));
+  return { results, identities: caaIdentities(ca, fetched) };
+}
+
+/** Per name: host name, DNS, CDN, CAA, then the canary round-trip, grouped by name. */
+async function validationChecks(names: CertificateName[], ca: CaTarget, identities: string[], httpState: PortState, settings: Settings): Promise<CheckResult[]> {
   let dns: DnsLookup;
   try {
-    dns = createDnsLookup(resolverSpec, timeoutMs);
+    dns = createDnsLookup(settings.resolver, settings.timeoutMs);
   } catch (err) {
     if (!(err instanceof ResolverSpecError)) throw err;
-    return [...results, fail("DNS resolver", err.message, "fix --resolver or PADLOCK_RESOLVER; leave both unset to use the system's resolver")];
+    return [fail("DNS resolver", err.message, "fix --resolver or PADLOCK_RESOLVER; leave both unset to use the system's resolver")];
   }
   const local = localAddresses();
   const perName = await Promise.all(names.map(async (n) => ({ ...n, ...(await nameChecks(n.name, n.challenges, ca, identities, dns, local)) })));
   const canaryNames = perName.filter((n) => n.challenges.includes("http-01") && !n.name.startsWith("*."));
   const canary = await runCanary({
     names: canaryNames.map((n) => ({ name: n.name, resolved: n.resolved })),
-    port: httpPort,
-    listen: config.listen,
-    portState: http.state,
+    port: settings.httpPort,
+    listen: settings.config.listen,
+    portState: httpState,
     localAddresses: local,
-    timeoutMs,
+    timeoutMs: settings.timeoutMs,
   });
-  for (const n of perName) {
-    results.push(...n.results);
+  return perName.flatMap((n) => {
     const i = canaryNames.indexOf(n);
-    if (i >= 0) results.push(canary[i]!);
-  }
-  return results;
+    return i >= 0 ? [...n.results, canary[i]!] : n.results;
+  });
 }
 
 interface CertificateName {
