@@ -209,6 +209,8 @@ export function describeObservation(o: Observation): string {
 // Pebble: "Non-200 status code from HTTP: http://blog.test:5002/.well-known/acme-challenge/abc returned 404"
 const BOULDER_FETCH = /(?:^|\s)(?:(\S+): )?Invalid response from (https?:\/\/\S+?)(?:\s*\[([^\]]+)\])?: (\d{3})\b/;
 const PEBBLE_FETCH = /Non-200 status code from HTTP: (https?:\/\/\S+) returned (\d{3})/;
+// Both: "The key authorization file from the server did not match this challenge …"
+const WRONG_BODY = /key authorization file from the server did not match/i;
 
 /** The CA's own fetch, read from its detail, so the message can say what the CA saw. */
 export function observationFromDetail(detail: string | undefined): Observation | undefined {
@@ -220,6 +222,9 @@ export function observationFromDetail(detail: string | undefined): Observation |
   }
   const pebble = PEBBLE_FETCH.exec(detail);
   if (pebble) return { kind: "challenge-fetch", by: "ca", url: pebble[1]!, status: Number(pebble[2]) };
+  if (WRONG_BODY.test(detail)) {
+    return { kind: "note", text: "the CA got an answer for the challenge URL, but not the key authorization padlock published (another server or a catch-all page answered)" };
+  }
   return undefined;
 }
 

@@ -101,6 +101,10 @@ test("the CA's fetch is read from Let's Encrypt's and Pebble's wording", () => {
     url: "http://blog.test:5002/.well-known/acme-challenge/abc",
     status: 404,
   });
+  assert.equal(
+    observationFromDetail('The key authorization file from the server did not match this challenge. Expected "a.b" (got "<html>")')?.kind,
+    "note",
+  );
   assert.equal(observationFromDetail("Order not ready"), undefined);
 });
 
