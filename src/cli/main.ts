@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { serveCommand } from "./serve.js";
 import { schemaCommand } from "./schema.js";
+import { doctorCommand, seconds } from "./doctor.js";
 
 function port(value: string): number {
   const n = Number(value);
@@ -26,6 +27,17 @@ program
   .option("--log-format <format>", "json or pretty (default: pretty on a terminal, else json)")
   .option("--log-level <level>", "trace, debug, info, warn or error", "info")
   .action(serveCommand);
+
+program
+  .command("doctor")
+  .description("Check everything a certificate needs (config, DNS, CAA, ports, a canary challenge, storage, clock, CA) before asking the CA")
+  .option("-c, --config <file>", "config file", "padlock.yaml")
+  .option("--json", "print the results as JSON (for scripts)")
+  .option("--resolver <host:port>", "DNS server to ask, as the CA would (default $PADLOCK_RESOLVER, else the system's)")
+  .option("--http-port <n>", "HTTP port to check (default: config http_port, else 80)", port)
+  .option("--https-port <n>", "HTTPS port to check (default: config https_port, else 443)", port)
+  .option("--timeout <seconds>", "limit for each network check (default 10)", seconds)
+  .action(doctorCommand);
 
 program.command("schema").description("Print the JSON Schema of padlock.yaml (for editors)").action(schemaCommand);
 

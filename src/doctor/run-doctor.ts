@@ -1,0 +1,161 @@
+// Runs every pre-flight check for a config, in the order a person would fix things: the
+// config, the CA, storage, ports, then each host name (DNS, CDN, CAA, canary round-trip).
+import path from "node:path";
+import { isIP } from "node:net";
+import type { Config, Site } from "../config/schema.js";
+import { caTargetOf, readCaRoot, type CaTarget } from "./ca-target.js";
+import { fetchDirectory, type DirectoryFetch } from "./ca-directory.js";
+import { fail, ok, type CheckResult } from "./check-result.js";
+import { createDnsLookup, resolveAddresses, ResolverSpecError, type DnsLookup, type ResolvedAddresses } from "./dns.js";
+import { localAddresses } from "./local-addresses.js";
+import { checkConfigValid } from "./checks/config-valid.js";
+import { checkCaDirectory, checkCaRoot } from "./checks/ca-directory.js";
+import { checkClockSkew } from "./checks/clock-skew.js";
+import { checkStorage } from "./checks/storage.js";
+import { checkPort, type PortState } from "./checks/ports.js";
+import { checkHostName } from "./checks/host-name.js";
+import { checkDnsAddresses } from "./checks/dns-addresses.js";
+import { checkCdnRanges } from "./checks/cdn-ranges.js";
+import { checkCaa } from "./checks/caa.js";
+import { runCanary } from "./checks/canary.js";
+
+export interface DoctorOptions {
+  configFile: string;
+  /** DNS server(s) to ask, "HOST:PORT[,…]"; default PADLOCK_RESOLVER, else the system's. */
+  resolver?: string;
+  /** Override the config's http_port / https_port (default 80 / 443). */
+  httpPort?: number;
+  httpsPort?: number;
+  /** Per network operation (default 10 s). */
+  timeoutMs?: number;
+}
+
+export interface DoctorReport {
+  results: CheckResult[];
+  failed: number;
+  warned: number;
+}
+
+/** Where certificates are kept when the config has no storage: (relative to the config file). */
+export const DEFAULT_STORAGE = "padlock-data";
+/** Challenges a site allows when its config does not say. */
+const DEFAULT_CHALLENGES = ["http-01", "tls-alpn-01"];
+
+export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
+  const { result: configResult, config } = checkConfigValid(options.configFile);
+  const results = [configResult];
+  if (config) results.push(...(await checkEverythingElse(config, options)));
+  return {
+    results,
+    failed: results.filter((r) => r.status === "fail").length,
+    warned: results.filter((r) => r.status === "warn").length,
+  };
+}
+
+interface Settings {
+  config: Config;
+  baseDir: string;
+  timeoutMs: number;
+  httpPort: number;
+  httpsPort: number;
+  resolver?: string;
+}
+
+async function checkEverythingElse(config: Config, options: DoctorOptions): Promise<CheckResult[]> {
+  const settings: Settings = {
+    config,
+    baseDir: path.dirname(path.resolve(options.configFile)),
+    timeoutMs: options.timeoutMs ?? 10_000,
+    httpPort: options.httpPort ?? config.http_port ?? 80,
+    httpsPort: options.httpsPort ?? config.https_port ?? 443,
+    resolver: options.resolver ?? process.env.PADLOCK_RESOLVER,
+  };
+  const ca = caTargetOf(config);
+  const http = await checkPort("HTTP", settings.httpPort, config.listen, settings.timeoutMs);
+  if (!ca) return [ok("CA", "no ca: in the config, so padlock serves plain HTTP and gets no certificates"), http.result];
+
+  const { results: caResults, identities } = await caChecks(ca, settings);
+  const storage = config.storage ?? DEFAULT_STORAGE;
+  const storageResults = /^rediss?:\/\//.test(storage)
+    ? [ok("storage", `${storage}: Redis storage is not checked by the doctor yet`)]
+    : checkStorage({ dir: path.resolve(settings.baseDir, storage), user: config.user });
+  const https = await checkPort("HTTPS", settings.httpsPort, config.listen, settings.timeoutMs);
+  const names = certificateNames(config);
+  // padlock's internal CA validates nothing: only the names themselves matter.
+  const nameResults = ca.directoryUrl
+    ? await validationChecks(names, ca, identities, http.state, settings)
+    : names.map((n) => checkHostName(n.name, ca, n.challenges));
+  return [...caResults, ...storageResults, http.result, https.result, ...nameResults];
+}
+
+/** The CA's directory (through ca_root), what it offers against the config, and its clock. */
+async function caChecks(ca: CaTarget, settings: Settings): Promise<{ results: CheckResult[]; identities: string[] }> {
+  if (!ca.directoryUrl) return { results: [], identities: [] };
+  const caRoot = readCaRoot(settings.config, settings.baseDir);
+  const results: CheckResult[] = [];
+  const rootResult = checkCaRoot(caRoot);
+  if (rootResult) results.push(rootResult);
+  const fetched = await fetchDirectory(ca.directoryUrl, caRoot, settings.timeoutMs);
+  results.push(...checkCaDirectory(ca, fetched, settings.config));
+  if (fetched.kind === "ok") results.push(checkClockSkew(fetched));
+  return { results, identities: caaIdentities(ca, fetched) };
+}
+
+/** Per name: host name, DNS, CDN, CAA, then the canary round-trip, grouped by name. */
+async function validationChecks(names: CertificateName[], ca: CaTarget, identities: string[], httpState: PortState, settings: Settings): Promise<CheckResult[]> {
+  let dns: DnsLookup;
+  try {
+    dns = createDnsLookup(settings.resolver, settings.timeoutMs);
+  } catch (err) {
+    if (!(err instanceof ResolverSpecError)) throw err;
+    return [fail("DNS resolver", err.message, "fix --resolver or PADLOCK_RESOLVER; leave both unset to use the system's resolver")];
+  }
+  const local = localAddresses();
+  const perName = await Promise.all(names.map(async (n) => ({ ...n, ...(await nameChecks(n.name, n.challenges, ca, identities, dns, local)) })));
+  const canaryNames = perName.filter((n) => n.challenges.includes("http-01") && !n.name.startsWith("*."));
+  const canary = await runCanary({
+    names: canaryNames.map((n) => ({ name: n.name, resolved: n.resolved })),
+    port: settings.httpPort,
+    listen: settings.config.listen,
+    portState: httpState,
+    localAddresses: local,
+    timeoutMs: settings.timeoutMs,
+  });
+  return perName.flatMap((n) => {
+    const i = canaryNames.indexOf(n);
+    return i >= 0 ? [...n.results, canary[i]!] : n.results;
+  });
+}
+
+interface CertificateName {
+  name: string;
+  challenges: string[];
+}
+
+/** The names padlock will ask the CA for: every host of every site with TLS on. */
+function certificateNames(config: Config): CertificateName[] {
+  return config.sites
+    .filter((site: Site) => site.tls?.enabled !== false && site.tls?.internal !== true)
+    .flatMap((site) => site.hosts.map((name) => ({ name, challenges: site.tls?.challenges ?? DEFAULT_CHALLENGES })));
+}
+
+function caaIdentities(ca: CaTarget, fetched: DirectoryFetch): string[] {
+  if (ca.caaIdentities.length > 0) return ca.caaIdentities;
+  return fetched.kind === "ok" ? (fetched.directory.meta?.caaIdentities ?? []) : [];
+}
+
+async function nameChecks(
+  name: string,
+  challenges: string[],
+  ca: CaTarget,
+  identities: string[],
+  dns: DnsLookup,
+  local: string[],
+): Promise<{ results: CheckResult[]; resolved: ResolvedAddresses }> {
+  const results = [checkHostName(name, ca, challenges)];
+  const lookupName = name.replace(/^\*\./, "");
+  const resolved = await resolveAddresses(dns, lookupName);
+  results.push(checkDnsAddresses(lookupName, resolved, local, dns.describe), checkCdnRanges(lookupName, resolved));
+  if (!isIP(name)) results.push(await checkCaa(dns, name, ca.name, identities));
+  return { results, resolved };
+}

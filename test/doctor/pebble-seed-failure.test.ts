@@ -1,0 +1,74 @@
+// The seed's failure against the real test CA: nginx answers the HTTP-01 port with 404.
+// `padlock doctor` says so before any order; a real Pebble order then fails, and the message
+// built from Pebble's problem document and padlock's own observations says the same thing.
+import test, { after, before } from "node:test";
+import assert from "node:assert/strict";
+import https from "node:https";
+import acme from "acme-client";
+import { ACME_ERROR_PREFIX, explainAcmeProblem, type AcmeProblem } from "../../src/acme/problems.js";
+import type { CheckResult } from "../../src/doctor/check-result.js";
+import { observeHttp01 } from "../../src/doctor/observe-challenge.js";
+import { ChallTestSrv } from "../support/challtestsrv.js";
+import { freePort } from "../support/free-port.js";
+import { Nginx } from "../support/nginx.js";
+import { PebbleCa } from "../support/pebble-ca.js";
+import { runPadlock } from "../support/run-padlock.js";
+import { writeDoctorConfig } from "../support/doctor-config.js";
+
+let dns: ChallTestSrv;
+let nginx: Nginx;
+let pebble: PebbleCa;
+
+before(async () => {
+  dns = await ChallTestSrv.start();
+  nginx = await Nginx.start(await freePort());
+  pebble = await PebbleCa.start({ dnsServer: dns.dnsAddress, httpPort: nginx.port });
+});
+after(async () => {
+  await Promise.all([pebble?.close(), nginx?.close(), dns?.close()]);
+});
+
+test("padlock doctor names nginx before any order, against the real Pebble directory", async () => {
+  const { file } = writeDoctorConfig({
+    ca: pebble.directoryUrl,
+    ca_root: pebble.apiCa.rootFile,
+    accept_terms: true,
+    storage: "data",
+    listen: "127.0.0.1",
+    http_port: nginx.port,
+    https_port: await freePort(),
+    sites: [{ hosts: ["seed.test"], redirect: "https://example.org" }],
+  });
+  const run = await runPadlock(["doctor", "--config", file, "--json", "--resolver", dns.dnsAddress]);
+  assert.equal(run.code, 1);
+  const rows = (JSON.parse(run.stdout) as { results: CheckResult[] }).results;
+  const byCheck = (check: string) => rows.find((r) => r.check === check)!;
+  assert.equal(byCheck("CA directory").status, "ok");
+  assert.match(byCheck("CA directory").found, /answers; it offers no ARI/);
+  assert.equal(byCheck("clock").status, "ok");
+  const canary = byCheck("canary seed.test");
+  assert.equal(canary.status, "fail");
+  assert.match(canary.found, /404 with Server: nginx\/[\d.]+: another web server answered; port \d+ at 127\.0\.0\.1 is not padlock \(it is nginx/);
+});
+
+test("a real Pebble order fails on the same 404, and its message names nginx", async () => {
+  acme.axios.defaults.httpsAgent = new https.Agent({ ca: pebble.apiCa.rootPem });
+  const client = new acme.Client({ directoryUrl: pebble.directoryUrl, accountKey: await acme.crypto.createPrivateEcdsaKey() });
+  await client.createAccount({ termsOfServiceAgreed: true });
+  const order = await client.createOrder({ identifiers: [{ type: "dns", value: "seed.test" }] });
+  const [authz] = await client.getAuthorizations(order);
+  const challenge = authz!.challenges.find((c) => c.type === "http-01")!;
+  await client.completeChallenge(challenge);
+  await assert.rejects(client.waitForValidStatus(challenge));
+  const [failed] = await client.getAuthorizations(order);
+  const problem = failed!.challenges.find((c) => c.type === "http-01")!.error as AcmeProblem;
+  assert.equal(problem.type, `${ACME_ERROR_PREFIX}unauthorized`);
+
+  const observations = await observeHttp01({ name: "seed.test", port: nginx.port, token: challenge.token, resolver: dns.dnsAddress });
+  const explained = explainAcmeProblem({ ...problem, identifier: { type: "dns", value: "seed.test" } }, observations);
+  const url = `http://seed.test:${nginx.port}/.well-known/acme-challenge/${challenge.token}`;
+  assert.equal(explained.seen[0], `the CA fetched ${url} and got 404`);
+  assert.match(explained.seen[1]!, new RegExp(`^padlock fetched ${url.replace(/[.?]/g, "\\$&")} from 127\\.0\\.0\\.1 and got 404 from a server that says \`Server: nginx/[\\d.]+\`$`));
+  assert.match(explained.seen[2]!, new RegExp(`^port ${nginx.port} at that address is not padlock \\(it is nginx \\(pid ${nginx.pid}`));
+  assert.match(explained.message, /^seed\.test: The CA could not confirm that this server controls the name/);
+});
