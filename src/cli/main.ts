@@ -1,7 +1,8 @@
 // `padlock` command line: parses arguments and hands off to one command module each.
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { serveCommand } from "./serve.js";
 import { schemaCommand } from "./schema.js";
+import { trustCommand } from "./trust.js";
 
 function port(value: string): number {
   const n = Number(value);
@@ -26,6 +27,15 @@ program
   .option("--log-format <format>", "json or pretty (default: pretty on a terminal, else json)")
   .option("--log-level <level>", "trace, debug, info, warn or error", "info")
   .action(serveCommand);
+
+program
+  .command("trust")
+  .description("Show padlock's local root certificate (HTTPS for localhost); --install adds it to this machine's trust stores")
+  .option("-c, --config <file>", "config file whose storage folder holds the root")
+  .option("--storage <dir>", "storage folder holding the root (default: the config's, else ~/.local/share/padlock)")
+  .option("--install", "install the root into the system trust store (needs root) and your NSS database")
+  .addOption(new Option("--only <store>", "with --install: only this store").choices(["system", "nss"]))
+  .action(trustCommand);
 
 program.command("schema").description("Print the JSON Schema of padlock.yaml (for editors)").action(schemaCommand);
 

@@ -13,6 +13,7 @@ import * as x509 from "@peculiar/x509";
 import { X509Certificate, createPrivateKey, randomBytes, webcrypto } from "node:crypto";
 import net from "node:net";
 import os from "node:os";
+import path from "node:path";
 import type { KeyFileStore } from "./key-files.js";
 
 /**
@@ -20,6 +21,11 @@ import type { KeyFileStore } from "./key-files.js";
  * name, not as `*.localhost`: OpenSSL and browsers refuse a wildcard with a single label after it.
  */
 export const LOCAL_NAMES = ["localhost", "127.0.0.1", "::1"];
+
+/** The internal CA's folder inside padlock's storage folder. */
+export function internalCaFolder(storageDir: string): string {
+  return path.join(storageDir, "internal-ca");
+}
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const ROOT_LIFETIME_MS = 3650 * DAY_MS;
@@ -82,6 +88,16 @@ export class InternalCa {
     return ca;
   }
 
+  /** The stored root certificate (public part only), without opening or creating the CA. */
+  static readRootCertificate(store: KeyFileStore): Promise<string | undefined> {
+    return store.read(ROOT_CERTIFICATE_FILE);
+  }
+
+  /** Where the root certificate is (or will be) stored. */
+  static rootCertificatePath(store: KeyFileStore): string {
+    return store.locate(ROOT_CERTIFICATE_FILE);
+  }
+
   get rootCertificatePem(): string {
     return this.root.certificatePem;
   }
@@ -91,9 +107,8 @@ export class InternalCa {
     return new X509Certificate(this.root.certificatePem).fingerprint256;
   }
 
-  /** Where the root certificate (public part only) is stored. */
   get rootCertificatePath(): string {
-    return this.store.locate(ROOT_CERTIFICATE_FILE);
+    return InternalCa.rootCertificatePath(this.store);
   }
 
   get intermediateCertificatePem(): string {
