@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
+import { stopProcess } from "./processes.js";
 import { query } from "../../src/acme/dns01/dns-client.js";
 import type { TsigAlgorithm, TsigKey } from "../../src/acme/dns01/tsig.js";
 
@@ -69,12 +70,12 @@ export async function startKnot(): Promise<KnotServer> {
         keys,
         txt: (name) => kdigTxt(port, name),
         stop: async () => {
-          await stop(child);
+          await stopProcess(child);
           await rm(dir, { recursive: true, force: true });
         },
       };
     }
-    await stop(child);
+    await stopProcess(child);
     lastError = log;
   }
   await rm(dir, { recursive: true, force: true });
@@ -126,12 +127,6 @@ async function ready(child: ChildProcess, port: number): Promise<boolean> {
   return false;
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  await exited;
-}
 
 async function kdigTxt(port: number, name: string): Promise<string[]> {
   const { stdout } = await run("kdig", [`@127.0.0.1`, "-p", String(port), "+short", "+norecurse", "TXT", name]);
