@@ -1,22 +1,28 @@
-// DNS-01 end to end: Pebble validates against Knot (its DNS server), padlock's RFC 2136 provider
-// publishes the records, acme-client's lower-level API drives the order. A certificate for
-// example.test and *.example.test (two values at one name, published at the same time), and no
-// TXT record left afterwards.
+// DNS-01 end to end: Pebble validates against Knot (its DNS server), padlock's providers (RFC 2136,
+// and the exec hook driving Knot with knsupdate) publish the records, acme-client's lower-level
+// API drives the order. A certificate for example.test and *.example.test (two values at one
+// name, published at the same time), and no TXT record left afterwards.
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import https from "node:https";
 import { X509Certificate } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import acme from "acme-client";
 import { AuthoritativeTxtCheck } from "../../src/acme/dns01/authoritative.js";
-import { challengeRecordName, withTxtRecord } from "../../src/acme/dns01/provider.js";
+import { ExecHookProvider } from "../../src/acme/dns01/exec-hook.js";
+import { challengeRecordName, withTxtRecord, type Dns01Provider } from "../../src/acme/dns01/provider.js";
 import { Rfc2136Provider } from "../../src/acme/dns01/rfc2136.js";
 import { startKnot, type KnotServer } from "../support/knot.js";
 import { startMinimalPebble, type MinimalPebble } from "../support/pebble-minimal.js";
 
 let knot: KnotServer;
 let pebble: MinimalPebble;
+let scratch: string;
 
 before(async () => {
+  scratch = await mkdtemp(path.join(os.tmpdir(), "padlock-dns01-pebble-"));
   knot = await startKnot();
   pebble = await startMinimalPebble({ dnsServer: knot.address });
   acme.axios.defaults.httpsAgent = new https.Agent({ ca: pebble.apiCaPem });
@@ -25,14 +31,20 @@ before(async () => {
 after(async () => {
   await pebble?.stop();
   await knot?.stop();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
+const check = () => new AuthoritativeTxtCheck({ resolvers: [knot.address], nameserverPort: knot.port, pollIntervalMs: 50 });
+
 test("a certificate for example.test and *.example.test through DNS-01 with RFC 2136 updates", async () => {
-  const provider = new Rfc2136Provider({
-    server: knot.address,
-    key: knot.keys["hmac-sha256"],
-    check: new AuthoritativeTxtCheck({ resolvers: [knot.address], nameserverPort: knot.port, pollIntervalMs: 50 }),
-  });
+  await issueWildcardCertificate(new Rfc2136Provider({ server: knot.address, key: knot.keys["hmac-sha256"], check: check() }));
+});
+
+test("a certificate for example.test and *.example.test through DNS-01 with the exec hook", async () => {
+  await issueWildcardCertificate(new ExecHookProvider({ command: await knot.writeUpdateHook(scratch), check: check() }));
+});
+
+async function issueWildcardCertificate(provider: Dns01Provider): Promise<void> {
   const client = new acme.Client({ directoryUrl: pebble.directoryUrl, accountKey: await acme.crypto.createPrivateEcdsaKey() });
   await client.createAccount({ termsOfServiceAgreed: true });
   const names = ["example.test", "*.example.test"];
@@ -73,4 +85,4 @@ test("a certificate for example.test and *.example.test through DNS-01 with RFC 
 
   assert.deepEqual(cleanupErrors, []);
   assert.deepEqual(await knot.txt("_acme-challenge.example.test"), [], "no TXT record left behind");
-});
+}

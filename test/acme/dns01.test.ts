@@ -158,24 +158,7 @@ test("server unreachable: names host:port", async () => {
 });
 
 test("exec hook: a script driving the same server with knsupdate adds and removes the record", async () => {
-  const key = knot.keys["hmac-sha256"];
-  const script = path.join(scratch, "knot-hook.sh");
-  await writeFile(
-    script,
-    [
-      "#!/bin/sh",
-      "set -eu",
-      'action=$1 name=$2 value=$3',
-      'case "$action" in',
-      '  add) change="update add $name 60 TXT \\"$value\\"" ;;',
-      '  remove) change="update delete $name TXT \\"$value\\"" ;;',
-      '  *) echo "unknown action $action" >&2; exit 64 ;;',
-      "esac",
-      `printf 'server 127.0.0.1 ${knot.port}\\nzone example.test.\\n%s\\nsend\\n' "$change" | knsupdate -y "${key.algorithm}:${key.name}:${key.secret.toString("base64")}"`,
-      "",
-    ].join("\n"),
-  );
-  await chmod(script, 0o755);
+  const script = await knot.writeUpdateHook(scratch);
   const provider = createDns01Provider({ provider: "exec", command: script }, { configKey: "sites[0].tls.dns", check });
   const fqdn = "_acme-challenge.hook.example.test";
   await withTxtRecord(

@@ -30,6 +30,8 @@ export interface KnotServer {
   keys: Record<TsigAlgorithm, TsigKey>;
   /** TXT values at `name`, asked with kdig (an observer independent of padlock's DNS code). */
   txt(name: string): Promise<string[]>;
+  /** Writes an exec-hook script (`SCRIPT add|remove NAME VALUE`) that updates this server with knsupdate. */
+  writeUpdateHook(dir: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -69,6 +71,7 @@ export async function startKnot(): Promise<KnotServer> {
         dir,
         keys,
         txt: (name) => kdigTxt(port, name),
+        writeUpdateHook: (hookDir) => writeUpdateHook(hookDir, port, keys["hmac-sha256"]),
         stop: async () => {
           await stopProcess(child);
           await rm(dir, { recursive: true, force: true });
@@ -127,6 +130,27 @@ async function ready(child: ChildProcess, port: number): Promise<boolean> {
   return false;
 }
 
+
+async function writeUpdateHook(dir: string, port: number, key: TsigKey): Promise<string> {
+  const script = path.join(dir, "knot-update-hook.sh");
+  await writeFile(
+    script,
+    [
+      "#!/bin/sh",
+      "set -eu",
+      "action=$1 name=$2 value=$3",
+      'case "$action" in',
+      '  add) change="update add $name 60 TXT \\"$value\\"" ;;',
+      '  remove) change="update delete $name TXT \\"$value\\"" ;;',
+      '  *) echo "unknown action $action" >&2; exit 64 ;;',
+      "esac",
+      `printf 'server 127.0.0.1 ${port}\\nzone ${TEST_ZONE}.\\n%s\\nsend\\n' "$change" | knsupdate -y "${key.algorithm}:${key.name}:${key.secret.toString("base64")}"`,
+      "",
+    ].join("\n"),
+    { mode: 0o755 },
+  );
+  return script;
+}
 
 async function kdigTxt(port: number, name: string): Promise<string[]> {
   const { stdout } = await run("kdig", [`@127.0.0.1`, "-p", String(port), "+short", "+norecurse", "TXT", name]);
