@@ -11,6 +11,7 @@ import { ExecHookProvider } from "../../src/acme/dns01/exec-hook.js";
 import { createDns01Provider } from "../../src/acme/dns01/from-config.js";
 import { Dns01Error, challengeRecordName, withTxtRecord } from "../../src/acme/dns01/provider.js";
 import { Rfc2136Provider } from "../../src/acme/dns01/rfc2136.js";
+import { parseServer } from "../../src/acme/dns01/dns-client.js";
 import { startKnot, type KnotServer } from "../support/knot.js";
 
 let knot: KnotServer;
@@ -187,4 +188,17 @@ test("exec hook exiting non-zero: the error shows its stderr and status", async 
 test("exec hook that hangs is stopped at its timeout", async () => {
   const provider = new ExecHookProvider({ command: "sleep 30 #", check, timeoutMs: 200 });
   await expectDns01Error(provider.present("_acme-challenge.example.test", "v"), "hook-timeout", /did not finish within 0\.2 s/);
+});
+
+test("server settings: host, host:port, [v6]:port; anything else is refused with an example", async () => {
+  assert.deepEqual(parseServer("ns1.example.com"), { host: "ns1.example.com", port: 53 });
+  assert.deepEqual(parseServer("192.0.2.1:5353"), { host: "192.0.2.1", port: 5353 });
+  assert.deepEqual(parseServer("[2001:db8::53]:54"), { host: "2001:db8::53", port: 54 });
+  assert.deepEqual(parseServer("2001:db8::53"), { host: "2001:db8::53", port: 53 });
+  assert.equal(parseServer("ns1.example.com:99999"), undefined);
+  assert.equal(parseServer("ns1 example.com"), undefined);
+  assert.throws(
+    () => rfc2136({ server: "ns1.example.com:0" }),
+    (err: unknown) => err instanceof Dns01Error && err.kind === "bad-settings" && /server in sites\[0\]\.tls\.dns is "ns1\.example\.com:0"; expected host or host:port/.test(err.message),
+  );
 });

@@ -30,14 +30,11 @@ const DEFAULT_TIMEOUT_MS = 3000;
 const UDP_ATTEMPTS = 2;
 const TRUNCATED = 1 << 9;
 
-/** "host", "host:port", "[v6]:port" or a bare IPv6 address. */
-export function parseServer(spec: string, defaultPort = 53): DnsServer {
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(spec);
-  if (bracketed) return { host: bracketed[1]!, port: bracketed[2] ? Number(bracketed[2]) : defaultPort };
-  if (net.isIPv6(spec)) return { host: spec, port: defaultPort };
-  const hostPort = /^([^:]+):(\d+)$/.exec(spec);
-  if (hostPort) return { host: hostPort[1]!, port: Number(hostPort[2]) };
-  return { host: spec, port: defaultPort };
+/** "host", "host:port", "[v6]:port" or a bare IPv6 address; undefined when it is none of these. */
+export function parseServer(spec: string, defaultPort = 53): DnsServer | undefined {
+  const match = /^\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?$/.exec(spec) ?? /^([^:\s[\]]+)(?::(\d{1,5}))?$/.exec(spec);
+  const server = net.isIPv6(spec) ? { host: spec, port: defaultPort } : match ? { host: match[1]!, port: match[2] ? Number(match[2]) : defaultPort } : undefined;
+  return server && server.port >= 1 && server.port <= 65535 ? server : undefined;
 }
 
 export function formatServer(server: DnsServer): string {
@@ -87,7 +84,10 @@ function exchangeUdp(target: DnsServer, message: Buffer, timeoutMs: number, labe
     const socket = dgram.createSocket(net.isIPv6(target.host) ? "udp6" : "udp4");
     let attempts = 0;
     let timer: NodeJS.Timeout | undefined;
+    let settled = false;
     const finish = (error: Error | undefined, answer?: Buffer) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       socket.close();
       if (error) reject(error);

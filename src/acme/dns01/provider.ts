@@ -19,6 +19,7 @@ export interface Dns01Provider {
 }
 
 export type Dns01ErrorKind =
+  | "bad-settings"
   | "bad-tsig-key"
   | "unknown-zone"
   | "unreachable"

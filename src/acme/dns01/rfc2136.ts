@@ -31,8 +31,12 @@ export class Rfc2136Provider implements Dns01Provider {
   private readonly zones = new Map<string, Promise<string>>();
 
   constructor(private readonly options: Rfc2136Options) {
-    this.server = parseServer(options.server);
     this.configKey = options.configKey ?? "tls.dns";
+    const server = parseServer(options.server);
+    if (!server) {
+      throw new Dns01Error("bad-settings", `server in ${this.configKey} is "${options.server}"; expected host or host:port (port 1-65535), e.g. ns1.example.com:53 or [2001:db8::53]:53`);
+    }
+    this.server = server;
     this.description = `RFC 2136 update to ${formatServer(this.server)}${options.zone ? ` (zone ${options.zone})` : ""}`;
   }
 
