@@ -73,17 +73,19 @@ export class InternalCa {
     private readonly root: Authority,
     private intermediate: Authority,
     private readonly now: () => Date,
+    private readonly leafLifetimeMs: number,
   ) {}
 
   /** Loads the CA from the store, creating the root once and (re-)signing the intermediate as needed. */
-  static async open(store: KeyFileStore, options: { now?: () => Date } = {}): Promise<InternalCa> {
+  static async open(store: KeyFileStore, options: { now?: () => Date; leafLifetimeMs?: number } = {}): Promise<InternalCa> {
     const now = options.now ?? (() => new Date());
     const root = await loadOrCreateRoot(store, now());
     if ((await store.read(ROOT_CERTIFICATE_FILE)) !== root.certificatePem) {
       await store.write(ROOT_CERTIFICATE_FILE, root.certificatePem, { secret: false });
     }
     const stored = await loadAuthority(store, INTERMEDIATE_FILE);
-    const ca = new InternalCa(store, root, stored ?? (await createIntermediate(store, root, now())), now);
+    const intermediate = stored ?? (await createIntermediate(store, root, now()));
+    const ca = new InternalCa(store, root, intermediate, now, options.leafLifetimeMs ?? LEAF_LIFETIME_MS);
     if (stored) await ca.renewIntermediateIfNeeded();
     return ca;
   }
@@ -126,7 +128,7 @@ export class InternalCa {
     await this.renewIntermediateIfNeeded();
     const now = this.now();
     const notBefore = new Date(now.getTime() - BACKDATE_MS);
-    const notAfter = new Date(Math.min(now.getTime() + LEAF_LIFETIME_MS, this.intermediate.certificate.notAfter.getTime()));
+    const notAfter = new Date(Math.min(now.getTime() + this.leafLifetimeMs, this.intermediate.certificate.notAfter.getTime()));
     const keys = await generateKeys();
     const certificate = await x509.X509CertificateGenerator.create({
       serialNumber: serialNumber(),
