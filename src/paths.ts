@@ -12,3 +12,13 @@ export function defaultStorageDir(): string {
   const dataHome = process.env.XDG_DATA_HOME || path.join(os.homedir(), ".local", "share");
   return path.join(dataHome, "padlock");
 }
+
+/**
+ * The storage folder a config's `storage` setting names (relative to the config's folder), the
+ * default when unset, or undefined when storage is not a folder (redis://…).
+ */
+export function storageFolder(storage: string | undefined, baseDir: string): string | undefined {
+  if (storage === undefined) return defaultStorageDir();
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(storage)) return undefined;
+  return path.resolve(baseDir, storage);
+}

@@ -5,7 +5,7 @@ import { X509Certificate } from "node:crypto";
 import path from "node:path";
 import { loadConfigFile } from "../config/load.js";
 import { ConfigError } from "../config/problems.js";
-import { defaultStorageDir } from "../paths.js";
+import { defaultStorageDir, storageFolder } from "../paths.js";
 import { InternalCa, InternalCaError, internalCaFolder } from "../tls/internal-ca.js";
 import { FolderKeyFileStore } from "../tls/key-files.js";
 import { TrustStoreError, installIntoNssDb, installIntoSystemStore, type InstallOutcome } from "../tls/trust-store.js";
@@ -97,9 +97,9 @@ function storageDir(flags: TrustFlags): string {
     }
     throw err;
   }
-  if (storage === undefined) return defaultStorageDir();
-  if (/^[a-z]+:\/\//i.test(storage)) fail(`storage in ${flags.config} is ${storage}, not a folder: padlock trust reads the internal CA from a folder; pass --storage <dir>`);
-  return path.resolve(path.dirname(path.resolve(flags.config)), storage);
+  const folder = storageFolder(storage, path.dirname(path.resolve(flags.config)));
+  if (folder === undefined) fail(`storage in ${flags.config} is ${storage}, not a folder: padlock trust reads the internal CA from a folder; pass --storage <dir>`);
+  return folder;
 }
 
 function fail(message: string): never {

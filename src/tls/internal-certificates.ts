@@ -5,7 +5,8 @@ import net from "node:net";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import type { CertificateCache } from "./certificate-cache.js";
-import type { IssuedCertificate } from "./internal-ca.js";
+import { InternalCa, internalCaFolder, type IssuedCertificate } from "./internal-ca.js";
+import { FolderKeyFileStore } from "./key-files.js";
 
 const RETRY_FIRST_MS = 60_000;
 const RETRY_MAX_MS = 60 * 60_000;
@@ -85,4 +86,15 @@ export class InternalCertificates {
     timer.unref();
     this.timers.add(timer);
   }
+}
+
+/** Opens the internal CA in the storage folder and keeps the config's internal names served, if it has any. */
+export async function startInternalCertificates(config: Config, cache: CertificateCache, log: Logger, storageDir: string): Promise<InternalCertificates | undefined> {
+  const nameSets = internalNameSets(config);
+  if (nameSets.length === 0) return undefined;
+  const ca = await InternalCa.open(new FolderKeyFileStore(internalCaFolder(storageDir)));
+  const keeper = new InternalCertificates({ issuer: ca, cache, log, nameSets });
+  await keeper.start();
+  log.info(`internal CA: root certificate at ${ca.rootCertificatePath}; to make browsers trust it: padlock trust --install`);
+  return keeper;
 }
