@@ -54,7 +54,10 @@ export class Padlock {
     await edge.start();
     const padlock = new Padlock(edge, sites, certificates, challenges, log);
     if (edge.httpsPort !== undefined) {
-      padlock.internalCertificates = await startInternalCertificates(config, certificates, log, options.storageDir ?? defaultStorageDir());
+      padlock.internalCertificates = await startInternalCertificates(config, certificates, log, options.storageDir ?? defaultStorageDir()).catch(async (err: unknown) => {
+        await padlock.close();
+        throw err;
+      });
     }
     padlock.logListening(options.listen ?? config.listen);
     return padlock;

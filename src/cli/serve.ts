@@ -6,6 +6,7 @@ import { ConfigError } from "../config/problems.js";
 import type { Config } from "../config/schema.js";
 import { createLogger, type LogFormat } from "../log.js";
 import { Padlock } from "../padlock.js";
+import { InternalCaError } from "../tls/internal-ca.js";
 import { exampleBlogDir, storageFolder } from "../paths.js";
 
 export interface ServeFlags {
@@ -62,6 +63,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
       process.stderr.write(`padlock: ${err.message}\n`);
       process.exit(2);
     }
+    if (err instanceof InternalCaError) fail(err.message);
     throw err;
   });
 

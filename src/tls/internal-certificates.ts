@@ -5,7 +5,7 @@ import net from "node:net";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import type { CertificateCache } from "./certificate-cache.js";
-import { InternalCa, internalCaFolder, type IssuedCertificate } from "./internal-ca.js";
+import { InternalCa, InternalCaError, internalCaFolder, type IssuedCertificate } from "./internal-ca.js";
 import { FolderKeyFileStore } from "./key-files.js";
 
 const RETRY_FIRST_MS = 60_000;
@@ -92,7 +92,15 @@ export class InternalCertificates {
 export async function startInternalCertificates(config: Config, cache: CertificateCache, log: Logger, storageDir: string): Promise<InternalCertificates | undefined> {
   const nameSets = internalNameSets(config);
   if (nameSets.length === 0) return undefined;
-  const ca = await InternalCa.open(new FolderKeyFileStore(internalCaFolder(storageDir)));
+  const folder = internalCaFolder(storageDir);
+  const ca = await InternalCa.open(new FolderKeyFileStore(folder)).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "EACCES" || err.code === "EPERM" || err.code === "EROFS") {
+      throw new InternalCaError(
+        `cannot keep padlock's internal CA in ${folder} (${err.code} on ${err.path ?? folder}): make the storage folder writable by the user padlock runs as, e.g. sudo chown -R "$(id -un)" ${storageDir}`,
+      );
+    }
+    throw err;
+  });
   const keeper = new InternalCertificates({ issuer: ca, cache, log, nameSets });
   await keeper.start();
   log.info(`internal CA: root certificate at ${ca.rootCertificatePath}; to make browsers trust it: padlock trust --install`);

@@ -3,7 +3,7 @@
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -52,4 +52,24 @@ test("local hosts get HTTPS from the internal CA; curl --cacert <printed root> s
   } finally {
     await stopProcess(serve);
   }
+});
+
+test("a storage folder padlock may not write stops start-up with a message naming it (run as nobody)", async () => {
+  const publicDir = path.join(scratch, "public");
+  const privateDir = path.join(scratch, "root-only");
+  await mkdir(publicDir, { mode: 0o755 });
+  await mkdir(privateDir, { mode: 0o700 });
+  await chmod(scratch, 0o755);
+  const config = path.join(publicDir, "padlock.yaml");
+  await writeFile(config, `storage: ${privateDir}/data\nsites:\n  - hosts: [localhost]\n    redirect: https://example.org\n`, { mode: 0o644 });
+  const result = await run("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, padlockBin, "serve", "--config", config, "--listen", "127.0.0.1", "--http-port", "0", "--https-port", "0"], {
+    env: { ...process.env, HOME: publicDir },
+  }).then(
+    () => assert.fail("padlock serve should have stopped"),
+    (err: { code: number; stderr: string }) => err,
+  );
+  assert.equal(result.code, 2);
+  assert.ok(result.stderr.includes(`cannot keep padlock's internal CA in ${privateDir}/data/internal-ca (EACCES`), result.stderr);
+  assert.ok(result.stderr.includes(`sudo chown -R "$(id -un)" ${privateDir}/data`), result.stderr);
+  assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
 });
