@@ -45,7 +45,11 @@ export const DnsProvider = Type.Union([
     },
     { additionalProperties: false },
   ),
-]);
+], {
+  description:
+    "A DNS provider: { provider: rfc2136, server: host:port, tsig_name, tsig_secret (base64), optional zone, tsig_algorithm, transport } " +
+    "or { provider: exec, command }",
+});
 
 export const Upstreams = doc(
   "Upstream URL, or several (round-robin with passive health checks)",

@@ -2,7 +2,7 @@
 // loopback addresses, sites marked internal): issued at start, renewed at 2/3 of their life,
 // retried with capped backoff on failure while the current certificate keeps being served.
 import net from "node:net";
-import type { Config } from "../config/schema.js";
+import type { Config, Site } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import type { CertificateCache } from "./certificate-cache.js";
 import { InternalCa, InternalCaError, internalCaFolder, type IssuedCertificate } from "./internal-ca.js";
@@ -23,10 +23,11 @@ export function isLocalName(name: string): boolean {
  * them anyway).
  */
 export function internalNameSets(config: Config): string[][] {
-  return config.sites
-    .filter((site) => site.tls?.enabled !== false)
-    .filter((site) => site.tls?.internal ?? (config.ca === "internal" || site.hosts.every(isLocalName)))
-    .map((site) => [...site.hosts]);
+  return config.sites.filter((site) => usesInternalCa(config, site)).map((site) => [...site.hosts]);
+}
+
+export function usesInternalCa(config: Config, site: Site): boolean {
+  return site.tls?.enabled !== false && (site.tls?.internal ?? (config.ca === "internal" || site.hosts.every(isLocalName)));
 }
 
 export interface InternalCertificatesOptions {
