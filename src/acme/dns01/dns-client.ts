@@ -1,6 +1,7 @@
 // Sends one DNS message to one server and returns the answer's bytes: UDP first (TCP when the
 // answer is truncated or TCP is asked for). Encoding is up to the caller; this module only
 // moves bytes and says clearly which server did not answer.
+import { randomInt } from "node:crypto";
 import dgram from "node:dgram";
 import net from "node:net";
 import { lookup } from "node:dns/promises";
@@ -32,9 +33,11 @@ const TRUNCATED = 1 << 9;
 
 /** "host", "host:port", "[v6]:port" or a bare IPv6 address; undefined when it is none of these. */
 export function parseServer(spec: string, defaultPort = 53): DnsServer | undefined {
+  if (net.isIPv6(spec)) return { host: spec, port: defaultPort };
   const match = /^\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?$/.exec(spec) ?? /^([^:\s[\]]+)(?::(\d{1,5}))?$/.exec(spec);
-  const server = net.isIPv6(spec) ? { host: spec, port: defaultPort } : match ? { host: match[1]!, port: match[2] ? Number(match[2]) : defaultPort } : undefined;
-  return server && server.port >= 1 && server.port <= 65535 ? server : undefined;
+  if (!match) return undefined;
+  const port = match[2] ? Number(match[2]) : defaultPort;
+  return port >= 1 && port <= 65535 ? { host: match[1]!, port } : undefined;
 }
 
 export function formatServer(server: DnsServer): string {
@@ -51,10 +54,9 @@ export async function exchange(server: DnsServer, message: Buffer, options: Exch
   return answer;
 }
 
-let nextId = Math.floor(Math.random() * 0x10000);
+/** Unpredictable, so an off-path sender cannot guess which answer we wait for. */
 export function newMessageId(): number {
-  nextId = (nextId + 1 + Math.floor(Math.random() * 97)) & 0xffff;
-  return nextId;
+  return randomInt(0x10000);
 }
 
 /** A plain, non-recursive query (RD clear): the server answers from its own zones only. */
