@@ -8,6 +8,8 @@ import { buildSite } from "./sites/build-site.js";
 import type { SiteRuntime } from "./sites/site-runtime.js";
 import { Http01Challenges } from "./acme/http01-challenges.js";
 import { CertificateCache } from "./tls/certificate-cache.js";
+import { startInternalCertificates, type InternalCertificates } from "./tls/internal-certificates.js";
+import { defaultStorageDir } from "./paths.js";
 
 export interface PadlockOptions {
   config: Config;
@@ -18,9 +20,13 @@ export interface PadlockOptions {
   httpsPort?: number;
   listen?: string;
   watch?: boolean;
+  /** Folder for certificates and keys (default: the user's data folder). */
+  storageDir?: string;
 }
 
 export class Padlock {
+  private internalCertificates?: InternalCertificates;
+
   private constructor(
     readonly edge: Edge,
     private sites: SiteRuntime[],
@@ -47,11 +53,18 @@ export class Padlock {
     });
     await edge.start();
     const padlock = new Padlock(edge, sites, certificates, challenges, log);
+    if (edge.httpsPort !== undefined) {
+      padlock.internalCertificates = await startInternalCertificates(config, certificates, log, options.storageDir ?? defaultStorageDir()).catch(async (err: unknown) => {
+        await padlock.close();
+        throw err;
+      });
+    }
     padlock.logListening(options.listen ?? config.listen);
     return padlock;
   }
 
   async close(): Promise<void> {
+    this.internalCertificates?.stop();
     await this.edge.close();
     await Promise.all(this.sites.map((s) => s.close()));
   }

@@ -1,6 +1,5 @@
 // `padlock doctor`: pre-flight checks before asking a CA for anything; a table for people,
 // JSON for scripts; exit 1 when any check fails.
-import { InvalidArgumentError } from "commander";
 import { formatTable } from "../doctor/format-table.js";
 import { runDoctor } from "../doctor/run-doctor.js";
 
@@ -26,8 +25,3 @@ export async function doctorCommand(flags: DoctorFlags): Promise<void> {
   process.exitCode = report.failed > 0 ? 1 : 0;
 }
 
-export function seconds(value: string): number {
-  const n = Number(value);
-  if (!(n > 0)) throw new InvalidArgumentError(`"${value}" is not a number of seconds.`);
-  return n;
-}

@@ -1,12 +1,16 @@
-// `padlock` command line: parses arguments and hands off to one command module each.
-import { Command, InvalidArgumentError } from "commander";
-import { serveCommand } from "./serve.js";
-import { schemaCommand } from "./schema.js";
-import { doctorCommand, seconds } from "./doctor.js";
+// `padlock` command line: parses arguments and hands off to one command module each. Command
+// modules load only when their command runs, so `padlock trust` does not load the server.
+import { Command, InvalidArgumentError, Option } from "commander";
 
 function port(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError(`"${value}" is not a port number (0-65535).`);
+  return n;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!(n > 0)) throw new InvalidArgumentError(`"${value}" is not a number of seconds.`);
   return n;
 }
 
@@ -26,7 +30,7 @@ program
   .option("-w, --watch", "re-render the blog when its files change")
   .option("--log-format <format>", "json or pretty (default: pretty on a terminal, else json)")
   .option("--log-level <level>", "trace, debug, info, warn or error", "info")
-  .action(serveCommand);
+  .action(async (flags) => (await import("./serve.js")).serveCommand(flags));
 
 program
   .command("doctor")
@@ -37,8 +41,20 @@ program
   .option("--http-port <n>", "HTTP port to check (default: config http_port, else 80)", port)
   .option("--https-port <n>", "HTTPS port to check (default: config https_port, else 443)", port)
   .option("--timeout <seconds>", "limit for each network check (default 10)", seconds)
-  .action(doctorCommand);
+  .action(async (flags) => (await import("./doctor.js")).doctorCommand(flags));
 
-program.command("schema").description("Print the JSON Schema of padlock.yaml (for editors)").action(schemaCommand);
+program
+  .command("trust")
+  .description("Show padlock's local root certificate (HTTPS for localhost); --install adds it to this machine's trust stores")
+  .option("-c, --config <file>", "config file whose storage folder holds the root")
+  .option("--storage <dir>", "storage folder holding the root (default: the config's, else ~/.local/share/padlock)")
+  .option("--install", "install the root into the system trust store (needs root) and your NSS database")
+  .addOption(new Option("--only <store>", "with --install: only this store").choices(["system", "nss"]))
+  .action(async (flags) => (await import("./trust.js")).trustCommand(flags));
+
+program
+  .command("schema")
+  .description("Print the JSON Schema of padlock.yaml (for editors)")
+  .action(async () => (await import("./schema.js")).schemaCommand());
 
 await program.parseAsync(process.argv);

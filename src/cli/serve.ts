@@ -6,7 +6,8 @@ import { ConfigError } from "../config/problems.js";
 import type { Config } from "../config/schema.js";
 import { createLogger, type LogFormat } from "../log.js";
 import { Padlock } from "../padlock.js";
-import { exampleBlogDir } from "../paths.js";
+import { InternalCaError } from "../tls/internal-ca.js";
+import { exampleBlogDir, storageFolder } from "../paths.js";
 
 export interface ServeFlags {
   config?: string;
@@ -53,6 +54,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     httpsPort: flags.httpsPort ?? config.https_port ?? (local ? undefined : 443),
     listen: flags.listen,
     watch: flags.watch,
+    storageDir: storageFolder(config.storage, baseDir),
   }).catch((err: unknown) => {
     const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
     if (e.code === "EADDRINUSE") fail(`port ${e.port} is already in use on ${e.address}; stop the program holding it or choose another port`);
@@ -61,6 +63,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
       process.stderr.write(`padlock: ${err.message}\n`);
       process.exit(2);
     }
+    if (err instanceof InternalCaError) fail(err.message);
     throw err;
   });
 

@@ -4,6 +4,7 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import { isIP } from "node:net";
 import type { Config } from "./schema.js";
+import { challengeProblems } from "../acme/dns01/challenge-settings.js";
 
 export interface PathProblem {
   path: (string | number)[];
@@ -87,5 +88,6 @@ export function checkConfig(config: Config, baseDir: string): PathProblem[] {
     });
   });
   if (defaults > 1) problems.push({ path: ["sites"], message: "only one site may be the default (default: true)" });
+  problems.push(...challengeProblems(config));
   return problems;
 }

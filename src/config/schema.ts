@@ -27,8 +27,14 @@ export const DnsProvider = Type.Union([
       server: doc("Authoritative DNS server, host:port", Type.String()),
       zone: Type.Optional(doc("Zone to update (default: found from the SOA)", Type.String())),
       tsig_name: Type.String(),
-      tsig_algorithm: Type.Optional(Type.String({ default: "hmac-sha256" })),
-      tsig_secret: doc("Base64 TSIG secret", Type.String()),
+      tsig_algorithm: Type.Optional(
+        doc(
+          "TSIG algorithm (default hmac-sha256)",
+          Type.Union(["hmac-sha256", "hmac-sha512", "hmac-sha384", "hmac-sha224", "hmac-sha1"].map((a) => Type.Literal(a))),
+        ),
+      ),
+      tsig_secret: doc("Base64 TSIG secret", Type.String({ pattern: "^[A-Za-z0-9+/]+={0,2}$" })),
+      transport: Type.Optional(doc("Send updates over udp (default, TCP when truncated) or tcp", Type.Union([Type.Literal("udp"), Type.Literal("tcp")]))),
     },
     { additionalProperties: false },
   ),
@@ -39,7 +45,11 @@ export const DnsProvider = Type.Union([
     },
     { additionalProperties: false },
   ),
-]);
+], {
+  description:
+    "A DNS provider: { provider: rfc2136, server: host:port, tsig_name, tsig_secret (base64), optional zone, tsig_algorithm, transport } " +
+    "or { provider: exec, command }",
+});
 
 export const Upstreams = doc(
   "Upstream URL, or several (round-robin with passive health checks)",
@@ -159,3 +169,4 @@ export const Config = Type.Object(
 export type Config = Static<typeof Config>;
 export type Site = Static<typeof Site>;
 export type Route = Static<typeof Route>;
+export type DnsProvider = Static<typeof DnsProvider>;

@@ -1,0 +1,81 @@
+// Where the internal CA keeps its files, behind the smallest interface it needs, so it can move
+// onto the shared certificate storage later. The folder implementation never leaves a
+// half-written file: temp file, fsync, then rename (replace) or link (create-if-absent).
+import { randomBytes } from "node:crypto";
+import { link, mkdir, open, readFile, rename, unlink } from "node:fs/promises";
+import path from "node:path";
+
+export interface KeyFileStore {
+  /** The file's content, or undefined when it does not exist. */
+  read(name: string): Promise<string | undefined>;
+  /** Atomically replaces the file; `secret` files are readable by their owner only (0600). */
+  write(name: string, data: string, options: { secret: boolean }): Promise<void>;
+  /** Atomically creates the file unless it exists; false when someone else created it first. */
+  create(name: string, data: string, options: { secret: boolean }): Promise<boolean>;
+  /** Where the file is, for people (a path). */
+  locate(name: string): string;
+}
+
+export class FolderKeyFileStore implements KeyFileStore {
+  constructor(readonly dir: string) {}
+
+  locate(name: string): string {
+    return path.join(this.dir, name);
+  }
+
+  async read(name: string): Promise<string | undefined> {
+    try {
+      return await readFile(this.locate(name), "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+  }
+
+  async write(name: string, data: string, options: { secret: boolean }): Promise<void> {
+    const temp = await this.writeTemp(name, data, options.secret);
+    await rename(temp, this.locate(name));
+    await this.syncDir();
+  }
+
+  async create(name: string, data: string, options: { secret: boolean }): Promise<boolean> {
+    const temp = await this.writeTemp(name, data, options.secret);
+    try {
+      await link(temp, this.locate(name)); // fails with EEXIST instead of replacing
+      await this.syncDir();
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+      throw err;
+    } finally {
+      await unlink(temp);
+    }
+  }
+
+  private async writeTemp(name: string, data: string, secret: boolean): Promise<string> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const temp = path.join(this.dir, `.${name}.${randomBytes(6).toString("hex")}.tmp`);
+    const mode = secret ? 0o600 : 0o644;
+    const file = await open(temp, "wx", mode);
+    try {
+      await file.chmod(mode); // exact, whatever the umask
+      await file.writeFile(data);
+      await file.sync();
+    } catch (err) {
+      await unlink(temp).catch(() => undefined);
+      throw err;
+    } finally {
+      await file.close();
+    }
+    return temp;
+  }
+
+  private async syncDir(): Promise<void> {
+    const dir = await open(this.dir, "r");
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+}

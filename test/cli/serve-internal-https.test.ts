@@ -1,0 +1,75 @@
+// `padlock serve` with local-only hosts serves HTTPS at once with a certificate from the internal
+// CA, and curl trusts it with the root `padlock trust` prints.
+import test, { after, before } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { packageRoot } from "../../src/paths.js";
+import { stopProcess } from "../support/processes.js";
+
+const run = promisify(execFile);
+const padlockBin = path.join(packageRoot, "bin", "padlock");
+let scratch: string;
+
+before(async () => {
+  scratch = await mkdtemp(path.join(os.tmpdir(), "padlock-serve-internal-"));
+});
+
+after(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+test("local hosts get HTTPS from the internal CA; curl --cacert <printed root> succeeds", async () => {
+  const config = path.join(scratch, "padlock.yaml");
+  await writeFile(config, 'storage: ./data\nsites:\n  - hosts: [localhost, 127.0.0.1, "::1"]\n    redirect: https://example.org\n');
+  const serve = spawn(process.execPath, [padlockBin, "serve", "--config", config, "--listen", "127.0.0.1", "--http-port", "0", "--https-port", "0", "--log-format", "json"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  serve.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  try {
+    const httpsPort = await new Promise<number>((resolve, reject) => {
+      serve.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        output += chunk;
+        const port = /serving https:\/\/[^:]+:(\d+)\//.exec(output)?.[1];
+        if (port) resolve(Number(port));
+      });
+      serve.once("exit", (code) => reject(new Error(`padlock serve exited (${code}):\n${output}`)));
+    });
+    assert.match(output, /internal CA: certificate for localhost, 127\.0\.0\.1, ::1 installed/);
+
+    const { stdout: trust } = await run(process.execPath, [padlockBin, "trust", "--config", config]);
+    const rootPath = /stored at: +(\S+)/.exec(trust)?.[1];
+    assert.equal(rootPath, path.join(scratch, "data", "internal-ca", "root.crt"));
+
+    for (const url of [`https://localhost:${httpsPort}/`, `https://127.0.0.1:${httpsPort}/`]) {
+      const curl: { stdout: string } = await run("curl", ["--silent", "--show-error", "--cacert", rootPath!, "--resolve", `localhost:${httpsPort}:127.0.0.1`, "-o", "/dev/null", "-w", "%{http_code} %{ssl_verify_result}", url]);
+      assert.equal(curl.stdout, "308 0", `${url}: a verified TLS connection answered by the site`);
+    }
+  } finally {
+    await stopProcess(serve);
+  }
+});
+
+test("a storage folder padlock may not write stops start-up with a message naming it (run as nobody)", async () => {
+  const publicDir = path.join(scratch, "public");
+  const privateDir = path.join(scratch, "root-only");
+  await mkdir(publicDir, { mode: 0o755 });
+  await mkdir(privateDir, { mode: 0o700 });
+  await chmod(scratch, 0o755);
+  const config = path.join(publicDir, "padlock.yaml");
+  await writeFile(config, `storage: ${privateDir}/data\nsites:\n  - hosts: [localhost]\n    redirect: https://example.org\n`, { mode: 0o644 });
+  const result = await run("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, padlockBin, "serve", "--config", config, "--listen", "127.0.0.1", "--http-port", "0", "--https-port", "0"], {
+    env: { ...process.env, HOME: publicDir },
+  }).then(
+    () => assert.fail("padlock serve should have stopped"),
+    (err: { code: number; stderr: string }) => err,
+  );
+  assert.equal(result.code, 2);
+  assert.ok(result.stderr.includes(`cannot keep padlock's internal CA in ${privateDir}/data/internal-ca (EACCES`), result.stderr);
+  assert.ok(result.stderr.includes(`sudo chown -R "$(id -un)" ${privateDir}/data`), result.stderr);
+  assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
+});

@@ -1,0 +1,46 @@
+// Config problems about proving control, reported as file:line: key: message before anything
+// is ordered: a wildcard without DNS-01, DNS-01 without a provider, a bad TSIG setting.
+import test from "node:test";
+import assert from "node:assert/strict";
+import { parseConfig } from "../../src/config/load.js";
+import { ConfigError } from "../../src/config/problems.js";
+
+function problemsOf(yaml: string): string[] {
+  try {
+    parseConfig(yaml, "padlock.yaml");
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message.split("\n");
+    throw err;
+  }
+  return [];
+}
+
+const rfc2136 = "      dns: { provider: rfc2136, server: 127.0.0.1:53, tsig_name: k., tsig_secret: c2VjcmV0 }\n";
+
+test("a wildcard with HTTP-01 (the default challenges) is refused, naming the line and the fix", () => {
+  const problems = problemsOf("ca: letsencrypt\naccept_terms: true\nsites:\n  - hosts: [example.com, \"*.example.com\"]\n    redirect: https://example.org\n");
+  assert.equal(problems.length, 1, problems.join("\n"));
+  assert.match(problems[0]!, /^padlock\.yaml:4: sites\[0\]\.hosts\[1\]: "\*\.example\.com" is a wildcard, which CAs only issue through DNS-01, but this site allows http-01, tls-alpn-01; add tls: \{ challenges: \[dns-01\]/);
+});
+
+test("dns-01 without a DNS provider is refused", () => {
+  const problems = problemsOf("ca: letsencrypt\nsites:\n  - hosts: [example.com]\n    redirect: https://example.org\n    tls:\n      challenges: [dns-01]\n");
+  assert.equal(problems.length, 1, problems.join("\n"));
+  assert.match(problems[0]!, /^padlock\.yaml:6: sites\[0\]\.tls\.challenges: dns-01 needs a DNS provider to publish its TXT records: add tls\.dns/);
+});
+
+test("a wildcard with dns-01 and a provider is fine; so is one with no CA or on the internal CA", () => {
+  assert.deepEqual(problemsOf(`ca: letsencrypt\nsites:\n  - hosts: ["*.example.com"]\n    redirect: https://example.org\n    tls:\n      challenges: [dns-01]\n${rfc2136}`), []);
+  assert.deepEqual(problemsOf("sites:\n  - hosts: [\"*.example.com\"]\n    redirect: https://example.org\n"), []);
+  assert.deepEqual(problemsOf("ca: internal\nsites:\n  - hosts: [\"*.lan.test\"]\n    redirect: https://example.org\n"), []);
+});
+
+test("TSIG settings: an unknown algorithm and a secret that is not base64 are refused", () => {
+  const site = "ca: letsencrypt\nsites:\n  - hosts: [example.com]\n    redirect: https://example.org\n    tls:\n      challenges: [dns-01]\n";
+  const algorithm = problemsOf(`${site}      dns: { provider: rfc2136, server: 127.0.0.1:53, tsig_name: k., tsig_algorithm: hmac-md5, tsig_secret: c2VjcmV0 }\n`);
+  assert.ok(algorithm.some((p) => /^padlock\.yaml:7: sites\[0\]\.tls\.dns\.tsig_algorithm: .*"hmac-sha256"/.test(p)), algorithm.join("\n"));
+  const secret = problemsOf(`${site}      dns: { provider: rfc2136, server: 127.0.0.1:53, tsig_name: k., tsig_secret: "not base64!" }\n`);
+  assert.deepEqual(secret, [
+    "padlock.yaml:7: sites[0].tls.dns: not an accepted value; expected a DNS provider: { provider: rfc2136, server: host:port, tsig_name, tsig_secret (base64), optional zone, tsig_algorithm, transport } or { provider: exec, command }",
+  ]);
+});
