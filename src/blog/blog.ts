@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Exchange, Handler } from "../server/exchange.js";
 import { sendText } from "../server/exchange.js";
-import { createEntity, sendEntity, type CachedEntity } from "../server/cached-entity.js";
+import { compressInBackground, createEntity, sendEntity, type CachedEntity } from "../server/cached-entity.js";
 import { StaticFolder } from "../server/static-files.js";
 import type { Logger } from "../log.js";
 import { renderSite, THEME_STATIC, type RenderedSite } from "./render.js";
@@ -50,6 +50,7 @@ class BlogSite implements Blog {
   private timer?: NodeJS.Timeout;
   private rendering?: Promise<void>;
   private again = false;
+  private compressing?: Promise<void>;
 
   constructor(private readonly options: BlogOptions) {
     this.siteStatic = new StaticFolder(path.join(options.dir, "static"));
@@ -106,7 +107,7 @@ class BlogSite implements Blog {
     if (cached) return cached;
     const body = which === "/feed.xml" ? site.feed(origin) : site.sitemap(origin);
     const type = which === "/feed.xml" ? "application/atom+xml; charset=utf-8" : "application/xml; charset=utf-8";
-    const entity = await createEntity(Buffer.from(body), { contentType: type, lastModified: site.renderedAt });
+    const entity = createEntity(Buffer.from(body), { contentType: type, lastModified: site.renderedAt });
     if (this.site === site && this.originCache.size < MAX_ORIGINS) this.originCache.set(key, entity);
     return entity;
   }
@@ -146,6 +147,7 @@ class BlogSite implements Blog {
     }
     this.site = next;
     this.originCache = new Map();
+    this.compressing = compressInBackground([...next.routes.values(), next.notFound]).catch((err: unknown) => log.error({ err }, "compressing pages failed"));
     const errors = next.problems.filter((p) => p.severity === "error").length;
     log.info(
       { blog: dir, pages: next.routes.size, ms: Math.round(next.durationMs) },
@@ -174,6 +176,7 @@ class BlogSite implements Blog {
     clearTimeout(this.timer);
     this.watcher?.close();
     await this.rendering?.catch(() => {});
+    await this.compressing;
   }
 }
 

@@ -1,7 +1,8 @@
 // The template pre-pass over a markdown body. Flask runs the whole body through Jinja; we
 // evaluate only `{{ url_for('endpoint', key='literal', ...) }}` with string/number literal
 // arguments, which is everything posts use it for. Anything else in {{ }} / {% %} / {# #} stays
-// as text (and is reported, unless it sits in a code block, where it is usually an example).
+// as text and is reported. Fenced code blocks are left alone entirely (Flask would evaluate
+// them too): a post showing template code shows it as written.
 // So a post can never run code, and nothing from a request ever reaches an evaluator.
 import type { ProblemList } from "./problems.js";
 import { lineAt } from "./problems.js";
@@ -22,12 +23,11 @@ export function resolveUrlFor(body: string, ctx: PrepassContext): string {
   const codeRanges = fencedCodeRanges(body);
   const inCode = (offset: number) => codeRanges.some(([a, b]) => offset >= a && offset < b);
   return body.replace(TEMPLATE_SYNTAX, (match, expression: string | undefined, offset: number) => {
+    if (inCode(offset)) return match;
     const line = ctx.firstLine + lineAt(body, offset) - 1;
     const call = expression === undefined ? undefined : parseUrlForCall(expression);
     if (!call) {
-      if (!inCode(offset)) {
-        ctx.problems.warning(ctx.file, line, `${match.length > 60 ? match.slice(0, 57) + "..." : match} is left as text: in markdown only {{ url_for(...) }} with literal arguments is evaluated`);
-      }
+      ctx.problems.warning(ctx.file, line, `${match.length > 60 ? match.slice(0, 57) + "..." : match} is left as text: in markdown only {{ url_for(...) }} with literal arguments is evaluated`);
       return match;
     }
     try {

@@ -36,6 +36,9 @@ export interface SiteInfo {
 }
 
 export class RenderedSite {
+  /** Milliseconds per phase (content, markdown, templates), for the benchmark. */
+  timings: Record<string, number> = {};
+
   constructor(
     /** Response per canonical path ("/", "/posts/", "/posts/a/", "/tag/python/", …). */
     readonly routes: Map<string, CachedEntity>,
@@ -54,7 +57,7 @@ export class RenderedSite {
     if (tag.length > MAX_TAG_LENGTH) return this.notFound;
     try {
       const html = this.templates.render("tags.html", { tag, pages: [], posts: [], site: this.info }, undefined, true);
-      return await createEntity(Buffer.from(withFeedLink(html, this.info.title)), { contentType: HTML, status: 404, compress: false });
+      return createEntity(Buffer.from(withFeedLink(html, this.info.title)), { contentType: HTML, status: 404, compress: false });
     } catch {
       return this.notFound;
     }
@@ -80,6 +83,7 @@ export async function renderSite(options: RenderOptions): Promise<RenderedSite> 
   const templates = new Templates(dir, urls, problems);
   const pages = loadContent(dir, problems);
   const info = siteInfo(dir, pages, problems);
+  const timings: Record<string, number> = { content: performance.now() - started };
 
   // Markdown first: every page's html, whatever template shows it.
   const rendered = new Map<Page, string>();
@@ -89,6 +93,7 @@ export async function renderSite(options: RenderOptions): Promise<RenderedSite> 
   }
   const posts = sortNewestFirst(pages.filter((p) => p.isPost));
   checkLinks(dir, posts.concat(pages.filter((p) => p.path === "about")), rendered, problems);
+  timings.markdown = performance.now() - started - timings.content!;
 
   const view = (page: Page) => templatePage(page, rendered.get(page) ?? "", urls);
   const postViews = posts.map(view);
@@ -111,33 +116,32 @@ export async function renderSite(options: RenderOptions): Promise<RenderedSite> 
   }
 
   const previous = options.previous?.routes;
-  const reuse = (routePath: string, bytes: Buffer, opts: EntityOptions): Promise<CachedEntity> => {
+  // Unchanged bytes keep their entity: same Last-Modified, already compressed.
+  const reuse = (routePath: string, bytes: Buffer, opts: EntityOptions): CachedEntity => {
     const old = previous?.get(routePath);
-    if (old && old.status === (opts.status ?? 200) && old.etag === etagOf(bytes)) return Promise.resolve(old);
+    if (old && old.status === (opts.status ?? 200) && old.etag === etagOf(bytes)) return old;
     return createEntity(bytes, opts);
   };
 
-  const entities = await Promise.all(
-    htmlRoutes.map(async (route): Promise<[string, CachedEntity]> => {
-      try {
-        const html = withFeedLink(templates.render(route.template, route.context, route.file), info.title);
-        return [route.path, await reuse(route.path, Buffer.from(html), { contentType: HTML })];
-      } catch (err) {
-        if (!(err instanceof TemplateFailure)) throw err;
-        const old = previous?.get(route.path);
-        return [route.path, old ?? (await failedPage())];
-      }
-    }),
-  );
-  const routes = new Map(entities);
-  routes.set("/pygments.css", await reuse("/pygments.css", fs.readFileSync(PYGMENTS_CSS), { contentType: "text/css; charset=utf-8" }));
+  const routes = new Map<string, CachedEntity>();
+  for (const route of htmlRoutes) {
+    try {
+      const html = withFeedLink(templates.render(route.template, route.context, route.file), info.title);
+      routes.set(route.path, reuse(route.path, Buffer.from(html), { contentType: HTML }));
+    } catch (err) {
+      if (!(err instanceof TemplateFailure)) throw err;
+      routes.set(route.path, previous?.get(route.path) ?? failedPage());
+    }
+  }
+  timings.templates = performance.now() - started - timings.content! - timings.markdown!;
+  routes.set("/pygments.css", reuse("/pygments.css", fs.readFileSync(PYGMENTS_CSS), { contentType: "text/css; charset=utf-8" }));
 
   let notFound: CachedEntity;
   try {
     const html = withFeedLink(templates.render("404.html", { ...common }), info.title);
-    notFound = await createEntity(Buffer.from(html), { contentType: HTML, status: 404 });
+    notFound = createEntity(Buffer.from(html), { contentType: HTML, status: 404 });
   } catch {
-    notFound = await createEntity(Buffer.from("Not found.\n"), { contentType: "text/plain; charset=utf-8", status: 404 });
+    notFound = createEntity(Buffer.from("Not found.\n"), { contentType: "text/plain; charset=utf-8", status: 404 });
   }
 
   const feedPosts: FeedPost[] = posts.map((p) => ({
@@ -155,10 +159,12 @@ export async function renderSite(options: RenderOptions): Promise<RenderedSite> 
     ...feedPosts.map((p) => ({ url: p.url, dateValue: p.dateValue })),
     ...[...tags.keys()].map((t) => ({ url: urls.build("tag", { tag: t }) })),
   ];
-  return new RenderedSite(routes, notFound, problems.items, new Date(), performance.now() - started, templates, info, feedPosts, sitemapPages);
+  const site = new RenderedSite(routes, notFound, problems.items, new Date(), performance.now() - started, templates, info, feedPosts, sitemapPages);
+  site.timings = timings;
+  return site;
 }
 
-function failedPage(): Promise<CachedEntity> {
+function failedPage(): CachedEntity {
   return createEntity(Buffer.from("This page could not be rendered; the server log names the file and line to fix.\n"), {
     contentType: "text/plain; charset=utf-8",
     status: 500,
