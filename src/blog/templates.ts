@@ -73,8 +73,6 @@ export class Templates {
   /** Unknown endpoints already reported: rendered as "#" so the page still renders. */
   private readonly toleratedEndpoints = new Set<string>();
   private unknownEndpoint: string | undefined;
-  /** Set when url_for threw: nunjucks reports errors from calls with a 0-based line. */
-  private urlForThrew = false;
 
   constructor(
     private readonly siteDir: string,
@@ -92,7 +90,6 @@ export class Templates {
       } catch (err) {
         if (err instanceof UnknownEndpointError && this.toleratedEndpoints.has(err.endpoint)) return "#";
         if (err instanceof UnknownEndpointError) this.unknownEndpoint = err.endpoint;
-        this.urlForThrew = true;
         throw err;
       }
     });
@@ -121,12 +118,10 @@ export class Templates {
     };
     for (let attempt = 0; ; attempt++) {
       this.unknownEndpoint = undefined;
-      this.urlForThrew = false;
       try {
         return this.env.render(name, context);
       } catch (err) {
         const where = this.locate(err as Error, name);
-        if (this.urlForThrew) where.line++;
         const endpoint = this.unknownEndpoint as string | undefined;
         if (endpoint !== undefined && attempt < 50) {
           report(where.file, where.line, `${where.message}; rendered as "#"`);
@@ -152,13 +147,15 @@ export class Templates {
     const located = [...headers].reverse().find((h) => h[2] !== undefined);
     const file = inner?.[1] && inner[1] !== "unknown path" ? inner[1] : templateName;
     const line = inner?.[2] ?? (located?.[1] === inner?.[1] ? located?.[2] : undefined);
-    let message = (inner ? text.slice(inner.index! + inner[0].length) : text)
-      .trim()
-      .replace(/^(Template render error|Error|UnknownEndpointError|UrlArgumentError|TypeError): /, "");
+    let message = (inner ? text.slice(inner.index! + inner[0].length) : text).trim();
+    // A JavaScript error raised while rendering (an unknown filter, url_for's errors) arrives as
+    // "Name: message" with a 0-based line; nunjucks' own parse and output errors are 1-based.
+    const thrown = /^(\w*Error): /.exec(message);
+    if (thrown) message = message.slice(thrown[0].length);
     if (/attempted to output null or undefined value/.test(message)) {
       message = "a variable or attribute printed here does not exist (or is null); check its spelling, or guard it with {% if … %}";
     }
-    return { file: this.displayPath(file), line: line ? Number(line) : 1, message };
+    return { file: this.displayPath(file), line: line ? Number(line) + (thrown ? 1 : 0) : 1, message };
   }
 
   private displayPath(file: string): string {
