@@ -7,6 +7,7 @@ import { sendText } from "../server/exchange.js";
 import { compressInBackground, createEntity, sendEntity, type CachedEntity } from "../server/cached-entity.js";
 import { StaticFolder } from "../server/static-files.js";
 import type { Logger } from "../log.js";
+import { ConfigError } from "../config/problems.js";
 import { renderSite, THEME_STATIC, type RenderedSite } from "./render.js";
 import { formatSiteProblem } from "./problems.js";
 import { encodePathSegment } from "./url-for.js";
@@ -35,6 +36,13 @@ const MAX_ORIGINS = 16;
 const WATCH_SETTLE_MS = 80;
 
 export async function openBlog(options: BlogOptions): Promise<Blog> {
+  const stat = fs.statSync(options.dir, { throwIfNoEntry: false });
+  if (!stat?.isDirectory() || !fs.existsSync(path.join(options.dir, "content"))) {
+    const what = !stat ? "does not exist" : !stat.isDirectory() ? "is not a folder" : "has no content/ folder";
+    throw new ConfigError([
+      { file: options.dir, line: 1, key: "blog", message: `the blog folder ${what}; a blog folder holds content/ (markdown pages, posts in content/posts/) and optionally templates/ and static/` },
+    ]);
+  }
   const blog = new BlogSite(options);
   await blog.reload();
   if (options.watch) blog.watch();

@@ -167,3 +167,13 @@ test("malformed requests never crash the server", async () => {
   }
   assert.equal((await fetch(base + "/")).status, 200);
 });
+
+test("--site with a folder that is not a blog stops start-up with a clear message and exit code 2", async () => {
+  const result = await run(process.execPath, [path.join(repoRoot, "bin", "padlock"), "serve", "--site", "/nonexistent-blog", "--http-port", "0"]).then(
+    () => ({ code: 0, stderr: "" }),
+    (err: { code: number; stderr: string }) => err,
+  );
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /\/nonexistent-blog:1: blog: the blog folder does not exist/);
+  assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
+});
