@@ -70,34 +70,28 @@ export class StaticFolder {
 
   private async open(relative: string, wantsDirectory: boolean): Promise<OpenFile | undefined> {
     const root = await this.realRoot;
-    let target = path.join(root, relative);
-    let real: string;
-    try {
-      real = await fsp.realpath(target);
-    } catch {
-      return undefined;
-    }
+    const real = await fsp.realpath(path.join(root, relative)).catch(() => undefined);
     // Symlinks may point anywhere; only what resolves inside the root is served.
-    if (real !== root && !real.startsWith(root + path.sep)) return undefined;
-    let stat = await fsp.stat(real).catch(() => undefined);
-    if (!stat) return undefined;
-    if (stat.isDirectory()) {
-      if (!this.options.index) return undefined;
-      const index = path.join(real, "index.html");
-      const indexStat = await fsp.stat(index).catch(() => undefined);
-      if (!indexStat?.isFile()) return undefined;
-      const handle = await fsp.open(index, "r").catch(() => undefined);
-      if (!handle) return undefined;
-      if (!wantsDirectory) return { handle, stat: indexStat, name: index, redirectToSlash: true };
-      target = index;
-      stat = indexStat;
-      return { handle, stat, name: target, redirectToSlash: false };
-    }
-    if (!stat.isFile()) return undefined;
-    const handle = await fsp.open(real, "r").catch(() => undefined);
-    if (!handle) return undefined;
-    return { handle, stat, name: real, redirectToSlash: false };
+    if (real === undefined || (real !== root && !real.startsWith(root + path.sep))) return undefined;
+    const stat = await fsp.stat(real).catch(() => undefined);
+    if (stat?.isFile()) return openFile(real, false);
+    if (!stat?.isDirectory() || !this.options.index) return undefined;
+    // A folder: its index.html, after a redirect that adds the slash (so relative links work).
+    const index = path.join(real, "index.html");
+    return (await fsp.stat(index).catch(() => undefined))?.isFile() ? openFile(index, !wantsDirectory) : undefined;
   }
+}
+
+async function openFile(name: string, redirectToSlash: boolean): Promise<OpenFile | undefined> {
+  const handle = await fsp.open(name, "r").catch(() => undefined);
+  if (!handle) return undefined;
+  // Stat the open file, not the path: what is sent is what was measured.
+  const stat = await handle.stat().catch(() => undefined);
+  if (!stat) {
+    await handle.close().catch(() => {});
+    return undefined;
+  }
+  return { handle, stat, name, redirectToSlash };
 }
 
 interface OpenFile {
