@@ -2,6 +2,7 @@
 // (so a site can override one template and inherit the rest, and theme pages such as 404.html
 // extend the site's own layout.html). Adds what Flask templates use and nunjucks lacks:
 // `{% with a=b %}…{% endwith %}` and url_for(endpoint, **args).
+import fs from "node:fs";
 import path from "node:path";
 import nunjucks from "nunjucks";
 import { defaultThemeDir } from "../paths.js";
@@ -124,7 +125,9 @@ export class Templates {
         const where = this.locate(err as Error, name);
         const endpoint = this.unknownEndpoint as string | undefined;
         if (endpoint !== undefined && attempt < 50) {
-          report(where.file, where.line, `${where.message}; rendered as "#"`);
+          // Report every place that names it (nunjucks' own location is unreliable across extends).
+          const uses = this.findInChain(name, new RegExp(`url_for\\(\\s*["']${endpoint.replace(/\W/g, "\\$&")}["']`));
+          for (const use of uses.length ? uses : [where]) report(use.file, use.line, `${where.message}; rendered as "#"`);
           this.toleratedEndpoints.add(endpoint);
           continue;
         }
@@ -136,26 +139,72 @@ export class Templates {
   }
 
   /**
-   * file:line and the plain message out of a nunjucks error. Errors inside includes and
-   * extensions arrive wrapped once per level ("(a.html)\n  Template render error: (b.html)
-   * [Line n, Column m]\n  msg"); the innermost location is where the problem is.
+   * file:line and the plain message out of a nunjucks error. Errors arrive wrapped once per level
+   * ("(a.html)\n  Template render error: (a.html) [Line n, Column m]\n  msg"), every level
+   * labelled with the top-level template even when the error is in its layout or an include, so
+   * the line is checked against each template of the extends/include chain: the first whose line
+   * holds what the message is about is the file.
    */
   private locate(err: Error, templateName: string): { file: string; line: number; message: string } {
     const text = err.message;
     const headers = [...text.matchAll(/\(([^()\n]*)\)(?: \[Line (\d+), Column (\d+)\])?\n\s*(?:Template render error: )?/g)];
     const inner = headers.at(-1);
-    const located = [...headers].reverse().find((h) => h[2] !== undefined);
-    const file = inner?.[1] && inner[1] !== "unknown path" ? inner[1] : templateName;
-    const line = inner?.[2] ?? (located?.[1] === inner?.[1] ? located?.[2] : undefined);
     let message = (inner ? text.slice(inner.index! + inner[0].length) : text).trim();
     // A JavaScript error raised while rendering (an unknown filter, url_for's errors) arrives as
     // "Name: message" with a 0-based line; nunjucks' own parse and output errors are 1-based.
     const thrown = /^(\w*Error): /.exec(message);
     if (thrown) message = message.slice(thrown[0].length);
-    if (/attempted to output null or undefined value/.test(message)) {
-      message = "a variable or attribute printed here does not exist (or is null); check its spelling, or guard it with {% if … %}";
+    const labelled = inner?.[1] && inner[1] !== "unknown path" ? inner[1] : templateName;
+    const lines = [...new Set(headers.filter((h) => h[2] !== undefined).reverse().map((h) => Number(h[2]) + (thrown ? 1 : 0)))];
+    const filter = /filter not found: (\S+)/.exec(message)?.[1];
+    const looksRight = (source: string) => (filter ? source.includes(filter) : /\{\{|\{%/.test(source));
+    for (const line of lines) {
+      for (const file of [labelled, ...this.chain(templateName)]) {
+        const source = this.sourceLines(file)?.[line - 1];
+        if (source !== undefined && looksRight(source)) return { file: this.displayPath(file), line, message: this.friendly(message) };
+      }
     }
-    return { file: this.displayPath(file), line: line ? Number(line) + (thrown ? 1 : 0) : 1, message };
+    return { file: this.displayPath(labelled), line: lines[0] ?? 1, message: this.friendly(message) };
+  }
+
+  /** The template and every template it extends or includes (statically, by name), resolved to paths. */
+  private chain(name: string, seen = new Set<string>()): string[] {
+    const file = this.resolve(name);
+    if (!file || seen.has(file)) return [];
+    seen.add(file);
+    const source = this.sourceLines(file)?.join("\n") ?? "";
+    const named = [...source.matchAll(/\{%-?\s*(?:extends|include|import|from)\s+["']([^"']+)["']/g)].map((m) => m[1]!);
+    return [file, ...named.flatMap((n) => this.chain(n, seen))];
+  }
+
+  /** Every line matching a pattern in the template's chain and in the site's other templates, as file:line. */
+  private findInChain(name: string, pattern: RegExp): { file: string; line: number }[] {
+    const dir = path.join(this.siteDir, "templates");
+    const siteTemplates = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".html")).map((f) => path.join(dir, f)) : [];
+    return [...new Set([...this.chain(name), ...siteTemplates])].flatMap((file) =>
+      (this.sourceLines(file) ?? []).flatMap((source, i) => (pattern.test(source) ? [{ file: this.displayPath(file), line: i + 1 }] : [])),
+    );
+  }
+
+  private resolve(name: string): string | undefined {
+    if (path.isAbsolute(name)) return name;
+    return [path.join(this.siteDir, "templates", name), path.join(THEME_TEMPLATES, name)].find((f) => fs.existsSync(f));
+  }
+
+  private readonly sources = new Map<string, string[] | undefined>();
+
+  private sourceLines(file: string): string[] | undefined {
+    const abs = this.resolve(file);
+    if (!abs) return undefined;
+    if (!this.sources.has(abs)) this.sources.set(abs, fs.existsSync(abs) ? fs.readFileSync(abs, "utf8").split("\n") : undefined);
+    return this.sources.get(abs);
+  }
+
+  private friendly(message: string): string {
+    if (/attempted to output null or undefined value/.test(message)) {
+      return "a variable or attribute printed here does not exist (or is null); check its spelling, or guard it with {% if … %}";
+    }
+    return message;
   }
 
   private displayPath(file: string): string {

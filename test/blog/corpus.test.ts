@@ -5,8 +5,10 @@
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import { corpusRendered, corpusSite, linkTargets, startBlog, textContent, type RunningBlog } from "../support/blog-server.js";
+import { loadConfigFile } from "../../src/config/load.js";
+import { corpusRendered, corpusSite, linkTargets, rawRequest, startBlog, startPadlock, textContent, type RunningBlog } from "../support/blog-server.js";
 
 // Links in the corpus that are broken in the corpus itself, not by padlock (asserted exactly,
 // so this list cannot go stale):
@@ -18,21 +20,35 @@ const KNOWN_BROKEN = new Set([
 const APP_ROUTES = new Set(["/dp_sim/", "/covid_graph/"]);
 
 let blog: RunningBlog;
+let configDir: string;
 const pages = new Map<string, { status: number; type: string; body: string }>();
 const broken = new Set<string>();
 const appLinks = new Set<string>();
 
 before(async () => {
-  blog = await startBlog(corpusSite, {
-    routes: [
-      { path: "/dp_sim/", name: "dp_sim", proxy: "http://127.0.0.1:9" },
-      { path: "/covid_graph/", name: "covid_graph", proxy: "http://127.0.0.1:9" },
-    ],
-  });
+  // The site as a user would configure it: a padlock.yaml naming the app's routes.
+  configDir = fs.mkdtempSync(path.join(os.tmpdir(), "padlock-corpus-"));
+  const configFile = path.join(configDir, "padlock.yaml");
+  fs.writeFileSync(
+    configFile,
+    [
+      "sites:",
+      "  - hosts: [127.0.0.1, localhost]",
+      `    blog: ${JSON.stringify(corpusSite)}`,
+      "    routes:",
+      '      - { path: /dp_sim/, name: dp_sim, proxy: "http://127.0.0.1:9" }',
+      '      - { path: /covid_graph/, name: covid_graph, proxy: "http://127.0.0.1:9" }',
+      "",
+    ].join("\n"),
+  );
+  blog = await startPadlock(loadConfigFile(configFile), { baseDir: configDir });
   await crawl();
 });
 
-after(() => blog.close());
+after(async () => {
+  await blog.close();
+  fs.rmSync(configDir, { recursive: true, force: true });
+});
 
 async function crawl(): Promise<void> {
   const posts = fs.readdirSync(path.join(corpusSite, "content", "posts")).map((f) => `/posts/${f.replace(/\.md$/, "")}/`);
@@ -135,4 +151,20 @@ test("/pygments.css is padlock's own stylesheet for the classes it emits", () =>
   assert.notEqual(css.body, fs.readFileSync(path.join(corpusRendered, "pygments.css"), "utf8"));
   for (const cls of ["k", "s", "c1", "nf", "nb", "mi"]) assert.match(css.body, new RegExp(`\\.codehilite \\.${cls}\\b`));
   assert.match(css.body, /td\.linenos[^{]*\{[^}]*user-select: none/);
+});
+
+test("served with --site alone, the app's endpoints are reported at their template line and every page still renders", async () => {
+  const alone = await startBlog(corpusSite);
+  try {
+    const layout = fs.readFileSync(path.join(corpusSite, "templates", "layout.html"), "utf8").split("\n");
+    const expectedLine = layout.findIndex((l) => l.includes("url_for('dp_sim')")) + 1;
+    const report = alone.logs.find((l) => l.file === "templates/layout.html" && /url_for\('dp_sim'\): no such endpoint/.test(l.msg));
+    assert.ok(report, "the unknown endpoint is reported");
+    assert.equal(report.line, expectedLine);
+    const home = await rawRequest(alone.port, "/posts/making_of_2/");
+    assert.equal(home.status, 200);
+    assert.match(home.text, /<a class="navbar" href="#"\s*>Diffraction Pattern Simulation/);
+  } finally {
+    await alone.close();
+  }
 });

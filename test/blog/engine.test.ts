@@ -194,3 +194,28 @@ test("Accept-Encoding negotiation and If-None-Match comparison", () => {
   assert.ok(ifNoneMatchMatches("*", tag));
   assert.ok(!ifNoneMatchMatches('"zzz"', tag));
 });
+
+test("template errors name the template that has them, even inside a layout or an include", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "padlock-tpl-"));
+  try {
+    fs.mkdirSync(path.join(dir, "templates"));
+    const w = (name: string, text: string) => fs.writeFileSync(path.join(dir, "templates", name), text);
+    w("base.html", `<html>\n{% block head %}{% endblock %}\n<body>\n{% block body %}{% endblock %}\n{{ footer_text }}\n</body></html>\n`);
+    w("page.html", `{% extends "base.html" %}\n{% block body %}\n{% include "_part.html" %}\n{% endblock %}\n`);
+    w("_part.html", `<p>\n{{ url_for('app') }} {{ x | nosuchfilter }}\n</p>\n`);
+    const problems = new ProblemList();
+    const t = new Templates(dir, new UrlBuilder(), problems);
+    assert.throws(() => t.render("page.html", { x: 1 }));
+    assert.deepEqual(
+      problems.items.map((p) => `${p.file}:${p.line}`),
+      ["templates/_part.html:2", "templates/_part.html:2"],
+      problems.items.map((p) => p.message).join("\n"),
+    );
+    w("_part.html", "<p>fine</p>\n");
+    const t2 = new Templates(dir, new UrlBuilder(), problems);
+    assert.throws(() => t2.render("page.html", {}));
+    assert.equal(`${problems.items.at(-1)!.file}:${problems.items.at(-1)!.line}`, "templates/base.html:5");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
