@@ -59,6 +59,7 @@ class BlogSite implements Blog {
   private rendering?: Promise<void>;
   private again = false;
   private compressing?: Promise<void>;
+  private closed = false;
 
   constructor(private readonly options: BlogOptions) {
     this.siteStatic = new StaticFolder(path.join(options.dir, "static"));
@@ -155,7 +156,8 @@ class BlogSite implements Blog {
     }
     this.site = next;
     this.originCache = new Map();
-    this.compressing = compressInBackground([...next.routes.values(), next.notFound]).catch((err: unknown) => log.error({ err }, "compressing pages failed"));
+    const generation = next;
+    this.compressing = compressInBackground([...next.routes.values(), next.notFound], () => this.closed || this.site !== generation).catch((err: unknown) => log.error({ err }, "compressing pages failed"));
     const errors = next.problems.filter((p) => p.severity === "error").length;
     log.info(
       { blog: dir, pages: next.routes.size, ms: Math.round(next.durationMs) },
@@ -181,6 +183,7 @@ class BlogSite implements Blog {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearTimeout(this.timer);
     this.watcher?.close();
     await this.rendering?.catch(() => {});

@@ -114,9 +114,10 @@ export function createEntity(bytes: Buffer, options: EntityOptions): CachedEntit
 }
 
 /** Compresses entities a batch at a time, yielding between batches so requests keep flowing. */
-export async function compressInBackground(entities: Iterable<CachedEntity>): Promise<void> {
+export async function compressInBackground(entities: Iterable<CachedEntity>, stopped: () => boolean = () => false): Promise<void> {
   let done = 0;
   for (const entity of entities) {
+    if (stopped()) return;
     entity.compress();
     if (++done % 25 === 0) await new Promise((resolve) => setImmediate(resolve));
   }
