@@ -244,6 +244,8 @@ function checkLinks(dir: string, pages: Page[], rendered: Map<Page, string>, pro
 function resolveLocal(ref: string, pageUrl: string): string | undefined {
   const href = ref.replace(/&amp;/g, "&");
   if (/^[a-z][a-z0-9+.-]*:/i.test(href) || href.startsWith("//") || href.startsWith("#")) return undefined;
+  // Root-relative (nearly every link url_for makes): no URL parsing needed.
+  if (href.startsWith("/") && !href.includes("/.")) return href.replace(/[?#].*$/, "").replace(/\/{2,}/g, "/");
   try {
     return new URL(href, `http://site${pageUrl}`).pathname.replace(/\/{2,}/g, "/");
   } catch {
