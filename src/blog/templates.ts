@@ -96,17 +96,6 @@ export class Templates {
     });
   }
 
-  /** Whether the site or the theme has this template. */
-  has(name: string): boolean {
-    try {
-      this.env.getTemplate(name, true);
-      return true;
-    } catch (err) {
-      if (/template not found/i.test((err as Error).message)) return false;
-      return true; // it exists but does not compile; render() reports that
-    }
-  }
-
   /**
    * Renders a template. An unknown url_for endpoint is reported (with the template's file:line)
    * and rendered as "#" so the rest of the page is served; any other error is reported and thrown

@@ -69,10 +69,6 @@ export class CachedEntity {
     return this.options.status ?? 200;
   }
 
-  get contentType(): string {
-    return this.options.contentType;
-  }
-
   get isCompressed(): boolean {
     return this.compressed || !this.compressible;
   }
