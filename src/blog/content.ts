@@ -31,34 +31,47 @@ export interface Page {
 
 const POSTS_DIR = "posts";
 
-export function loadContent(siteDir: string, problems: ProblemList): Page[] {
+export interface ContentFile {
+  abs: string;
+  /** Path under content/, with "/" separators. */
+  relToContent: string;
+  /** Path relative to the blog folder, for messages. */
+  file: string;
+}
+
+/** Every .md file under content/, sorted by path (so the first of two same-named posts is always the same). */
+export function listContentFiles(siteDir: string): ContentFile[] {
   const contentDir = path.join(siteDir, "content");
-  const files = listMarkdown(contentDir);
-  const pages: Page[] = [];
-  const postsByName = new Map<string, Page>();
-  for (const abs of files) {
+  return listMarkdown(contentDir).map((abs) => {
     const relToContent = path.relative(contentDir, abs).split(path.sep).join("/");
-    const file = `content/${relToContent}`;
-    let text: string;
-    try {
-      text = fs.readFileSync(abs, "utf8");
-    } catch (err) {
-      problems.error(file, 1, `cannot be read: ${(err as Error).message}`);
-      continue;
-    }
-    const page = parsePage(text, relToContent, file, problems);
-    if (!page) continue;
-    if (page.isPost) {
-      const other = postsByName.get(page.name);
-      if (other) {
-        problems.error(file, 1, `post name "${page.name}" is already used by ${other.file} (both would be /posts/${page.name}/); rename one of them — this one is not served`);
-        continue;
-      }
-      postsByName.set(page.name, page);
-    }
-    pages.push(page);
+    return { abs, relToContent, file: `content/${relToContent}` };
+  });
+}
+
+export function readPage(f: ContentFile, problems: ProblemList): Page | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(f.abs, "utf8");
+  } catch (err) {
+    problems.error(f.file, 1, `cannot be read: ${(err as Error).message}`);
+    return undefined;
   }
-  return pages;
+  return parsePage(text, f.relToContent, f.file, problems);
+}
+
+/** Drops (and reports) a post whose name an earlier post already has: both would be /posts/NAME/. */
+export function withoutDuplicates<T extends { page: Page }>(items: T[], problems: ProblemList): T[] {
+  const postsByName = new Map<string, Page>();
+  return items.filter(({ page }) => {
+    if (!page.isPost) return true;
+    const other = postsByName.get(page.name);
+    if (other) {
+      problems.error(page.file, 1, `post name "${page.name}" is already used by ${other.file} (both would be /posts/${page.name}/); rename one of them — this one is not served`);
+      return false;
+    }
+    postsByName.set(page.name, page);
+    return true;
+  });
 }
 
 /** Posts newest first; undated posts last; equal dates by name, so the order never depends on the disk. */

@@ -7,9 +7,8 @@ import YAML from "yaml";
 import { createEntity, etagOf, type CachedEntity, type EntityOptions } from "../server/cached-entity.js";
 import { safeRelativePath } from "../server/static-files.js";
 import { defaultThemeDir } from "../paths.js";
-import { loadContent, sortNewestFirst, type Page } from "./content.js";
-import { renderMarkdown } from "./markdown.js";
-import { resolveUrlFor } from "./prepass.js";
+import { listContentFiles, sortNewestFirst, withoutDuplicates, type Page } from "./content.js";
+import { renderPages } from "./pages.js";
 import { lineAt, ProblemList, type SiteProblem } from "./problems.js";
 import { Templates, TemplateFailure } from "./templates.js";
 import { UrlBuilder } from "./url-for.js";
@@ -36,7 +35,7 @@ export interface SiteInfo {
 }
 
 export class RenderedSite {
-  /** Milliseconds per phase (content, markdown, templates), for the benchmark. */
+  /** Milliseconds per phase (pages: front matter and markdown; templates), for the benchmark. */
   timings: Record<string, number> = {};
 
   constructor(
@@ -81,19 +80,14 @@ export async function renderSite(options: RenderOptions): Promise<RenderedSite> 
   }
   const urls = new UrlBuilder(options.namedRoutes);
   const templates = new Templates(dir, urls, problems);
-  const pages = loadContent(dir, problems);
+  // Content and markdown first: every page's html, whatever template shows it.
+  const withHtml = withoutDuplicates(renderPages(listContentFiles(dir), options.namedRoutes, problems), problems);
+  const pages = withHtml.map((p) => p.page);
+  const rendered = new Map<Page, string>(withHtml.flatMap((p) => (p.html === undefined ? [] : [[p.page, p.html] as const])));
   const info = siteInfo(dir, pages, problems);
-  const timings: Record<string, number> = { content: performance.now() - started };
-
-  // Markdown first: every page's html, whatever template shows it.
-  const rendered = new Map<Page, string>();
-  for (const page of pages) {
-    if (!page.isPost && page.path !== "about") continue;
-    rendered.set(page, pageHtml(page, urls, problems));
-  }
   const posts = sortNewestFirst(pages.filter((p) => p.isPost));
   checkLinks(dir, posts.concat(pages.filter((p) => p.path === "about")), rendered, problems);
-  timings.markdown = performance.now() - started - timings.content!;
+  const timings: Record<string, number> = { pages: performance.now() - started };
 
   const view = (page: Page) => templatePage(page, rendered.get(page) ?? "", urls);
   const postViews = posts.map(view);
@@ -133,7 +127,7 @@ export async function renderSite(options: RenderOptions): Promise<RenderedSite> 
       routes.set(route.path, previous?.get(route.path) ?? failedPage());
     }
   }
-  timings.templates = performance.now() - started - timings.content! - timings.markdown!;
+  timings.templates = performance.now() - started - timings.pages!;
   routes.set("/pygments.css", reuse("/pygments.css", fs.readFileSync(PYGMENTS_CSS), { contentType: "text/css; charset=utf-8" }));
 
   let notFound: CachedEntity;
@@ -168,14 +162,6 @@ function failedPage(): CachedEntity {
   return createEntity(Buffer.from("This page could not be rendered; the server log names the file and line to fix.\n"), {
     contentType: "text/plain; charset=utf-8",
     status: 500,
-  });
-}
-
-/** Pre-pass (url_for) then markdown; problems located in the content file. */
-function pageHtml(page: Page, urls: UrlBuilder, problems: ProblemList): string {
-  const body = resolveUrlFor(page.body, { urls, problems, file: page.file, firstLine: page.bodyLine });
-  return renderMarkdown(body, {
-    onUnknownLanguage: (lang, line) => problems.warning(page.file, page.bodyLine + line, `code block language "${lang}" is not known to the highlighter; shown as plain text`),
   });
 }
 
