@@ -137,6 +137,8 @@ export function parsePage(raw: string, relToContent: string, file: string, probl
   const title = scalarText(meta.title);
   const description = scalarText(meta.description);
   const tags = tagList(meta.tags, () => problems.warning(file, keyLine("tags"), "tags should be a list like [python, web]; read as one tag per comma-separated item"));
+  if (isPost && !title) problems.warning(file, 1, "this post has no title: add `title: …` to its front matter");
+  if (!isPost && stem !== "about") problems.warning(file, 1, "only content/about.md and content/posts/ are served; this page has no address");
   const { display, value } = parseDate(meta.date);
   if (meta.date != null && value === undefined) {
     problems.warning(file, keyLine("date"), `date "${String(meta.date)}" is not a date like 2024-07-01; the post is listed last`);
