@@ -10,8 +10,14 @@ import { sendText } from "./exchange.js";
 import { ifNoneMatchMatches } from "./cached-entity.js";
 import { contentTypeOf } from "./mime.js";
 
-/** name.<8+ hex>.ext or name-<8+ hex>.ext: content-addressed, safe to cache for a year. */
-const FINGERPRINTED = /[.-][0-9a-f]{8,}\.[a-z0-9]+$/i;
+/**
+ * name.<8+ hex>.ext or name-<8+ hex>.ext: content-addressed, safe to cache for a year. The hash
+ * must contain a letter, so a date such as photo-20240101.jpg is not mistaken for one.
+ */
+export function isFingerprinted(fileName: string): boolean {
+  const hash = /[.-]([0-9a-f]{8,})\.[a-z0-9]+$/i.exec(fileName)?.[1];
+  return hash !== undefined && /[a-f]/i.test(hash);
+}
 
 export interface StaticFolderOptions {
   /** Answer "/dir/" with dir/index.html (static sites); the blog's /static/ does not. */
@@ -129,7 +135,7 @@ async function sendFile(ex: Exchange, handle: fsp.FileHandle, stat: fs.Stats, na
     "content-type": contentTypeOf(name),
     etag,
     "last-modified": lastModified.toUTCString(),
-    "cache-control": FINGERPRINTED.test(path.basename(name)) ? "public, max-age=31536000, immutable" : "no-cache",
+    "cache-control": isFingerprinted(path.basename(name)) ? "public, max-age=31536000, immutable" : "no-cache",
     "accept-ranges": "bytes",
     "x-content-type-options": "nosniff",
   };

@@ -8,7 +8,7 @@ import path from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { rawRequest, repoRoot, startPadlock, type RunningBlog } from "../support/blog-server.js";
-import { parseRange, safeRelativePath } from "../../src/server/static-files.js";
+import { isFingerprinted, parseRange, safeRelativePath } from "../../src/server/static-files.js";
 
 const run = promisify(execFile);
 let tmp: string;
@@ -68,6 +68,14 @@ test("a static site serves files with their types, index.html for folders, and a
 test("only fingerprinted names are cached long; others revalidate", async () => {
   assert.equal((await onStaticSite("/app.3f9a2b7c1d.js")).headers["cache-control"], "public, max-age=31536000, immutable");
   assert.equal((await onStaticSite("/hello.txt")).headers["cache-control"], "no-cache");
+});
+
+test("fingerprints are recognised, dates in names are not", () => {
+  assert.ok(isFingerprinted("app.3f9a2b7c1d.js"));
+  assert.ok(isFingerprinted("main-8c1e2f3a.css"));
+  assert.ok(!isFingerprinted("photo-20240101.jpg"));
+  assert.ok(!isFingerprinted("main.css"));
+  assert.ok(!isFingerprinted("bmg_tensile_bar@2x.png"));
 });
 
 test("conditional requests: ETag and Last-Modified give 304", async () => {
