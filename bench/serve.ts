@@ -28,6 +28,17 @@ const NAMED_ROUTES = { dp_sim: "/dp_sim/", covid_graph: "/covid_graph/" };
 interface Result {
   rps: number;
   p99ms: number;
+  /** Server CPU time per request (µs), from /proc: little affected by other processes' load. */
+  cpuUsPerRequest: number;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** utime + stime of a process in clock ticks (Linux /proc/PID/stat fields 14 and 15). */
+function cpuTicks(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
 }
 
 async function startProcess(args: string[], portPattern: RegExp): Promise<{ child: ChildProcess; port: number }> {
@@ -55,15 +66,18 @@ function toMs(value: string, unit: string): number {
   return unit === "us" ? n / 1000 : unit === "s" ? n * 1000 : n;
 }
 
-async function wrk(port: number, duration: string): Promise<Result> {
+async function wrk(port: number, pid: number, duration: string): Promise<Result> {
+  const ticksBefore = cpuTicks(pid);
   const { stdout } = await run("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${duration}`, "--latency", `http://127.0.0.1:${port}${PAGE}`]);
+  const ticks = cpuTicks(pid) - ticksBefore;
+  const total = /(\d+) requests in/.exec(stdout);
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
   const p99 = /^\s+99%\s+([\d.]+)(us|ms|s)\s*$/m.exec(stdout);
   if (!rps || !p99) throw new Error(`cannot read wrk output:\n${stdout}`);
   if (/Non-2xx or 3xx responses/.test(stdout)) throw new Error(`wrong answers during the run:\n${stdout}`);
   const socketErrors = /Socket errors: (.*)/.exec(stdout);
   if (socketErrors) console.log(`  (wrk socket errors on port ${port}: ${socketErrors[1]})`);
-  return { rps: Number(rps[1]), p99ms: toMs(p99[1]!, p99[2]!) };
+  return { rps: Number(rps[1]), p99ms: toMs(p99[1]!, p99[2]!), cpuUsPerRequest: (ticks * 1e6) / CLOCK_TICKS_PER_SECOND / Number(total?.[1] ?? NaN) };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -101,17 +115,18 @@ async function main(): Promise<void> {
     children.push(baseline.child);
 
     console.log(`bench/serve: GET ${PAGE} (${fs.statSync(bodyFile).size} bytes), wrk -t1 -c${CONNECTIONS} -d${DURATION}, ${ROUNDS} alternating rounds, ${os.cpus().length} CPUs`);
-    await wrk(padlock.port, "1s");
-    await wrk(baseline.port, "1s");
+    await wrk(padlock.port, padlock.child.pid!, "1s");
+    await wrk(baseline.port, baseline.child.pid!, "1s");
     const ours: Result[] = [];
     const floor: Result[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       // Alternate the order so drift in machine load hits both alike.
       const order = round % 2 ? (["padlock", "baseline"] as const) : (["baseline", "padlock"] as const);
       for (const which of order) {
-        const r = await wrk(which === "padlock" ? padlock.port : baseline.port, DURATION);
+        const server = which === "padlock" ? padlock : baseline;
+        const r = await wrk(server.port, server.child.pid!, DURATION);
         (which === "padlock" ? ours : floor).push(r);
-        console.log(`  round ${round} ${which.padEnd(8)} ${r.rps.toFixed(0).padStart(7)} req/s  p99 ${r.p99ms.toFixed(2)} ms`);
+        console.log(`  round ${round} ${which.padEnd(8)} ${r.rps.toFixed(0).padStart(7)} req/s  p99 ${r.p99ms.toFixed(2)} ms  ${r.cpuUsPerRequest.toFixed(1)} µs CPU/request`);
       }
     }
     const rps = { padlock: median(ours.map((r) => r.rps)), baseline: median(floor.map((r) => r.rps)) };
@@ -120,6 +135,8 @@ async function main(): Promise<void> {
     const pairedRps = median(ours.map((r, i) => r.rps / floor[i]!.rps));
     const pairedP99 = median(ours.map((r, i) => r.p99ms / floor[i]!.p99ms));
     console.log(`requests/s  padlock ${rps.padlock.toFixed(0)}  node:http ${rps.baseline.toFixed(0)}  ratio ${(rps.padlock / rps.baseline).toFixed(3)}, median of per-round ratios ${pairedRps.toFixed(3)} (target >= 0.85)`);
+    const cpu = { padlock: median(ours.map((r) => r.cpuUsPerRequest)), baseline: median(floor.map((r) => r.cpuUsPerRequest)) };
+    console.log(`CPU/request padlock ${cpu.padlock.toFixed(1)} µs  node:http ${cpu.baseline.toFixed(1)} µs  throughput this implies ${(cpu.baseline / cpu.padlock).toFixed(3)} of node:http's`);
     console.log(`p99 latency padlock ${p99.padlock.toFixed(2)} ms  node:http ${p99.baseline.toFixed(2)} ms  ratio ${(p99.padlock / p99.baseline).toFixed(3)}, median of per-round ratios ${pairedP99.toFixed(3)} (lower is better)`);
 
     const corpusRender = await renderTime(corpus, NAMED_ROUTES);
