@@ -101,13 +101,19 @@ export class Edge {
       redirect(ex, `https://${formatHostPort(ex.host, port, 443)}${ex.path}${ex.search}`, this.options.redirectStatus ?? 308);
       return;
     }
-    Promise.resolve()
-      .then(() => site.handle(ex))
-      .catch((err: unknown) => {
-        this.options.log.error({ err, host: ex.host, path: ex.path }, "request handler failed");
-        if (!res.headersSent) sendText(res, 500, "Internal server error.");
-        else res.destroy();
-      });
+    const failed = (err: unknown) => {
+      this.options.log.error({ err, host: ex.host, path: ex.path }, "request handler failed");
+      if (!res.headersSent) sendText(res, 500, "Internal server error.");
+      else res.destroy();
+    };
+    // Called synchronously: answering in the same tick as the request (a page from memory) saves
+    // ~10 µs per request over deferring to a microtask (measured with bench/serve).
+    try {
+      const pending = site.handle(ex);
+      if (pending) pending.catch(failed);
+    } catch (err) {
+      failed(err);
+    }
   }
 
   private httpsOn(site: SiteRuntime, host: string): boolean {

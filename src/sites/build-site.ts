@@ -4,6 +4,7 @@ import path from "node:path";
 import type { Route, Site } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import { openBlog } from "../blog/blog.js";
+import { StaticFolder } from "../server/static-files.js";
 import { redirect, sendText, type Exchange, type Handler } from "../server/exchange.js";
 import type { SiteRuntime } from "./site-runtime.js";
 
@@ -57,15 +58,15 @@ async function buildMain(site: Site, namedRoutes: Record<string, string>, ctx: B
   if (site.blog !== undefined) {
     return openBlog({ dir: path.resolve(ctx.baseDir, site.blog), namedRoutes, log: ctx.log, watch: ctx.watch });
   }
-  if (site.static !== undefined) return { handle: staticPlaceholder() };
+  if (site.static !== undefined) return { handle: staticFolder(path.resolve(ctx.baseDir, site.static), "/") };
   if (site.redirect !== undefined) return { handle: redirectTo(site.redirect) };
   if (site.proxy !== undefined) return { handle: proxyPlaceholder() };
   return undefined;
 }
 
-async function buildRoute(route: Route, _ctx: BuildContext): Promise<Part> {
+async function buildRoute(route: Route, ctx: BuildContext): Promise<Part> {
   if (route.redirect !== undefined) return { handle: redirectTo(route.redirect) };
-  if (route.static !== undefined) return { handle: staticPlaceholder() };
+  if (route.static !== undefined) return { handle: staticFolder(path.resolve(ctx.baseDir, route.static), route.path) };
   return { handle: proxyPlaceholder() };
 }
 
@@ -74,8 +75,14 @@ function redirectTo(target: string): Handler {
   return (ex: Exchange) => redirect(ex, `${base}${ex.path}${ex.search}`, 308);
 }
 
-function staticPlaceholder(): Handler {
-  return (ex) => sendText(ex.res, 501, "Static folders are not implemented yet.");
+/** A folder served under a path prefix; "/docs" redirects to "/docs/" so relative links work. */
+function staticFolder(root: string, prefix: string): Handler {
+  const folder = new StaticFolder(root, { index: true });
+  const base = prefix.endsWith("/") ? prefix : prefix + "/";
+  return async (ex) => {
+    if (ex.path + "/" === base) return redirect(ex, `${base}${ex.search}`, 308);
+    if ((await folder.serve(ex, ex.path.slice(base.length))) === "not-found") sendText(ex.res, 404, "Not found.");
+  };
 }
 
 function proxyPlaceholder(): Handler {

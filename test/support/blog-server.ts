@@ -1,0 +1,119 @@
+// Test support for the blog: a padlock started in-process on a free port with its log captured,
+// raw HTTP requests (paths sent exactly as given, unlike fetch), and HTML text extraction.
+import http from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import { Padlock } from "../../src/padlock.js";
+import type { Config } from "../../src/config/schema.js";
+
+export const repoRoot = path.resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
+/** ../shared beside the clone (CI puts it there too). */
+export const sharedDir = path.resolve(repoRoot, "../shared");
+export const corpusSite = path.join(sharedDir, "corpus", "flask_site");
+export const corpusRendered = path.join(sharedDir, "corpus", "flask_site_rendered");
+
+export interface LogRecord {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+export interface RunningBlog {
+  padlock: Padlock;
+  base: string;
+  port: number;
+  logs: LogRecord[];
+  close(): Promise<void>;
+}
+
+export function captureLogger(logs: LogRecord[]) {
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split("\n")) if (line.trim()) logs.push(JSON.parse(line) as LogRecord);
+      done();
+    },
+  });
+  return pino({ level: "debug", base: undefined }, sink);
+}
+
+export async function startPadlock(config: Config, options: { baseDir?: string; watch?: boolean } = {}): Promise<RunningBlog> {
+  const logs: LogRecord[] = [];
+  const padlock = await Padlock.start({ config, baseDir: options.baseDir ?? repoRoot, log: captureLogger(logs), httpPort: 0, listen: "127.0.0.1", watch: options.watch });
+  const port = padlock.edge.httpPort!;
+  return { padlock, port, base: `http://127.0.0.1:${port}`, logs, close: () => padlock.close() };
+}
+
+/** One blog on 127.0.0.1 (and localhost), as `padlock serve --site DIR` sets it up. */
+export function startBlog(dir: string, options: { routes?: Config["sites"][number]["routes"]; watch?: boolean } = {}): Promise<RunningBlog> {
+  return startPadlock({ sites: [{ hosts: ["127.0.0.1", "localhost"], blog: dir, default: true, routes: options.routes }] }, { watch: options.watch });
+}
+
+export interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  text: string;
+}
+
+/** A request whose path is sent byte for byte (no normalisation of "..", "%2e", "\\"). */
+export function rawRequest(port: number, requestPath: string, options: { method?: string; headers?: Record<string, string> } = {}): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, path: requestPath, method: options.method ?? "GET", headers: options.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const body = Buffer.concat(chunks);
+        resolve({ status: res.statusCode!, headers: res.headers, body, text: body.toString("utf8") });
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " };
+
+export function decodeEntities(text: string): string {
+  return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e: string) => {
+    if (e[0] === "#") return String.fromCodePoint(e[1] === "x" || e[1] === "X" ? parseInt(e.slice(2), 16) : Number(e.slice(1)));
+    return ENTITIES[e.toLowerCase()] ?? m;
+  });
+}
+
+const INLINE_TAG = /<\/?(span|a|code|em|strong|b|i|s|del|small|sup|sub|abbr|kbd|mark|u)\b[^>]*>/gi;
+
+/**
+ * The visible text of a page: no head, scripts, styles or tags; entities decoded; whitespace
+ * collapsed. Inline tags vanish without a space, so two highlighters that split a line into
+ * different spans still give the same text.
+ */
+export function textContent(html: string): string {
+  const body = html.replace(/<head[\s\S]*?<\/head>/gi, " ");
+  return decodeEntities(
+    body
+      .replace(/<(script|style|noscript)[\s\S]*?<\/\1>/gi, " ")
+      .replace(/<!--[\s\S]*?-->/g, " ")
+      .replace(INLINE_TAG, "")
+      .replace(/<[^>]+>/g, " "),
+  )
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+/** Every href and src in the page, entity-decoded, in document order. */
+export function linkTargets(html: string): { attr: string; url: string }[] {
+  return [...html.matchAll(/\s(href|src)\s*=\s*(?:"([^"]*)"|'([^']*)')/gi)].map((m) => ({ attr: m[1]!.toLowerCase(), url: decodeEntities(m[2] ?? m[3] ?? "") }));
+}
+
+export async function pollUntil<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
