@@ -8,6 +8,10 @@ import { buildSite } from "./sites/build-site.js";
 import type { SiteRuntime } from "./sites/site-runtime.js";
 import { Http01Challenges } from "./acme/http01-challenges.js";
 import { CertificateCache } from "./tls/certificate-cache.js";
+import { startCertificates, type CertificateTuning } from "./acme/start-certificates.js";
+import type { CertificateManager } from "./acme/manager.js";
+import { dropPrivileges } from "./system/privileges.js";
+import { storageDir } from "./storage/open-storage.js";
 
 export interface PadlockOptions {
   config: Config;
@@ -18,6 +22,8 @@ export interface PadlockOptions {
   httpsPort?: number;
   listen?: string;
   watch?: boolean;
+  /** Scheduler clock, retry policy and randomness of the certificate manager (tests). */
+  certificateTuning?: CertificateTuning;
 }
 
 export class Padlock {
@@ -27,6 +33,8 @@ export class Padlock {
     readonly certificates: CertificateCache,
     readonly challenges: Http01Challenges,
     private readonly log: Logger,
+    /** Present when the config names a CA. */
+    readonly certificateManager?: CertificateManager,
   ) {}
 
   static async start(options: PadlockOptions): Promise<Padlock> {
@@ -46,12 +54,21 @@ export class Padlock {
       log,
     });
     await edge.start();
-    const padlock = new Padlock(edge, sites, certificates, challenges, log);
-    padlock.logListening(options.listen ?? config.listen);
-    return padlock;
+    try {
+      dropPrivileges(config.user, storageDir(config, options.baseDir), log);
+      const manager = config.ca ? await startCertificates({ config, baseDir: options.baseDir, log, certificates, challenges, tuning: options.certificateTuning }) : undefined;
+      const padlock = new Padlock(edge, sites, certificates, challenges, log, manager);
+      padlock.logListening(options.listen ?? config.listen);
+      return padlock;
+    } catch (err) {
+      await edge.close();
+      await Promise.all(sites.map((s) => s.close()));
+      throw err;
+    }
   }
 
   async close(): Promise<void> {
+    await this.certificateManager?.close();
     await this.edge.close();
     await Promise.all(this.sites.map((s) => s.close()));
   }

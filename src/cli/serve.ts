@@ -7,6 +7,9 @@ import type { Config } from "../config/schema.js";
 import { createLogger, type LogFormat } from "../log.js";
 import { Padlock } from "../padlock.js";
 import { exampleBlogDir } from "../paths.js";
+import { StorageError } from "../storage/storage.js";
+import { CaSetupError } from "../acme/ca-directory.js";
+import { PrivilegeError } from "../system/privileges.js";
 
 export interface ServeFlags {
   config?: string;
@@ -57,7 +60,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
     if (e.code === "EADDRINUSE") fail(`port ${e.port} is already in use on ${e.address}; stop the program holding it or choose another port`);
     if (e.code === "EACCES") fail(`not allowed to listen on port ${e.port}; ports below 1024 need root or: sudo setcap cap_net_bind_service=+ep "$(readlink -f "$(which node)")"`);
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof StorageError || err instanceof CaSetupError || err instanceof PrivilegeError) {
       process.stderr.write(`padlock: ${err.message}\n`);
       process.exit(2);
     }

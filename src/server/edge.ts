@@ -116,7 +116,12 @@ export class Edge {
 
   private answerChallenge(ex: Exchange): void {
     const token = ex.path.slice(ACME_CHALLENGE_PREFIX.length);
-    const keyAuthorization = this.options.challenges.lookup(token);
+    const known = this.options.challenges.lookup(token);
+    if (known !== undefined) return this.sendKeyAuthorization(ex, token, known);
+    this.options.challenges.resolve(token).then((shared) => this.sendKeyAuthorization(ex, token, shared));
+  }
+
+  private sendKeyAuthorization(ex: Exchange, token: string, keyAuthorization: string | undefined): void {
     if (keyAuthorization === undefined) {
       this.options.log.warn({ host: ex.host, token }, `ACME challenge requested for unknown token ${token} (host ${ex.host})`);
       sendText(ex.res, 404, "No such ACME challenge token.");
