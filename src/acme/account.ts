@@ -117,7 +117,13 @@ export class AcmeAccount {
 function plugTransport(http: AcmeHttpClient, transport: CaTransport, directory: AcmeDirectory): void {
   http.request = (url, method, opts = {}) => transport.request(url, method, opts.data);
   const askNonce = http.getNonce.bind(http);
-  http.getNonce = async () => transport.takeNonce() ?? askNonce();
+  http.getNonce = async () => {
+    const pooled = transport.takeNonce();
+    if (pooled) return pooled;
+    const fresh = await askNonce();
+    transport.discardNonce(fresh);
+    return fresh;
+  };
   http.maxBadNonceRetries = BAD_NONCE_RETRIES;
   http.directoryCache = directory;
   http.directoryTimestamp = Math.floor(Date.now() / 1000);

@@ -63,7 +63,7 @@ export class Edge {
             const installed = certificates.lookup(servername);
             if (installed) cb(null, installed.context);
             else {
-              this.options.log.warn({ servername }, `TLS handshake for ${servername}: no certificate yet (issuance may be in progress)`);
+              this.warnNoCertificate(servername);
               cb(new Error(`no certificate for ${servername}`));
             }
           },
@@ -108,6 +108,17 @@ export class Edge {
         if (!res.headersSent) sendText(res, 500, "Internal server error.");
         else res.destroy();
       });
+  }
+
+  private readonly lastNoCertificateWarning = new Map<string, number>();
+
+  /** Once per name every 10 s: a client retrying in a loop must not flood the log. */
+  private warnNoCertificate(servername: string): void {
+    const now = Date.now();
+    if (now - (this.lastNoCertificateWarning.get(servername) ?? 0) < 10_000) return;
+    if (this.lastNoCertificateWarning.size > 1000) this.lastNoCertificateWarning.clear();
+    this.lastNoCertificateWarning.set(servername, now);
+    this.options.log.warn({ servername }, `TLS handshake for ${servername} refused: no certificate yet (issuance may be in progress)`);
   }
 
   private httpsOn(site: SiteRuntime, host: string): boolean {
