@@ -16,6 +16,17 @@ export interface PebbleOptions {
   /** Percent of nonces rejected with badNonce (Pebble's default is 5; 0 here unless asked). */
   nonceReject?: number;
   eabKeys?: Record<string, string>;
+  /** Port of Pebble's ACME API (default: a free one). */
+  listenPort?: number;
+  /** Certificate for Pebble's API made beforehand (to trust it before Pebble runs). */
+  api?: ApiCertificate;
+}
+
+export interface ApiCertificate {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  pem: string;
 }
 
 export interface Pebble {
@@ -42,8 +53,9 @@ export interface ChallTestSrv {
 
 export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   const tmp = tempDir("pebble");
-  const apiRoot = makeApiCertificate(tmp.dir);
-  const [dnsPort, dnsManagementPort, listenPort, managementPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const apiRoot = options.api ?? makeApiCertificate(tmp.dir);
+  const [dnsPort, dnsManagementPort, freeListenPort, managementPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const listenPort = options.listenPort ?? freeListenPort;
   const output: string[] = [];
   const children: ChildProcess[] = [];
   const startChild = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
@@ -130,7 +142,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
 }
 
 /** A throwaway CA and a certificate for 127.0.0.1/localhost signed by it, via the openssl CLI. */
-function makeApiCertificate(dir: string): { caFile: string; certFile: string; keyFile: string; pem: string } {
+export function makeApiCertificate(dir: string): ApiCertificate {
   const f = (n: string) => path.join(dir, n);
   const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"] });
   openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f("ca.key"), "-out", f("ca.pem"), "-days", "2", "-subj", "/CN=padlock test API CA");
