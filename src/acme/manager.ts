@@ -92,9 +92,13 @@ interface SetState {
   nextRetry?: Date;
   failures: number;
   lastError?: string;
+  /** Clock time this process installed a certificate it had just ordered. */
+  issuedAt?: number;
   running?: Promise<void>;
   cancelTimers: (() => void)[];
 }
+
+type RefreshMode = "check" | "scheduled" | "forced";
 
 interface Connection {
   directory: AcmeDirectory;
@@ -145,7 +149,7 @@ export class CertificateManager {
       if (s.current) this.schedule(s);
       else {
         this.log(s).info(`${label(s)}: no certificate yet; HTTPS for these names starts as soon as one is issued (HTTP keeps serving meanwhile)`);
-        void this.refresh(s, false);
+        void this.refresh(s, "check");
       }
     }
   }
@@ -173,15 +177,19 @@ export class CertificateManager {
   async renew(names: string[], options: { force?: boolean } = {}): Promise<void> {
     const s = this.states.find((st) => names.every((n) => st.set.names.includes(n)));
     if (!s) throw new Error(`no managed certificate covers ${names.join(", ")}`);
-    await this.refresh(s, options.force ?? false);
+    await this.refresh(s, options.force ? "forced" : "check");
     if (s.lastError && s.failures > 0) throw new Error(s.lastError);
   }
 
-  /** One attempt to make the set's certificate fresh; never throws, schedules what comes next. */
-  private refresh(s: SetState, force: boolean): Promise<void> {
+  /**
+   * One attempt to make the set's certificate fresh; never throws, schedules what comes next.
+   * "scheduled": the renewal time came, order (unless another instance already did);
+   * "forced": order regardless; "check": order only when missing or due.
+   */
+  private refresh(s: SetState, mode: RefreshMode): Promise<void> {
     if (s.running) return s.running;
     this.cancel(s);
-    s.running = this.obtain(s, force)
+    s.running = this.obtain(s, mode)
       .then(() => {
         s.failures = 0;
         s.lastError = undefined;
@@ -195,7 +203,7 @@ export class CertificateManager {
     return s.running;
   }
 
-  private async obtain(s: SetState, force: boolean): Promise<void> {
+  private async obtain(s: SetState, mode: RefreshMode): Promise<void> {
     const before = s.current?.info.serial;
     const lock = await this.o.storage.lock(`${this.caId}-${s.folder.split("/").pop()}`);
     try {
@@ -205,7 +213,7 @@ export class CertificateManager {
         this.install(s, stored, "stored by another instance");
         return;
       }
-      if (!force && s.current && !this.isDue(s.current) && s.current.info.serial === stored?.info.serial) return;
+      if (mode === "check" && s.current && !this.isDue(s.current) && s.current.info.serial === stored?.info.serial) return;
       const conn = await this.connect();
       const replaces = conn.directory.renewalInfo ? s.current?.info.ariId : undefined;
       const started = performance.now();
@@ -236,6 +244,7 @@ export class CertificateManager {
       await this.o.storage.put(`${s.folder}/key.pem`, issued.keyPem, { secret: true });
       await this.o.storage.put(`${s.folder}/cert.pem`, issued.chainPem);
       await this.o.storage.put(`${s.folder}/meta.json`, JSON.stringify(meta, null, 2) + "\n");
+      s.issuedAt = this.clock.now();
       this.install(s, { chainPem: issued.chainPem, keyPem: issued.keyPem, info, meta }, `issued in ${((performance.now() - started) / 1000).toFixed(2)} s`);
     } finally {
       await lock.release();
@@ -261,7 +270,7 @@ export class CertificateManager {
     if (err instanceof Error && !(err instanceof AcmeProblem) && !(err.name === "CaUnreachable") && !(err instanceof CaSetupError)) {
       this.log(s).debug({ err }, "failure details");
     }
-    if (!this.closed) s.cancelTimers.push(runAt(this.clock, s.nextRetry.getTime(), () => void this.refresh(s, false)));
+    if (!this.closed) s.cancelTimers.push(runAt(this.clock, s.nextRetry.getTime(), () => void this.refresh(s, "check")));
   }
 
   private install(s: SetState, cert: StoredCertificate, how: string): void {
@@ -279,13 +288,14 @@ export class CertificateManager {
     this.cancel(s);
     const cert = s.current;
     const lifetimePlan: RenewalPlan = { at: lifetimeRenewalTime(cert.info.notBefore, cert.info.notAfter, this.random), reason: "lifetime" };
-    const apply = (plan: RenewalPlan, recheckAt?: Date) => {
+    const apply = (proposed: RenewalPlan, recheckAt?: Date) => {
       if (s.current !== cert || this.closed) return;
       this.cancel(s);
+      const plan = this.notTooSoon(s, proposed);
       s.plan = plan;
       const where = plan.reason === "ari" ? `inside the CA's ARI window ${plan.window!.start.toISOString()} – ${plan.window!.end.toISOString()}` : "at 2/3 of its lifetime";
       this.log(s).info({ names: s.set.names, renewAt: plan.at.toISOString(), reason: plan.reason }, `${label(s)}: next renewal ${plan.at.toISOString()} (${where})`);
-      s.cancelTimers.push(runAt(this.clock, plan.at.getTime(), () => void this.refresh(s, false)));
+      s.cancelTimers.push(runAt(this.clock, plan.at.getTime(), () => void this.refresh(s, "scheduled")));
       if (recheckAt && recheckAt < plan.at) s.cancelTimers.push(runAt(this.clock, recheckAt.getTime(), () => this.schedule(s)));
     };
     if (!cert.info.ariId) return apply(lifetimePlan);
@@ -296,6 +306,20 @@ export class CertificateManager {
         apply(lifetimePlan, new Date(this.clock.now() + (this.o.ariRecheckMs ?? DEFAULT_ARI_RECHECK_MS)));
       },
     );
+  }
+
+  /**
+   * A certificate issued moments ago is never renewed at once (a local clock far off the CA's,
+   * or a CA window already past): wait a tenth of its lifetime, so a mistake cannot loop orders.
+   */
+  private notTooSoon(s: SetState, plan: RenewalPlan): RenewalPlan {
+    const { info } = s.current!;
+    const issuedAt = s.issuedAt;
+    if (issuedAt === undefined) return plan;
+    const earliest = issuedAt + (info.notAfter.getTime() - info.notBefore.getTime()) / 10;
+    if (plan.at.getTime() >= earliest) return plan;
+    this.log(s).warn(`${label(s)}: the certificate just issued would be due for renewal already (is this machine's clock right? it says ${new Date(this.clock.now()).toISOString()}); waiting until ${new Date(earliest).toISOString()}`);
+    return { ...plan, at: new Date(earliest) };
   }
 
   private async ariPlan(cert: StoredCertificate, previous: RenewalPlan | undefined): Promise<{ plan: RenewalPlan; recheckAt: Date } | undefined> {
