@@ -65,3 +65,12 @@ export async function fetchDirectory(transport: CaTransport, directoryUrl: strin
   }
   return d as AcmeDirectory;
 }
+
+/** Why a site's `tls.profile` cannot be used with this CA, if it cannot. */
+export function profileProblem(directory: AcmeDirectory, directoryUrl: string, profile: string | undefined): string | undefined {
+  if (profile === undefined) return undefined;
+  const offered = Object.keys(directory.meta?.profiles ?? {});
+  if (offered.length === 0) return `tls.profile: the CA at ${directoryUrl} offers no certificate profiles; remove profile: ${profile}`;
+  if (!offered.includes(profile)) return `tls.profile: the CA at ${directoryUrl} does not offer the profile "${profile}"; it offers ${offered.join(", ")}`;
+  return undefined;
+}

@@ -8,7 +8,7 @@ import type { Storage } from "../storage/storage.js";
 import type { CertificateCache } from "../tls/certificate-cache.js";
 import { covers, readCertificate, type CertificateInfo } from "../tls/certificate-info.js";
 import { AcmeAccount } from "./account.js";
-import { caId as caIdOf, CaSetupError, fetchDirectory, type AcmeDirectory, type CaChoice } from "./ca-directory.js";
+import { caId as caIdOf, CaSetupError, fetchDirectory, profileProblem, type AcmeDirectory, type CaChoice } from "./ca-directory.js";
 import { CaTransport } from "./ca-transport.js";
 import type { Http01Challenges } from "./http01-challenges.js";
 import { Http01Solver } from "./http01-solver.js";
@@ -140,7 +140,11 @@ export class CertificateManager {
   async start(): Promise<void> {
     await Promise.all(this.states.map((s) => this.loadStored(s)));
     try {
-      await this.connect();
+      const { directory } = await this.connect();
+      for (const s of this.states) {
+        const problem = profileProblem(directory, this.o.ca.directoryUrl, s.set.profile);
+        if (problem) throw new CaSetupError(`${label(s)}: ${problem}`);
+      }
     } catch (err) {
       if (err instanceof CaSetupError) throw err;
       // Unreachable: each set's first attempt reports it and schedules its retry.
@@ -215,6 +219,8 @@ export class CertificateManager {
       }
       if (mode === "check" && s.current && !this.isDue(s.current) && s.current.info.serial === stored?.info.serial) return;
       const conn = await this.connect();
+      const problem = profileProblem(conn.directory, this.o.ca.directoryUrl, s.set.profile);
+      if (problem) throw new CaSetupError(problem);
       const replaces = conn.directory.renewalInfo ? s.current?.info.ariId : undefined;
       const started = performance.now();
       this.ordersPlaced++;
@@ -276,6 +282,7 @@ export class CertificateManager {
   private install(s: SetState, cert: StoredCertificate, how: string): void {
     this.o.certificates.install(cert.keyPem, cert.chainPem, s.set.names, cert.info.notAfter);
     s.current = cert;
+    s.plan = undefined;
     this.log(s).info(
       { names: s.set.names, serial: cert.info.serial, notAfter: cert.info.notAfter.toISOString() },
       `${label(s)}: installed certificate ${cert.info.serial} (${how}), valid until ${cert.info.notAfter.toISOString()}`,
@@ -310,13 +317,14 @@ export class CertificateManager {
 
   /**
    * A certificate issued moments ago is never renewed at once (a local clock far off the CA's,
-   * or a CA window already past): wait a tenth of its lifetime, so a mistake cannot loop orders.
+   * or a CA window already past): wait a tenth of its lifetime (an hour at most), so a mistake
+   * cannot loop orders.
    */
   private notTooSoon(s: SetState, plan: RenewalPlan): RenewalPlan {
     const { info } = s.current!;
     const issuedAt = s.issuedAt;
     if (issuedAt === undefined) return plan;
-    const earliest = issuedAt + (info.notAfter.getTime() - info.notBefore.getTime()) / 10;
+    const earliest = issuedAt + Math.min(3600_000, (info.notAfter.getTime() - info.notBefore.getTime()) / 10);
     if (plan.at.getTime() >= earliest) return plan;
     this.log(s).warn(`${label(s)}: the certificate just issued would be due for renewal already (is this machine's clock right? it says ${new Date(this.clock.now()).toISOString()}); waiting until ${new Date(earliest).toISOString()}`);
     return { ...plan, at: new Date(earliest) };

@@ -62,6 +62,11 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
     log,
     ...o.tuning,
   });
-  await manager.start();
+  try {
+    await manager.start();
+  } catch (err) {
+    await manager.close();
+    throw err;
+  }
   return manager;
 }
