@@ -42,6 +42,7 @@ export class Padlock {
     const sites = await buildSites(config, options);
     const certificates = new CertificateCache();
     const challenges = new Http01Challenges();
+    if (config.ca) challenges.expectFallback();
     const edge = new Edge({
       listen: options.listen ?? config.listen,
       httpPort: options.httpPort,

@@ -17,13 +17,32 @@ export class Http01Challenges {
     return this.tokens.get(token);
   }
 
+  private fallbackSet?: Promise<void>;
+  private markFallbackSet?: () => void;
+
+  /**
+   * A fallback will be set shortly (once storage is open): until then, lookups of unknown
+   * tokens wait for it rather than answer 404 to a CA validating another instance's order.
+   */
+  expectFallback(): void {
+    this.fallbackSet = new Promise((resolve) => (this.markFallbackSet = resolve));
+  }
+
   /** Where to look for tokens this process did not publish itself. */
   setFallback(lookup: (token: string) => Promise<string | undefined>): void {
     this.fallback = lookup;
+    this.markFallbackSet?.();
   }
 
   async resolve(token: string): Promise<string | undefined> {
-    return this.tokens.get(token) ?? (await this.fallback?.(token).catch(() => undefined));
+    const own = this.tokens.get(token);
+    if (own !== undefined) return own;
+    if (!this.fallback && this.fallbackSet) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.fallbackSet, new Promise((r) => (timer = setTimeout(r, 5_000)))]);
+      clearTimeout(timer);
+    }
+    return this.fallback?.(token).catch(() => undefined);
   }
 }
 

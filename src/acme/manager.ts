@@ -12,7 +12,7 @@ import { caId as caIdOf, CaSetupError, fetchDirectory, profileProblem, type Acme
 import { CaTransport } from "./ca-transport.js";
 import type { Http01Challenges } from "./http01-challenges.js";
 import { Http01Solver } from "./http01-solver.js";
-import { Issuer, type ChallengeType, type IssueStep, type KeyType } from "./issuer.js";
+import { Issuer, type ChallengeSolver, type ChallengeType, type IssueStep, type KeyType } from "./issuer.js";
 import { AcmeProblem } from "./problems.js";
 import {
   DEFAULT_RETRY,
@@ -110,6 +110,7 @@ const DEFAULT_ARI_RECHECK_MS = 6 * 3600_000;
 
 export class CertificateManager {
   private readonly transport: CaTransport;
+  private readonly solvers: ChallengeSolver[];
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly caId: string;
@@ -120,6 +121,9 @@ export class CertificateManager {
   ordersPlaced = 0;
 
   constructor(private readonly o: CertificateManagerOptions) {
+    // Created first: from now on this instance also answers challenges other instances sharing
+    // the storage published, even before its own CA connection is up.
+    this.solvers = [new Http01Solver(o.challenges, o.storage)];
     this.transport = new CaTransport({ extraRoot: o.caRoot });
     this.clock = o.clock ?? systemClock;
     this.random = o.random ?? Math.random;
@@ -394,7 +398,7 @@ export class CertificateManager {
           acceptTerms: this.o.acceptTerms,
           eab: this.o.eab,
         });
-        return { directory, account, issuer: new Issuer(account, [new Http01Solver(this.o.challenges, this.o.storage)]) };
+        return { directory, account, issuer: new Issuer(account, this.solvers) };
       } finally {
         await lock.release();
       }
