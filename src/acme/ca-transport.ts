@@ -2,6 +2,7 @@
 // keep-alive connections (an order is a dozen requests), an extra trusted root when configured
 // (Pebble, a private CA), a timeout, and network failures reported in plain words. Built on
 // node:https rather than a client library: it is already loaded, which keeps start-up short.
+import http from "node:http";
 import https from "node:https";
 import tls from "node:tls";
 import { CaUnreachable } from "./problems.js";
@@ -68,11 +69,13 @@ export class CaTransport {
   private send(url: string, method: string, body?: unknown): Promise<CaResponse> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
-      const req = https.request(
+      // RFC 8555 wants HTTPS; plain http:// is allowed for test CAs on a private network.
+      const plain = url.startsWith("http:");
+      const req = (plain ? http : https).request(
         url,
         {
           method: method.toUpperCase(),
-          agent: this.agent,
+          agent: plain ? undefined : this.agent,
           headers: payload ? { "content-type": "application/jose+json", "content-length": payload.length } : {},
         },
         (res) => {
