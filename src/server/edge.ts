@@ -30,6 +30,7 @@ export class Edge {
   private sites: SiteTable<SiteRuntime>;
   private httpServer?: http.Server;
   private httpsServer?: http2.Http2SecureServer;
+  private readonly h2Sessions = new Set<http2.ServerHttp2Session>();
 
   constructor(private readonly options: EdgeOptions) {
     this.sites = options.sites;
@@ -70,6 +71,10 @@ export class Edge {
         },
         (req, res) => this.onRequest(req, asResponse(res), true),
       );
+      this.httpsServer.on("session", (session: http2.ServerHttp2Session) => {
+        this.h2Sessions.add(session);
+        session.once("close", () => this.h2Sessions.delete(session));
+      });
       certificates.onInstall((c) => {
         const fallback = this.sites.defaultSite;
         if (!fallback || fallback.hosts.some((h) => c.names.includes(h))) this.httpsServer?.setSecureContext({ key: c.key, cert: c.cert });
@@ -79,7 +84,11 @@ export class Edge {
   }
 
   async close(): Promise<void> {
-    await Promise.all([closeServer(this.httpServer), closeServer(this.httpsServer)]);
+    const closing = Promise.all([closeServer(this.httpServer), closeServer(this.httpsServer)]);
+    // An idle HTTP/2 connection (a browser keeps one open) would hold close() forever:
+    // ask each session to finish its streams and end.
+    for (const session of this.h2Sessions) session.close();
+    await closing;
   }
 
   private onRequest(req: Request, res: Response, secure: boolean): void {
