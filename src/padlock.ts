@@ -9,7 +9,10 @@ import type { SiteRuntime } from "./sites/site-runtime.js";
 import { Http01Challenges } from "./acme/http01-challenges.js";
 import { CertificateCache } from "./tls/certificate-cache.js";
 import { startInternalCertificates, type InternalCertificates } from "./tls/internal-certificates.js";
-import { defaultStorageDir } from "./paths.js";
+import { startCertificates, type CertificateTuning } from "./acme/start-certificates.js";
+import type { CertificateManager } from "./acme/manager.js";
+import { dropPrivileges } from "./system/privileges.js";
+import { storageDir } from "./storage/open-storage.js";
 
 export interface PadlockOptions {
   config: Config;
@@ -20,8 +23,8 @@ export interface PadlockOptions {
   httpsPort?: number;
   listen?: string;
   watch?: boolean;
-  /** Folder for certificates and keys (default: the user's data folder). */
-  storageDir?: string;
+  /** Scheduler clock, retry policy and randomness of the certificate manager (tests). */
+  certificateTuning?: CertificateTuning;
 }
 
 export class Padlock {
@@ -33,6 +36,8 @@ export class Padlock {
     readonly certificates: CertificateCache,
     readonly challenges: Http01Challenges,
     private readonly log: Logger,
+    /** Present when the config names a CA. */
+    readonly certificateManager?: CertificateManager,
   ) {}
 
   static async start(options: PadlockOptions): Promise<Padlock> {
@@ -40,6 +45,7 @@ export class Padlock {
     const sites = await buildSites(config, options);
     const certificates = new CertificateCache();
     const challenges = new Http01Challenges();
+    if (config.ca) challenges.expectFallback();
     const edge = new Edge({
       listen: options.listen ?? config.listen,
       httpPort: options.httpPort,
@@ -52,19 +58,28 @@ export class Padlock {
       log,
     });
     await edge.start();
-    const padlock = new Padlock(edge, sites, certificates, challenges, log);
-    if (edge.httpsPort !== undefined) {
-      padlock.internalCertificates = await startInternalCertificates(config, certificates, log, options.storageDir ?? defaultStorageDir()).catch(async (err: unknown) => {
-        await padlock.close();
-        throw err;
-      });
+    let manager: CertificateManager | undefined;
+    try {
+      const storage = storageDir(config, options.baseDir);
+      dropPrivileges(config.user, storage, log);
+      if (config.ca) manager = await startCertificates({ config, baseDir: options.baseDir, log, certificates, challenges, tuning: options.certificateTuning });
+      const padlock = new Padlock(edge, sites, certificates, challenges, log, manager);
+      if (edge.httpsPort !== undefined && storage !== undefined) {
+        padlock.internalCertificates = await startInternalCertificates(config, certificates, log, storage);
+      }
+      padlock.logListening(options.listen ?? config.listen);
+      return padlock;
+    } catch (err) {
+      await manager?.close();
+      await edge.close();
+      await Promise.all(sites.map((s) => s.close()));
+      throw err;
     }
-    padlock.logListening(options.listen ?? config.listen);
-    return padlock;
   }
 
   async close(): Promise<void> {
     this.internalCertificates?.stop();
+    await this.certificateManager?.close();
     await this.edge.close();
     await Promise.all(this.sites.map((s) => s.close()));
   }

@@ -1,7 +1,9 @@
 // HTTP-01 key authorizations published by the certificate manager and read by the HTTP
-// listener. Held in memory: no webroot, no second process.
+// listener. Held in memory: no webroot, no second process. Instances sharing a storage also
+// find each other's tokens through an optional fallback lookup (the CA may reach any of them).
 export class Http01Challenges {
   private readonly tokens = new Map<string, string>();
+  private fallback?: (token: string) => Promise<string | undefined>;
 
   publish(token: string, keyAuthorization: string): void {
     this.tokens.set(token, keyAuthorization);
@@ -13,6 +15,34 @@ export class Http01Challenges {
 
   lookup(token: string): string | undefined {
     return this.tokens.get(token);
+  }
+
+  private fallbackSet?: Promise<void>;
+  private markFallbackSet?: () => void;
+
+  /**
+   * A fallback will be set shortly (once storage is open): until then, lookups of unknown
+   * tokens wait for it rather than answer 404 to a CA validating another instance's order.
+   */
+  expectFallback(): void {
+    this.fallbackSet = new Promise((resolve) => (this.markFallbackSet = resolve));
+  }
+
+  /** Where to look for tokens this process did not publish itself. */
+  setFallback(lookup: (token: string) => Promise<string | undefined>): void {
+    this.fallback = lookup;
+    this.markFallbackSet?.();
+  }
+
+  async resolve(token: string): Promise<string | undefined> {
+    const own = this.tokens.get(token);
+    if (own !== undefined) return own;
+    if (!this.fallback && this.fallbackSet) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.fallbackSet, new Promise((r) => (timer = setTimeout(r, 5_000)))]);
+      clearTimeout(timer);
+    }
+    return this.fallback?.(token).catch(() => undefined);
   }
 }
 

@@ -7,7 +7,10 @@ import type { Config } from "../config/schema.js";
 import { createLogger, type LogFormat } from "../log.js";
 import { Padlock } from "../padlock.js";
 import { InternalCaError } from "../tls/internal-ca.js";
-import { exampleBlogDir, storageFolder } from "../paths.js";
+import { defaultStorageDir, exampleBlogDir } from "../paths.js";
+import { StorageError } from "../storage/storage.js";
+import { CaSetupError } from "../acme/ca-directory.js";
+import { PrivilegeError } from "../system/privileges.js";
 
 export interface ServeFlags {
   config?: string;
@@ -40,7 +43,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     baseDir = path.dirname(path.resolve(flags.config));
   } else {
     const dir = path.resolve(flags.site ?? exampleBlogDir);
-    config = { sites: [{ hosts: LOCAL_HOSTS, blog: dir, default: true }] };
+    config = { storage: defaultStorageDir(), sites: [{ hosts: LOCAL_HOSTS, blog: dir, default: true }] };
     baseDir = process.cwd();
     if (!flags.site) log.info(`no config given: serving the bundled example blog from ${dir}`);
   }
@@ -54,12 +57,11 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     httpsPort: flags.httpsPort ?? config.https_port ?? (local ? undefined : 443),
     listen: flags.listen,
     watch: flags.watch,
-    storageDir: storageFolder(config.storage, baseDir),
   }).catch((err: unknown) => {
     const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
     if (e.code === "EADDRINUSE") fail(`port ${e.port} is already in use on ${e.address}; stop the program holding it or choose another port`);
     if (e.code === "EACCES") fail(`not allowed to listen on port ${e.port}; ports below 1024 need root or: sudo setcap cap_net_bind_service=+ep "$(readlink -f "$(which node)")"`);
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof StorageError || err instanceof CaSetupError || err instanceof PrivilegeError) {
       process.stderr.write(`padlock: ${err.message}\n`);
       process.exit(2);
     }

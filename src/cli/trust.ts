@@ -5,7 +5,9 @@ import { X509Certificate } from "node:crypto";
 import path from "node:path";
 import { loadConfigFile } from "../config/load.js";
 import { ConfigError } from "../config/problems.js";
-import { defaultStorageDir, storageFolder } from "../paths.js";
+import type { Config } from "../config/schema.js";
+import { defaultStorageDir } from "../paths.js";
+import { storageDir as configStorageDir } from "../storage/open-storage.js";
 import { InternalCa, InternalCaError, internalCaFolder } from "../tls/internal-ca.js";
 import { FolderKeyFileStore } from "../tls/key-files.js";
 import { TrustStoreError, installIntoNssDb, installIntoSystemStore, type InstallOutcome } from "../tls/trust-store.js";
@@ -87,9 +89,9 @@ export async function trustCommand(flags: TrustFlags): Promise<void> {
 function storageDir(flags: TrustFlags): string {
   if (flags.storage) return path.resolve(flags.storage);
   if (!flags.config) return defaultStorageDir();
-  let storage: string | undefined;
+  let config: Config;
   try {
-    storage = loadConfigFile(flags.config).storage;
+    config = loadConfigFile(flags.config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`padlock: the config has ${err.problems.length} problem(s):\n${err.message}\n`);
@@ -97,8 +99,8 @@ function storageDir(flags: TrustFlags): string {
     }
     throw err;
   }
-  const folder = storageFolder(storage, path.dirname(path.resolve(flags.config)));
-  if (folder === undefined) fail(`storage in ${flags.config} is ${storage}, not a folder: padlock trust reads the internal CA from a folder; pass --storage <dir>`);
+  const folder = configStorageDir(config, path.dirname(path.resolve(flags.config)));
+  if (folder === undefined) fail(`storage in ${flags.config} is ${config.storage}, not a folder: padlock trust reads the internal CA from a folder; pass --storage <dir>`);
   return folder;
 }
 

@@ -4,7 +4,8 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import { isIP } from "node:net";
 import type { Config } from "./schema.js";
-import { challengeProblems } from "../acme/dns01/challenge-settings.js";
+import { allowedChallenges, challengeProblems } from "../acme/dns01/challenge-settings.js";
+import { usesInternalCa } from "../tls/internal-certificates.js";
 
 export interface PathProblem {
   path: (string | number)[];
@@ -31,6 +32,37 @@ export function hostNameProblem(host: string): string | undefined {
   return undefined;
 }
 
+const PUBLIC_CAS: string[] = ["letsencrypt", "letsencrypt-staging", "zerossl"];
+
+// Names no public CA issues for (RFC 6761, 6762, 8375, and ICANN's .internal).
+const RESERVED_SUFFIXES = ["localhost", "local", "test", "example", "invalid", "internal", "home.arpa", "lan"];
+
+/** Why this host cannot get a certificate with these challenges from this CA, if it cannot. */
+export function certificateNameProblem(host: string, challenges: string[], publicCa?: string): string | undefined {
+  if (hostNameProblem(host)) return undefined; // reported on its own
+  // Wildcards and DNS providers are checked with the other challenge settings (challengeProblems).
+  const ip = isIP(host);
+  if (ip && !challenges.some((c) => c === "http-01" || c === "tls-alpn-01")) {
+    return `"${host}" is an IP address, which only http-01 or tls-alpn-01 can prove (there is no DNS to put a record in); allow one of them in tls.challenges`;
+  }
+  if (publicCa) {
+    const name = host.replace(/^\*\./, "");
+    if (ip ? isPrivateAddress(host) : !name.includes(".") || RESERVED_SUFFIXES.some((r) => name === r || name.endsWith("." + r))) {
+      return `"${host}" is not a public name, so ${publicCa} will not issue a certificate for it; use a name in public DNS, or tls: { internal: true } for local development`;
+    }
+  }
+  return undefined;
+}
+
+function isPrivateAddress(ip: string): boolean {
+  if (isIP(ip) === 4) {
+    const [a, b] = ip.split(".").map(Number) as [number, number];
+    return a === 10 || a === 127 || a === 0 || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b < 128);
+  }
+  const v = ip.toLowerCase();
+  return v === "::1" || v === "::" || v.startsWith("fc") || v.startsWith("fd") || v.startsWith("fe80");
+}
+
 function folderProblem(dir: string, base: string): string | undefined {
   const full = path.resolve(base, dir);
   try {
@@ -53,8 +85,22 @@ export function checkConfig(config: Config, baseDir: string): PathProblem[] {
     problems.push({ path: ["ca"], message: "ZeroSSL needs External Account Binding: add eab: { kid: …, hmac_key: … } from your ZeroSSL dashboard (Developer section)" });
   }
 
+  const publicCa = config.ca !== undefined && PUBLIC_CAS.includes(config.ca);
+  if (publicCa && config.accept_terms !== true) {
+    problems.push({ path: ["ca"], message: `${config.ca} requires accepting its terms of service before padlock creates an account: read them, then add accept_terms: true` });
+  }
+  if (config.storage?.startsWith("redis://")) {
+    problems.push({ path: ["storage"], message: "Redis storage is not available in this version; use a folder path" });
+  }
+
   config.sites.forEach((site, i) => {
     const at = (...rest: (string | number)[]) => ["sites", i, ...rest];
+    if (config.ca && site.tls?.enabled !== false && !usesInternalCa(config, site)) {
+      site.hosts.forEach((host, h) => {
+        const problem = certificateNameProblem(host, allowedChallenges(site), publicCa ? config.ca : undefined);
+        if (problem) problems.push({ path: at("hosts", h), message: problem });
+      });
+    }
     // Object keys keep the file's order, so the message points at the second one written.
     const handlers = Object.keys(site).filter((k) => ["blog", "static", "proxy", "redirect"].includes(k));
     if (handlers.length > 1) {

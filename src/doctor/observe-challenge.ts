@@ -3,7 +3,7 @@
 // these to explainAcmeProblem so the failure message says what happened, not just the CA's code.
 import { randomBytes } from "node:crypto";
 import { ACME_CHALLENGE_PREFIX } from "../acme/http01-challenges.js";
-import type { Observation } from "../acme/problems.js";
+import type { Observation } from "../acme/problem-catalogue.js";
 import { challengeUrl } from "./checks/canary.js";
 import { isPadlockAnswer } from "./checks/ports.js";
 import { createDnsLookup, resolveAddresses } from "./dns.js";

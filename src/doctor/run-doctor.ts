@@ -1,5 +1,6 @@
 // Runs every pre-flight check for a config, in the order a person would fix things: the
 // config, the CA, storage, ports, then each host name (DNS, CDN, CAA, canary round-trip).
+import { storageDir } from "../storage/open-storage.js";
 import path from "node:path";
 import { isIP } from "node:net";
 import type { Config, Site } from "../config/schema.js";
@@ -37,7 +38,6 @@ export interface DoctorReport {
 }
 
 /** Where certificates are kept when the config has no storage: (relative to the config file). */
-export const DEFAULT_STORAGE = "padlock-data";
 /** Challenges a site allows when its config does not say. */
 const DEFAULT_CHALLENGES = ["http-01", "tls-alpn-01"];
 
@@ -75,10 +75,10 @@ async function checkEverythingElse(config: Config, options: DoctorOptions): Prom
   if (!ca) return [ok("CA", "no ca: in the config, so padlock serves plain HTTP and gets no certificates"), http.result];
 
   const { results: caResults, identities } = await caChecks(ca, settings);
-  const storage = config.storage ?? DEFAULT_STORAGE;
-  const storageResults = /^rediss?:\/\//.test(storage)
-    ? [ok("storage", `${storage}: Redis storage is not checked by the doctor yet`)]
-    : checkStorage({ dir: path.resolve(settings.baseDir, storage), user: config.user });
+  const folder = storageDir(config, settings.baseDir);
+  const storageResults = folder === undefined
+    ? [ok("storage", `${config.storage}: Redis storage is not checked by the doctor yet`)]
+    : checkStorage({ dir: folder, user: config.user });
   const https = await checkPort("HTTPS", settings.httpsPort, config.listen, settings.timeoutMs);
   const names = certificateNames(config);
   // padlock's internal CA validates nothing: only the names themselves matter.

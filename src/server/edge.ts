@@ -30,6 +30,7 @@ export class Edge {
   private sites: SiteTable<SiteRuntime>;
   private httpServer?: http.Server;
   private httpsServer?: http2.Http2SecureServer;
+  private readonly h2Sessions = new Set<http2.ServerHttp2Session>();
 
   constructor(private readonly options: EdgeOptions) {
     this.sites = options.sites;
@@ -63,13 +64,17 @@ export class Edge {
             const installed = certificates.lookup(servername);
             if (installed) cb(null, installed.context);
             else {
-              this.options.log.warn({ servername }, `TLS handshake for ${servername}: no certificate yet (issuance may be in progress)`);
+              this.warnNoCertificate(servername);
               cb(new Error(`no certificate for ${servername}`));
             }
           },
         },
         (req, res) => this.onRequest(req, asResponse(res), true),
       );
+      this.httpsServer.on("session", (session: http2.ServerHttp2Session) => {
+        this.h2Sessions.add(session);
+        session.once("close", () => this.h2Sessions.delete(session));
+      });
       certificates.onInstall((c) => {
         const fallback = this.sites.defaultSite;
         if (!fallback || fallback.hosts.some((h) => c.names.includes(h))) this.httpsServer?.setSecureContext({ key: c.key, cert: c.cert });
@@ -79,7 +84,11 @@ export class Edge {
   }
 
   async close(): Promise<void> {
-    await Promise.all([closeServer(this.httpServer), closeServer(this.httpsServer)]);
+    const closing = Promise.all([closeServer(this.httpServer), closeServer(this.httpsServer)]);
+    // An idle HTTP/2 connection (a browser keeps one open) would hold close() forever:
+    // ask each session to finish its streams and end.
+    for (const session of this.h2Sessions) session.close();
+    await closing;
   }
 
   private onRequest(req: Request, res: Response, secure: boolean): void {
@@ -116,13 +125,29 @@ export class Edge {
     }
   }
 
+  private readonly lastNoCertificateWarning = new Map<string, number>();
+
+  /** Once per name every 10 s: a client retrying in a loop must not flood the log. */
+  private warnNoCertificate(servername: string): void {
+    const now = Date.now();
+    if (now - (this.lastNoCertificateWarning.get(servername) ?? 0) < 10_000) return;
+    if (this.lastNoCertificateWarning.size > 1000) this.lastNoCertificateWarning.clear();
+    this.lastNoCertificateWarning.set(servername, now);
+    this.options.log.warn({ servername }, `TLS handshake for ${servername} refused: no certificate yet (issuance may be in progress)`);
+  }
+
   private httpsOn(site: SiteRuntime, host: string): boolean {
     return this.httpsServer !== undefined && this.options.certificates.has(host) && site.config.tls?.enabled !== false;
   }
 
   private answerChallenge(ex: Exchange): void {
     const token = ex.path.slice(ACME_CHALLENGE_PREFIX.length);
-    const keyAuthorization = this.options.challenges.lookup(token);
+    const known = this.options.challenges.lookup(token);
+    if (known !== undefined) return this.sendKeyAuthorization(ex, token, known);
+    this.options.challenges.resolve(token).then((shared) => this.sendKeyAuthorization(ex, token, shared));
+  }
+
+  private sendKeyAuthorization(ex: Exchange, token: string, keyAuthorization: string | undefined): void {
     if (keyAuthorization === undefined) {
       this.options.log.warn({ host: ex.host, token }, `ACME challenge requested for unknown token ${token} (host ${ex.host})`);
       sendText(ex.res, 404, "No such ACME challenge token.");

@@ -2,7 +2,7 @@
 // into one message (the seed's failure: a 404 from another web server).
 import test from "node:test";
 import assert from "node:assert/strict";
-import { ACME_ERROR_PREFIX, PROBLEM_TYPES, explainAcmeProblem, observationFromDetail } from "../../src/acme/problems.js";
+import { ACME_ERROR_PREFIX, PROBLEM_TYPES, explainAcmeProblem, observationFromDetail } from "../../src/acme/problem-catalogue.js";
 
 // What each type's explanation must talk about: [type, pattern the cause or fix must match].
 const EXPECTED: [string, RegExp][] = [

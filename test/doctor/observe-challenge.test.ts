@@ -2,7 +2,7 @@
 // look (observeHttp01) and the CA's detail become one message naming nginx.
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { ACME_ERROR_PREFIX, explainAcmeProblem } from "../../src/acme/problems.js";
+import { ACME_ERROR_PREFIX, explainAcmeProblem } from "../../src/acme/problem-catalogue.js";
 import { observeHttp01 } from "../../src/doctor/observe-challenge.js";
 import { ChallTestSrv } from "../support/challtestsrv.js";
 import { freePort } from "../support/free-port.js";

@@ -5,7 +5,7 @@ import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import https from "node:https";
 import acme from "acme-client";
-import { ACME_ERROR_PREFIX, explainAcmeProblem, type AcmeProblem } from "../../src/acme/problems.js";
+import { ACME_ERROR_PREFIX, explainAcmeProblem, type ProblemDocument } from "../../src/acme/problem-catalogue.js";
 import type { CheckResult } from "../../src/doctor/check-result.js";
 import { observeHttp01 } from "../../src/doctor/observe-challenge.js";
 import { ChallTestSrv } from "../support/challtestsrv.js";
@@ -61,7 +61,7 @@ test("a real Pebble order fails on the same 404, and its message names nginx", a
   await client.completeChallenge(challenge);
   await assert.rejects(client.waitForValidStatus(challenge));
   const [failed] = await client.getAuthorizations(order);
-  const problem = failed!.challenges.find((c) => c.type === "http-01")!.error as AcmeProblem;
+  const problem = failed!.challenges.find((c) => c.type === "http-01")!.error as ProblemDocument;
   assert.equal(problem.type, `${ACME_ERROR_PREFIX}unauthorized`);
 
   const observations = await observeHttp01({ name: "seed.test", port: nginx.port, token: challenge.token, resolver: dns.dnsAddress });

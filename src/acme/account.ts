@@ -1,0 +1,150 @@
+// The ACME account: an ECDSA key created once per CA and kept in storage, registered with the
+// CA's terms accepted explicitly (and External Account Binding when the CA wants it). The
+// account signs every request; acme-client does the JWS signing and nonce handling.
+import { generateKeyPairSync, createHash } from "node:crypto";
+import acme from "acme-client";
+import type { Storage } from "../storage/storage.js";
+import { CaSetupError, type AcmeDirectory } from "./ca-directory.js";
+import type { CaResponse, CaTransport } from "./ca-transport.js";
+import { AcmeProblem, parseRetryAfter, type ProblemDocument } from "./problems.js";
+
+export interface AccountOptions {
+  storage: Storage;
+  caId: string;
+  directoryUrl: string;
+  directory: AcmeDirectory;
+  transport: CaTransport;
+  email?: string;
+  acceptTerms?: boolean;
+  eab?: { kid: string; hmac_key: string };
+}
+
+/** The parts of acme-client's HTTP client this module plugs into (not in its public types). */
+interface AcmeHttpClient {
+  request(url: string, method: string, opts?: { data?: unknown }): Promise<CaResponse>;
+  getNonce(): Promise<string>;
+  signedRequest(url: string, payload: unknown, opts: { kid?: string | null }): Promise<CaResponse>;
+  maxBadNonceRetries: number;
+  directoryCache: unknown;
+  directoryTimestamp: number;
+}
+
+interface StoredAccount {
+  url: string;
+  contact: string[];
+}
+
+// badNonce is retried with the fresh nonce the CA sends back; a CA rejecting half of all nonces
+// (Pebble's PEBBLE_WFE_NONCEREJECT=50) still gets through.
+const BAD_NONCE_RETRIES = 25;
+
+export class AcmeAccount {
+  private constructor(
+    private readonly client: acme.Client,
+    private readonly http: AcmeHttpClient,
+    readonly directory: AcmeDirectory,
+    private readonly register: () => Promise<void>,
+  ) {}
+
+  static async open(o: AccountOptions): Promise<AcmeAccount> {
+    if (o.directory.meta?.termsOfService !== undefined && o.acceptTerms !== true) {
+      throw new CaSetupError(`the CA's terms of service (${o.directory.meta.termsOfService}) must be accepted before padlock may create an account: read them, then add accept_terms: true to the config`);
+    }
+    if (o.directory.meta?.externalAccountRequired && !o.eab) {
+      throw new CaSetupError(`the CA at ${o.directoryUrl} requires External Account Binding: add eab: { kid: …, hmac_key: … } from the CA's dashboard`);
+    }
+    const keyKey = `accounts/${o.caId}/account.key`;
+    const infoKey = `accounts/${o.caId}/account.json`;
+    let accountKey = (await o.storage.get(keyKey))?.toString("utf8");
+    if (!accountKey) {
+      accountKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+      await o.storage.put(keyKey, accountKey, { secret: true });
+    }
+    const stored = parseStored(await o.storage.get(infoKey));
+    const contact = o.email ? [`mailto:${o.email}`] : [];
+    const client = new acme.Client({
+      directoryUrl: o.directoryUrl,
+      accountKey,
+      accountUrl: stored?.url,
+      externalAccountBinding: o.eab ? { kid: o.eab.kid, hmacKey: o.eab.hmac_key } : undefined,
+    });
+    const http = (client as unknown as { http: AcmeHttpClient }).http;
+    plugTransport(http, o.transport, o.directory);
+
+    const register = async () => {
+      // newAccount with an existing key returns that account, so this is safe to repeat.
+      (client as unknown as { api: { accountUrl: string | null } }).api.accountUrl = null;
+      try {
+        await client.createAccount({ termsOfServiceAgreed: true, contact });
+      } catch (err) {
+        throw new CaSetupError(`the CA refused to create the ACME account: ${(err as Error).message}`);
+      }
+      await o.storage.put(infoKey, JSON.stringify({ url: client.getAccountUrl(), contact } satisfies StoredAccount, null, 2) + "\n");
+    };
+    if (!stored) await register();
+    return new AcmeAccount(client, http, o.directory, register);
+  }
+
+  get url(): string {
+    return this.client.getAccountUrl();
+  }
+
+  /** A signed POST (payload null = POST-as-GET); an error answer becomes an AcmeProblem. */
+  async post(url: string, payload: unknown, what: string): Promise<CaResponse> {
+    let res = await this.http.signedRequest(url, payload, { kid: this.url });
+    if (problemType(res) === "urn:ietf:params:acme:error:accountDoesNotExist") {
+      // The CA forgot the account (a test CA restarted, or the account was deleted): register again.
+      await this.register();
+      res = await this.http.signedRequest(url, payload, { kid: this.url });
+    }
+    if (res.status >= 400) throw problemOf(res, what);
+    return res;
+  }
+
+  async get(url: string, what: string): Promise<CaResponse> {
+    const res = await this.http.request(url, "get");
+    if (res.status >= 400) throw problemOf(res, what);
+    return res;
+  }
+
+  keyAuthorization(token: string): string {
+    const jwk = acme.crypto.getJwk(Buffer.from((this.http as unknown as { accountKey: Buffer }).accountKey));
+    const thumbprint = createHash("sha256").update(JSON.stringify(jwk)).digest("base64url");
+    return `${token}.${thumbprint}`;
+  }
+}
+
+function plugTransport(http: AcmeHttpClient, transport: CaTransport, directory: AcmeDirectory): void {
+  http.request = (url, method, opts = {}) => transport.request(url, method, opts.data);
+  const askNonce = http.getNonce.bind(http);
+  http.getNonce = async () => {
+    const pooled = transport.takeNonce();
+    if (pooled) return pooled;
+    const fresh = await askNonce();
+    transport.discardNonce(fresh);
+    return fresh;
+  };
+  http.maxBadNonceRetries = BAD_NONCE_RETRIES;
+  http.directoryCache = directory;
+  http.directoryTimestamp = Math.floor(Date.now() / 1000);
+}
+
+function problemType(res: CaResponse): string | undefined {
+  return res.status >= 400 && typeof res.data === "object" && res.data !== null ? (res.data as ProblemDocument).type : undefined;
+}
+
+export function problemOf(res: CaResponse, what: string): AcmeProblem {
+  const doc: ProblemDocument =
+    typeof res.data === "object" && res.data !== null ? (res.data as ProblemDocument) : { detail: `HTTP ${res.status}: ${String(res.data).slice(0, 200)}` };
+  return new AcmeProblem(doc, { status: res.status, retryAfter: parseRetryAfter(res.headers["retry-after"], Date.now()), what });
+}
+
+function parseStored(raw: Buffer | undefined): StoredAccount | undefined {
+  if (!raw) return undefined;
+  try {
+    const v = JSON.parse(raw.toString("utf8")) as StoredAccount;
+    return typeof v.url === "string" ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,76 @@
+// Which CA: names for the well-known ones, any ACME directory URL otherwise; the directory
+// document fetched and checked to really be ACME before anything is ordered.
+import type { CaTransport } from "./ca-transport.js";
+
+export interface CaChoice {
+  directoryUrl: string;
+  /** As written in the config: "letsencrypt", or the URL. */
+  label: string;
+  /** A public CA only issues for public names. */
+  publicCa: boolean;
+  requiresEab: boolean;
+  staging: boolean;
+}
+
+export const KNOWN_CAS: Record<string, Omit<CaChoice, "label">> = {
+  letsencrypt: { directoryUrl: "https://acme-v02.api.letsencrypt.org/directory", publicCa: true, requiresEab: false, staging: false },
+  "letsencrypt-staging": { directoryUrl: "https://acme-staging-v02.api.letsencrypt.org/directory", publicCa: true, requiresEab: false, staging: true },
+  zerossl: { directoryUrl: "https://acme.zerossl.com/v2/DV90", publicCa: true, requiresEab: true, staging: false },
+};
+
+/** The CA a config's `ca:` names; undefined when it is neither a known name nor a URL. */
+export function chooseCa(ca: string): CaChoice | undefined {
+  const known = KNOWN_CAS[ca];
+  if (known) return { ...known, label: ca };
+  if (!/^https?:\/\//.test(ca)) return undefined;
+  return { directoryUrl: ca, label: ca, publicCa: false, requiresEab: false, staging: false };
+}
+
+/** A stable folder name per CA directory: host, port and path, so two CAs never share files. */
+export function caId(directoryUrl: string): string {
+  const u = new URL(directoryUrl);
+  return `${u.host}${u.pathname}`.replace(/[^A-Za-z0-9.-]+/g, "-").replace(/-+$/, "");
+}
+
+export interface AcmeDirectory {
+  newNonce: string;
+  newAccount: string;
+  newOrder: string;
+  revokeCert?: string;
+  keyChange?: string;
+  /** RFC 9773 (ARI). */
+  renewalInfo?: string;
+  meta?: {
+    termsOfService?: string;
+    website?: string;
+    caaIdentities?: string[];
+    externalAccountRequired?: boolean;
+    /** draft-aaron-acme-profiles: profile name → description. */
+    profiles?: Record<string, string>;
+  };
+}
+
+/** Something wrong with the CA as configured that retrying will not fix. */
+export class CaSetupError extends Error {
+  override name = "CaSetupError";
+}
+
+export async function fetchDirectory(transport: CaTransport, directoryUrl: string): Promise<AcmeDirectory> {
+  const res = await transport.request(directoryUrl, "get");
+  const d = res.data as Partial<AcmeDirectory> | string;
+  const isAcme = typeof d === "object" && d !== null && ["newNonce", "newAccount", "newOrder"].every((k) => typeof (d as Record<string, unknown>)[k] === "string");
+  if (res.status !== 200 || !isAcme) {
+    const what = res.status !== 200 ? `answered HTTP ${res.status}` : "answered something that is not an ACME directory (no newNonce, newAccount and newOrder URLs)";
+    throw new CaSetupError(`ca: ${directoryUrl} is not an ACME directory: it ${what}. Use letsencrypt, letsencrypt-staging, zerossl, or the full URL of your CA's ACME directory (often ending in /directory)`);
+  }
+  return d as AcmeDirectory;
+}
+
+/** Why a site's `tls.profile` cannot be used with this CA, if it cannot. */
+export function profileProblem(directory: AcmeDirectory, directoryUrl: string, profile: string | undefined): string | undefined {
+  if (profile === undefined) return undefined;
+  const offered = Object.keys(directory.meta?.profiles ?? {});
+  if (offered.length === 0) return `tls.profile: the CA at ${directoryUrl} offers no certificate profiles; remove profile: ${profile}`;
+  if (!offered.includes(profile)) return `tls.profile: the CA at ${directoryUrl} does not offer the profile "${profile}"; it offers ${offered.join(", ")}`;
+  return undefined;
+}

@@ -1,0 +1,184 @@
+// One certificate order (RFC 8555 §7.4): new order → prove each name with a challenge → finalize
+// with a CSR → download the chain. Polls fast and backs off, because a CA may validate in
+// milliseconds (Pebble) or in seconds (Let's Encrypt); the CA's Retry-After wins when given.
+import { generateKeyPairSync } from "node:crypto";
+import { isIP } from "node:net";
+import acme from "acme-client";
+import type { AcmeAccount } from "./account.js";
+import { AcmeProblem, type ProblemDocument } from "./problems.js";
+
+export type ChallengeType = "http-01" | "tls-alpn-01" | "dns-01";
+export type KeyType = "ecdsa-p256" | "ecdsa-p384" | "rsa2048" | "rsa3072" | "rsa4096";
+
+/** Publishes what a challenge needs (a token file, a TXT record, a TLS certificate) and removes it. */
+export interface ChallengeSolver {
+  readonly type: ChallengeType;
+  present(identifier: string, token: string, keyAuthorization: string): Promise<void>;
+  cleanup(identifier: string, token: string): Promise<void>;
+}
+
+export type IssueStep =
+  | { step: "ordering"; replaces?: string; profile?: string }
+  | { step: "validating"; name: string; challenge: ChallengeType }
+  | { step: "already-valid"; name: string }
+  | { step: "finalizing" };
+
+export interface IssueRequest {
+  names: string[];
+  keyType?: KeyType;
+  profile?: string;
+  /** ARI id of the certificate this one replaces (RFC 9773 §5). */
+  replaces?: string;
+  /** Challenge types in order of preference. */
+  challenges?: ChallengeType[];
+  onStep?: (s: IssueStep) => void;
+}
+
+export interface Issued {
+  keyPem: string;
+  chainPem: string;
+  orderUrl: string;
+}
+
+interface Order {
+  status: "pending" | "ready" | "processing" | "valid" | "invalid";
+  authorizations: string[];
+  finalize: string;
+  certificate?: string;
+  error?: ProblemDocument;
+}
+
+interface Challenge {
+  type: string;
+  url: string;
+  token: string;
+  status: string;
+  error?: ProblemDocument;
+}
+
+interface Authorization {
+  identifier: { type: string; value: string };
+  status: string;
+  challenges: Challenge[];
+  wildcard?: boolean;
+}
+
+const POLL_FIRST_MS = 15;
+const POLL_GROWTH = 1.6;
+const POLL_MAX_MS = 2_000;
+const POLL_DEADLINE_MS = 5 * 60_000;
+
+export class Issuer {
+  private readonly solvers = new Map<ChallengeType, ChallengeSolver>();
+
+  constructor(
+    private readonly account: AcmeAccount,
+    solvers: ChallengeSolver[],
+  ) {
+    for (const s of solvers) this.solvers.set(s.type, s);
+  }
+
+  async issue(req: IssueRequest): Promise<Issued> {
+    const step = req.onStep ?? (() => undefined);
+    const keyPem = createPrivateKey(req.keyType ?? "ecdsa-p256");
+    // The CSR is built while the CA validates; it does not depend on the order.
+    const csrPromise = createCsr(req.names, keyPem);
+
+    step({ step: "ordering", replaces: req.replaces, profile: req.profile });
+    const { order, orderUrl } = await this.newOrder(req);
+
+    if (order.status === "pending") {
+      await Promise.all(order.authorizations.map((url) => this.authorize(url, req.challenges ?? ["http-01"], step)));
+    } else if (order.status === "invalid") {
+      throw new AcmeProblem(order.error ?? { detail: "the order is invalid" }, { what: "the new order" });
+    }
+
+    step({ step: "finalizing" });
+    const csr = await csrPromise;
+    let finalized = (await this.account.post(order.finalize, { csr }, "finalizing the order")).data as Order;
+    if (finalized.status !== "valid") finalized = await this.pollUntil(orderUrl, "the order", (o: Order) => o.status !== "processing" && o.status !== "ready");
+    if (finalized.status !== "valid" || !finalized.certificate) {
+      throw new AcmeProblem(finalized.error ?? { detail: `the order ended as "${finalized.status}"` }, { what: "finalizing the order" });
+    }
+    const chain = await this.account.post(finalized.certificate, null, "downloading the certificate");
+    return { keyPem, chainPem: String(chain.data), orderUrl };
+  }
+
+  private async newOrder(req: IssueRequest): Promise<{ order: Order; orderUrl: string }> {
+    const identifiers = req.names.map((value) => ({ type: isIP(value) ? "ip" : "dns", value }));
+    const payload: Record<string, unknown> = { identifiers };
+    if (req.profile) payload.profile = req.profile;
+    if (req.replaces) payload.replaces = req.replaces;
+    const newOrderUrl = this.account.directory.newOrder;
+    let res;
+    try {
+      res = await this.account.post(newOrderUrl, payload, "placing the order");
+    } catch (err) {
+      // RFC 9773 §5: a CA may refuse `replaces` (already replaced, unknown); order without it.
+      if (!(req.replaces && err instanceof AcmeProblem && !err.rateLimited)) throw err;
+      delete payload.replaces;
+      res = await this.account.post(newOrderUrl, payload, "placing the order");
+    }
+    const orderUrl = res.headers["location"];
+    if (!orderUrl) throw new Error("the CA created an order but did not say where it is (no Location header)");
+    return { order: res.data as Order, orderUrl };
+  }
+
+  private async authorize(url: string, preference: ChallengeType[], step: (s: IssueStep) => void): Promise<void> {
+    const authz = (await this.account.post(url, null, "reading an authorization")).data as Authorization;
+    const name = (authz.wildcard ? "*." : "") + authz.identifier.value;
+    if (authz.status === "valid") {
+      step({ step: "already-valid", name });
+      return;
+    }
+    const type = preference.find((t) => this.solvers.has(t) && authz.challenges.some((c) => c.type === t));
+    const challenge = authz.challenges.find((c) => c.type === type);
+    if (!type || !challenge) {
+      const offered = authz.challenges.map((c) => c.type).join(", ");
+      throw new Error(`cannot prove ${name}: the CA offers ${offered || "no challenge"}, padlock may use ${preference.join(", ")}; change tls.challenges`);
+    }
+    const solver = this.solvers.get(type)!;
+    step({ step: "validating", name, challenge: type });
+    await solver.present(authz.identifier.value, challenge.token, this.account.keyAuthorization(challenge.token));
+    try {
+      await this.account.post(challenge.url, {}, `answering the ${type} challenge for ${name}`);
+      const done = await this.pollUntil(url, `the authorization of ${name}`, (a: Authorization) => a.status !== "pending");
+      if (done.status !== "valid") {
+        const failed = done.challenges.find((c) => c.type === type);
+        throw new AcmeProblem(failed?.error ?? { detail: `the authorization ended as "${done.status}"` }, { what: `validating ${name} with ${type}` });
+      }
+    } finally {
+      await solver.cleanup(authz.identifier.value, challenge.token);
+    }
+  }
+
+  private async pollUntil<T>(url: string, what: string, done: (item: T) => boolean): Promise<T> {
+    const deadline = Date.now() + POLL_DEADLINE_MS;
+    let delay = POLL_FIRST_MS;
+    for (;;) {
+      const res = await this.account.post(url, null, `checking ${what}`);
+      const item = res.data as T;
+      if (done(item)) return item;
+      if (Date.now() > deadline) throw new Error(`the CA did not finish ${what} within ${POLL_DEADLINE_MS / 60_000} minutes`);
+      const retryAfter = Number(res.headers["retry-after"]);
+      const wait = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 30_000) : delay;
+      await new Promise((r) => setTimeout(r, wait));
+      delay = Math.min(delay * POLL_GROWTH, POLL_MAX_MS);
+    }
+  }
+}
+
+export function createPrivateKey(type: KeyType): string {
+  const pair =
+    type === "ecdsa-p256" || type === "ecdsa-p384"
+      ? generateKeyPairSync("ec", { namedCurve: type === "ecdsa-p256" ? "P-256" : "P-384" })
+      : generateKeyPairSync("rsa", { modulusLength: Number(type.slice(3)) });
+  return pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+}
+
+async function createCsr(names: string[], keyPem: string): Promise<string> {
+  // The common name is optional and limited to 64 characters; the SAN list is what counts.
+  const commonName = names.find((n) => !isIP(n) && n.length <= 64);
+  const [, csrPem] = await acme.crypto.createCsr({ commonName, altNames: [...names] }, keyPem);
+  return acme.crypto.getPemBodyAsB64u(csrPem);
+}

@@ -1,0 +1,72 @@
+// From config to a running certificate manager: which CA, which name sets, which storage.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { Config } from "../config/schema.js";
+import type { Logger } from "../log.js";
+import { openStorage } from "../storage/open-storage.js";
+import type { CertificateCache } from "../tls/certificate-cache.js";
+import { chooseCa, CaSetupError } from "./ca-directory.js";
+import type { Http01Challenges } from "./http01-challenges.js";
+import { CertificateManager, type NameSet } from "./manager.js";
+import type { Clock, RetryPolicy } from "./renewal.js";
+
+export interface CertificateTuning {
+  clock?: Clock;
+  retry?: RetryPolicy;
+  random?: () => number;
+  ariRecheckMs?: number;
+}
+
+export interface StartCertificatesOptions {
+  config: Config;
+  baseDir: string;
+  log: Logger;
+  certificates: CertificateCache;
+  challenges: Http01Challenges;
+  tuning?: CertificateTuning;
+}
+
+export async function startCertificates(o: StartCertificatesOptions): Promise<CertificateManager | undefined> {
+  const { config, log } = o;
+  if (!config.ca) return undefined;
+  if (config.ca === "internal") {
+    log.warn("ca: internal is not available in this version; no certificates will be issued");
+    return undefined;
+  }
+  const ca = chooseCa(config.ca);
+  if (!ca) throw new CaSetupError(`unknown CA "${config.ca}"`);
+  const sets: NameSet[] = config.sites
+    .filter((site) => site.tls?.enabled !== false && !site.tls?.internal)
+    .map((site) => ({ names: site.hosts, keyType: site.tls?.key_type, profile: site.tls?.profile, challenges: site.tls?.challenges }));
+  if (sets.length === 0) return undefined;
+  let caRoot: string | undefined;
+  if (config.ca_root) {
+    const file = path.resolve(o.baseDir, config.ca_root);
+    caRoot = await readFile(file, "utf8").catch((err: NodeJS.ErrnoException) => {
+      throw new CaSetupError(`ca_root: cannot read ${file}: ${err.code === "ENOENT" ? "file not found" : err.message}`);
+    });
+    if (!caRoot.includes("-----BEGIN CERTIFICATE-----")) throw new CaSetupError(`ca_root: ${file} is not a PEM certificate`);
+  }
+  const storage = await openStorage(config, o.baseDir);
+  log.info(`certificates: CA ${ca.label}, storage ${storage.location}`);
+  const manager = new CertificateManager({
+    ca,
+    caRoot,
+    email: config.email,
+    acceptTerms: config.accept_terms,
+    eab: config.eab,
+    storage,
+    certificates: o.certificates,
+    challenges: o.challenges,
+    sets,
+    log,
+    ...o.tuning,
+  });
+  try {
+    await manager.start();
+  } catch (err) {
+    await manager.close();
+    throw err;
+  }
+  return manager;
+}

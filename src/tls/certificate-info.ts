@@ -1,0 +1,53 @@
+// What padlock needs to know about a certificate chain: names, validity, serial, and its ARI
+// identifier (RFC 9773 §4.1: base64url(AKI keyIdentifier) "." base64url(DER serial bytes)).
+import { X509Certificate } from "node:crypto";
+import * as x509 from "@peculiar/x509";
+
+export interface CertificateInfo {
+  names: string[];
+  notBefore: Date;
+  notAfter: Date;
+  /** Upper-case hex, as Node reports it. */
+  serial: string;
+  issuer: string;
+  /** undefined when the certificate has no Authority Key Identifier. */
+  ariId?: string;
+}
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+export function splitChain(chainPem: string): string[] {
+  return chainPem.match(PEM_BLOCK) ?? [];
+}
+
+export function readCertificate(chainPem: string): CertificateInfo {
+  const leafPem = splitChain(chainPem)[0];
+  if (!leafPem) throw new Error("no PEM certificate found");
+  const leaf = new X509Certificate(leafPem);
+  const parsed = new x509.X509Certificate(leafPem);
+  const keyId = parsed.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;
+  const serialDer = Buffer.from(parsed.serialNumber, "hex");
+  return {
+    names: namesOf(leaf),
+    notBefore: new Date(leaf.validFrom),
+    notAfter: new Date(leaf.validTo),
+    serial: leaf.serialNumber,
+    issuer: leaf.issuer.replace(/\n/g, ", "),
+    ariId: keyId ? `${Buffer.from(keyId, "hex").toString("base64url")}.${serialDer.toString("base64url")}` : undefined,
+  };
+}
+
+function namesOf(cert: X509Certificate): string[] {
+  return (cert.subjectAltName ?? "")
+    .split(", ")
+    .map((entry) => {
+      const m = /^(DNS|IP Address):(.+)$/.exec(entry);
+      return m ? m[2]!.toLowerCase() : undefined;
+    })
+    .filter((n): n is string => n !== undefined);
+}
+
+/** True when the certificate's names include every wanted name (wildcards match one label). */
+export function covers(certNames: string[], wanted: string[]): boolean {
+  return wanted.every((w) => certNames.includes(w));
+}

@@ -1,0 +1,112 @@
+// What goes wrong in real life, made to happen for real: the CA down at start, a name's DNS
+// pointing elsewhere, another server answering the challenge, the CA rejecting nonces. padlock
+// keeps serving HTTP, says what failed in plain words, and retries with growing delays.
+import test from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import { freePort, tempDir, waitFor } from "../support/env.js";
+import { makeApiCertificate, startPebble } from "../support/pebble.js";
+import { curl, httpsGet, startPadlock, type RunningPadlock } from "../support/padlock-run.js";
+
+const NAMES = ["blog.test", "www.blog.test"];
+const FAST_RETRY = { retry: { baseMs: 100, maxMs: 1500 } };
+
+function config(directoryUrl: string, apiRootFile: string) {
+  return { ca: directoryUrl, ca_root: apiRootFile, accept_terms: true, storage: "data", sites: [{ hosts: NAMES, redirect: "https://elsewhere.test" }] };
+}
+
+function httpGet(port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: "127.0.0.1", port, path: "/", headers: { host } }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on("error", reject);
+  });
+}
+
+function failures(p: RunningPadlock) {
+  return p.logs.filter((l) => /getting a certificate failed/.test(l.msg));
+}
+
+test("CA unreachable at start: HTTP serves, HTTPS refuses cleanly, retries back off, then the certificate arrives", async (t) => {
+  const httpPort = await freePort();
+  const caPort = await freePort();
+  const work = tempDir("unreachable");
+  t.after(() => work.remove());
+  const directoryUrl = `https://127.0.0.1:${caPort}/dir`;
+  const api = makeApiCertificate(work.dir);
+
+  const p = await startPadlock({ dir: work.dir, config: config(directoryUrl, api.caFile), httpPort, tuning: FAST_RETRY });
+  t.after(() => p.close());
+  assert.equal(await httpGet(p.httpPort, "blog.test"), 308, "HTTP serves the site while there is no certificate");
+  const handshake = await curl("blog.test", p.httpsPort, api.caFile);
+  assert.notEqual(handshake.code, 0, "no HTTPS (and no self-signed placeholder) before the certificate");
+  assert.match(handshake.stderr, /SSL|TLS|alert/i);
+  await waitFor("three failed attempts", () => failures(p).length >= 3);
+  const [first, second, third] = failures(p);
+  assert.match(first!.msg, /blog\.test, www\.blog\.test: getting a certificate failed \(attempt 1\): cannot reach the CA at https:\/\/127\.0\.0\.1:\d+: connection refused/);
+  assert.match(first!.msg, /HTTPS for these names waits, HTTP keeps serving; next attempt in/);
+  assert.ok((second!.retryInMs as number) > (first!.retryInMs as number) && (third!.retryInMs as number) > (second!.retryInMs as number), "delays grow");
+  assert.ok(p.messages().some((m) => /TLS handshake for blog\.test refused: no certificate yet \(issuance may be in progress\)/.test(m)));
+
+  // The CA comes up (same port, and the root padlock was told to trust): the next retry succeeds.
+  const pebble = await startPebble({ httpPort, listenPort: caPort, api });
+  t.after(() => pebble.stop());
+  const serial = await waitFor("the certificate", () => p.padlock.certificateManager!.status()[0]!.serial, 30_000);
+  const answer = await httpsGet("www.blog.test", p.httpsPort, await pebble.issuingRoot());
+  assert.equal(answer.serial, serial);
+});
+
+test("a name whose DNS points elsewhere: the failure names it, the challenge and the CA's detail; fixed DNS then succeeds", async (t) => {
+  const httpPort = await freePort();
+  const pebble = await startPebble({ httpPort });
+  t.after(() => pebble.stop());
+  await pebble.dns.addA("www.blog.test", ["127.0.0.2"]);
+  const work = tempDir("dns-elsewhere");
+  t.after(() => work.remove());
+  const p = await startPadlock({ dir: work.dir, config: config(pebble.directoryUrl, pebble.apiRootFile), httpPort, tuning: FAST_RETRY });
+  t.after(() => p.close());
+
+  const failure = await waitFor("a failed attempt", () => failures(p)[0], 30_000);
+  assert.match(failure.msg, /validating www\.blog\.test with http-01: .*\(ACME connection\)\. The CA said: ".*127\.0\.0\.2.*Fix: /);
+  assert.equal(failure.problem, "urn:ietf:params:acme:error:connection");
+  assert.equal(await httpGet(p.httpPort, "www.blog.test"), 308, "HTTP keeps serving");
+
+  await pebble.dns.clearA("www.blog.test");
+  const status = await waitFor("the certificate after DNS is fixed", () => {
+    const s = p.padlock.certificateManager!.status()[0]!;
+    return s.serial !== undefined && s.failures === 0 && s;
+  }, 30_000);
+  assert.equal(status.lastError, undefined);
+});
+
+test("another server answering the challenge wrongly: incorrect response explained", async (t) => {
+  const httpPort = await freePort();
+  const pebble = await startPebble({ httpPort });
+  t.after(() => pebble.stop());
+  // Another web server owns blog.test's address on the challenge port, as in the seed's story.
+  const impostor = http.createServer((_req, res) => res.writeHead(404, { server: "nginx" }).end("not found"));
+  await new Promise<void>((resolve) => impostor.listen(httpPort, "127.0.0.3", resolve));
+  t.after(() => new Promise<void>((resolve) => impostor.close(() => resolve())));
+  await pebble.dns.addA("blog.test", ["127.0.0.3"]);
+  const work = tempDir("wrong-answer");
+  t.after(() => work.remove());
+  const p = await startPadlock({ dir: work.dir, config: config(pebble.directoryUrl, pebble.apiRootFile), httpPort, tuning: FAST_RETRY });
+  t.after(() => p.close());
+
+  const failure = await waitFor("a failed attempt", () => failures(p)[0], 30_000);
+  assert.match(failure.msg, /validating blog\.test with http-01: .*\(ACME unauthorized\)\. The CA said: ".*404/);
+  assert.match(failure.msg, /HTTPS for these names waits, HTTP keeps serving/);
+  assert.equal(p.padlock.certificateManager!.status()[0]!.serial, undefined);
+  await waitFor("a second attempt", () => failures(p).length >= 2, 30_000);
+});
+
+test("the CA rejects half of all nonces: badNonce is retried without the user noticing", async (t) => {
+  const httpPort = await freePort();
+  const pebble = await startPebble({ httpPort, nonceReject: 50 });
+  t.after(() => pebble.stop());
+  const work = tempDir("nonces");
+  t.after(() => work.remove());
+  const p = await startPadlock({ dir: work.dir, config: config(pebble.directoryUrl, pebble.apiRootFile), httpPort, tuning: FAST_RETRY });
+  t.after(() => p.close());
+  const serial = await waitFor("the certificate", () => p.padlock.certificateManager!.status()[0]!.serial, 30_000);
+  assert.deepEqual(failures(p), [], "no failure reported");
+  assert.equal((await httpsGet("blog.test", p.httpsPort, await pebble.issuingRoot())).serial, serial);
+});
