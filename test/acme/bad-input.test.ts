@@ -33,9 +33,11 @@ test("config checks: CA name, EAB, terms, host names, wildcards, IPs and private
     problemsOf(`ca: https://ca.example/dir\naccept_terms: true\n${site("203.0.113.7", "    tls: { challenges: [dns-01] }\n")}`),
     /"203\.0\.113\.7" is an IP address, which only http-01 or tls-alpn-01 can prove/,
   );
-  for (const name of ["localhost", "blog.test", "nas.local", "127.0.0.1", "intranet"]) {
+  for (const name of ["blog.test", "nas.local", "10.0.0.5", "intranet"]) {
     assert.match(problemsOf(`ca: letsencrypt\naccept_terms: true\n${site(name)}`), new RegExp(`"${name.replace(/\./g, "\\.")}" is not a public name, so letsencrypt will not issue a certificate for it`));
   }
+  // Sites made only of loopback names get their certificate from padlock's internal CA instead.
+  assert.equal(problemsOf(`ca: letsencrypt\naccept_terms: true\n${site("localhost, 127.0.0.1")}`), "");
   // The same names are fine for a private CA (Pebble, a company CA), and a public IP with http-01.
   assert.equal(problemsOf(`ca: https://ca.example/dir\naccept_terms: true\n${site("localhost, blog.test, 127.0.0.1")}`), "");
   assert.equal(problemsOf(`ca: letsencrypt\naccept_terms: true\n${site("blog.example.com, 203.0.113.7")}`), "");

@@ -24,23 +24,23 @@ test("a wildcard with HTTP-01 (the default challenges) is refused, naming the li
 });
 
 test("dns-01 without a DNS provider is refused", () => {
-  const problems = problemsOf("ca: letsencrypt\nsites:\n  - hosts: [example.com]\n    redirect: https://example.org\n    tls:\n      challenges: [dns-01]\n");
+  const problems = problemsOf("ca: letsencrypt\naccept_terms: true\nsites:\n  - hosts: [example.com]\n    redirect: https://example.org\n    tls:\n      challenges: [dns-01]\n");
   assert.equal(problems.length, 1, problems.join("\n"));
-  assert.match(problems[0]!, /^padlock\.yaml:6: sites\[0\]\.tls\.challenges: dns-01 needs a DNS provider to publish its TXT records: add tls\.dns/);
+  assert.match(problems[0]!, /^padlock\.yaml:7: sites\[0\]\.tls\.challenges: dns-01 needs a DNS provider to publish its TXT records: add tls\.dns/);
 });
 
 test("a wildcard with dns-01 and a provider is fine; so is one with no CA or on the internal CA", () => {
-  assert.deepEqual(problemsOf(`ca: letsencrypt\nsites:\n  - hosts: ["*.example.com"]\n    redirect: https://example.org\n    tls:\n      challenges: [dns-01]\n${rfc2136}`), []);
+  assert.deepEqual(problemsOf(`ca: letsencrypt\naccept_terms: true\nsites:\n  - hosts: ["*.example.com"]\n    redirect: https://example.org\n    tls:\n      challenges: [dns-01]\n${rfc2136}`), []);
   assert.deepEqual(problemsOf("sites:\n  - hosts: [\"*.example.com\"]\n    redirect: https://example.org\n"), []);
   assert.deepEqual(problemsOf("ca: internal\nsites:\n  - hosts: [\"*.lan.test\"]\n    redirect: https://example.org\n"), []);
 });
 
 test("TSIG settings: an unknown algorithm and a secret that is not base64 are refused", () => {
-  const site = "ca: letsencrypt\nsites:\n  - hosts: [example.com]\n    redirect: https://example.org\n    tls:\n      challenges: [dns-01]\n";
+  const site = "ca: letsencrypt\naccept_terms: true\nsites:\n  - hosts: [example.com]\n    redirect: https://example.org\n    tls:\n      challenges: [dns-01]\n";
   const algorithm = problemsOf(`${site}      dns: { provider: rfc2136, server: 127.0.0.1:53, tsig_name: k., tsig_algorithm: hmac-md5, tsig_secret: c2VjcmV0 }\n`);
-  assert.ok(algorithm.some((p) => /^padlock\.yaml:7: sites\[0\]\.tls\.dns\.tsig_algorithm: .*"hmac-sha256"/.test(p)), algorithm.join("\n"));
+  assert.ok(algorithm.some((p) => /^padlock\.yaml:8: sites\[0\]\.tls\.dns\.tsig_algorithm: .*"hmac-sha256"/.test(p)), algorithm.join("\n"));
   const secret = problemsOf(`${site}      dns: { provider: rfc2136, server: 127.0.0.1:53, tsig_name: k., tsig_secret: "not base64!" }\n`);
   assert.deepEqual(secret, [
-    "padlock.yaml:7: sites[0].tls.dns: not an accepted value; expected a DNS provider: { provider: rfc2136, server: host:port, tsig_name, tsig_secret (base64), optional zone, tsig_algorithm, transport } or { provider: exec, command }",
+    "padlock.yaml:8: sites[0].tls.dns: not an accepted value; expected a DNS provider: { provider: rfc2136, server: host:port, tsig_name, tsig_secret (base64), optional zone, tsig_algorithm, transport } or { provider: exec, command }",
   ]);
 });

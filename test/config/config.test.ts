@@ -25,6 +25,7 @@ test("a valid config with the brief's keys is accepted", () => {
     [
       "email: me@example.com",
       "ca: letsencrypt",
+      "accept_terms: true",
       "storage: ./data",
       "sites:",
       "  - hosts: [example.com, www.example.com]",
