@@ -4,6 +4,8 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import { isIP } from "node:net";
 import type { Config } from "./schema.js";
+import { parseSize } from "./size.js";
+import { cidrProblem } from "../proxy/forwarding.js";
 
 export interface PathProblem {
   path: (string | number)[];
@@ -52,8 +54,17 @@ export function checkConfig(config: Config, baseDir: string): PathProblem[] {
     problems.push({ path: ["ca"], message: "ZeroSSL needs External Account Binding: add eab: { kid: …, hmac_key: … } from your ZeroSSL dashboard (Developer section)" });
   }
 
+  config.trusted_proxies?.forEach((cidr, i) => {
+    const problem = cidrProblem(cidr);
+    if (problem) problems.push({ path: ["trusted_proxies", i], message: problem });
+  });
+
   config.sites.forEach((site, i) => {
     const at = (...rest: (string | number)[]) => ["sites", i, ...rest];
+    if (site.max_body !== undefined && parseSize(site.max_body) === undefined) problems.push({ path: at("max_body"), message: sizeProblem(site.max_body) });
+    if (typeof site.hsts === "object" && site.hsts.preload && (!site.hsts.include_subdomains || (site.hsts.max_age ?? 31_536_000) < 31_536_000)) {
+      problems.push({ path: at("hsts", "preload"), message: "the HSTS preload list needs include_subdomains: true and max_age of at least 31536000 (one year)" });
+    }
     const handlers = (["blog", "static", "proxy", "redirect"] as const).filter((k) => site[k] !== undefined);
     if (handlers.length > 1) {
       problems.push({ path: at(handlers[1]!), message: `a site serves one thing, but this one has ${handlers.join(" and ")}; put the others under routes:` });
@@ -79,6 +90,7 @@ export function checkConfig(config: Config, baseDir: string): PathProblem[] {
       if (targets.length !== 1) {
         problems.push({ path: at("routes", r), message: `a route needs exactly one of proxy:, static:, redirect: (found ${targets.length ? targets.join(", ") : "none"})` });
       }
+      if (route.max_body !== undefined && parseSize(route.max_body) === undefined) problems.push({ path: at("routes", r, "max_body"), message: sizeProblem(route.max_body) });
       if (route.static !== undefined) {
         const problem = folderProblem(route.static, baseDir);
         if (problem) problems.push({ path: at("routes", r, "static"), message: problem });
@@ -87,4 +99,8 @@ export function checkConfig(config: Config, baseDir: string): PathProblem[] {
   });
   if (defaults > 1) problems.push({ path: ["sites"], message: "only one site may be the default (default: true)" });
   return problems;
+}
+
+function sizeProblem(value: string | number): string {
+  return `${JSON.stringify(value)} is not a size; write a number of bytes or a number with a unit, e.g. 10mb, 512kb, 1gb`;
 }
