@@ -77,8 +77,10 @@ export class Edge {
   /** Requests running per site, so a reload can close old sites once they are idle. */
   private readonly inflight = new Map<SiteRuntime, number>();
   private readonly requestDone = new EventEmitter();
-  /** HTTP/1.1 connections on the HTTPS listener and their running requests (HTTP/2 sessions aside). */
+  /** HTTP/1.x connections on both listeners and their running requests (HTTP/2 sessions aside). */
   private readonly http1Sockets = new Map<Duplex, number>();
+  /** HTTP/1.x responses not finished yet: told to close their connection when a drain starts. */
+  private readonly http1Responses = new Set<Response>();
   private readonly h2Sessions = new Set<http2.ServerHttp2Session>();
   private draining = false;
 
@@ -124,6 +126,7 @@ export class Edge {
       (req, res) => this.onRequest(req, res, false),
     );
     this.httpServer.maxHeadersCount = limits.headerCount + 1;
+    this.httpServer.on("connection", (socket: Duplex) => this.trackHttp1Socket(socket));
     this.httpServer.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, false));
     await listenOn(this.httpServer, httpPort, listen);
     if (httpsPort !== undefined) {
@@ -155,9 +158,7 @@ export class Edge {
         if (this.draining) session.close();
       });
       server.on("secureConnection", (socket: TLSSocket) => {
-        if (socket.alpnProtocol === "h2") return;
-        this.http1Sockets.set(socket, 0);
-        socket.once("close", () => this.http1Sockets.delete(socket));
+        if (socket.alpnProtocol !== "h2") this.trackHttp1Socket(socket);
       });
       this.httpsServer = server;
       certificates.onInstall((c) => {
@@ -176,7 +177,7 @@ export class Edge {
   async close(deadlineMs = 10_000): Promise<void> {
     this.draining = true;
     const closed = Promise.all([closeServer(this.httpServer), closeServer(this.httpsServer)]);
-    this.httpServer?.closeIdleConnections();
+    for (const res of this.http1Responses) if (!res.headersSent) res.setHeader("connection", "close");
     for (const session of this.h2Sessions) session.close();
     for (const [socket, running] of this.http1Sockets) if (running === 0) socket.end();
     const timer = setTimeout(() => {
@@ -197,9 +198,10 @@ export class Edge {
       return;
     }
     this.policy.accessLog?.track(ex);
-    const http1Socket = secure && !isHttp2(req) ? req.socket : undefined;
-    if (http1Socket) this.trackHttp1Request(http1Socket, res);
-    if (this.draining && !isHttp2(req)) closeAfterResponse(req, res);
+    if (!isHttp2(req)) {
+      this.trackHttp1Request(req.socket, res);
+      if (this.draining) closeAfterResponse(req, res);
+    }
 
     if (headerCount(req) > this.limits.headerCount) {
       closeAfterResponse(req, res);
@@ -271,11 +273,19 @@ export class Edge {
     return policy;
   }
 
+  private trackHttp1Socket(socket: Duplex): void {
+    this.http1Sockets.set(socket, 0);
+    socket.once("close", () => this.http1Sockets.delete(socket));
+  }
+
+  /** Counts the request on its connection, so a drain can close connections as they go idle. */
   private trackHttp1Request(socket: Duplex, res: Response): void {
     const running = this.http1Sockets.get(socket);
     if (running === undefined) return;
     this.http1Sockets.set(socket, running + 1);
+    this.http1Responses.add(res);
     res.once("close", () => {
+      this.http1Responses.delete(res);
       const left = (this.http1Sockets.get(socket) ?? 1) - 1;
       if (this.http1Sockets.has(socket)) this.http1Sockets.set(socket, left);
       if (this.draining && left === 0) socket.end();
