@@ -2,7 +2,7 @@
 // backpressure (never held whole). Upstream failures become short error pages and a log line:
 // refused or broken → 502, too slow → 504. Requests without a body that could not be delivered
 // are retried once on each other upstream.
-import { Transform, type TransformCallback } from "node:stream";
+import { Transform, type Readable, type TransformCallback } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { Logger } from "../log.js";
 import { closeAfterResponse, isHttp2, sendText, type Exchange, type Handler, type UpgradeHandler } from "../server/exchange.js";
@@ -33,6 +33,35 @@ const DROPPED_RESPONSE_HEADERS = ["server"];
 
 const CONNECT_FAILURES = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"]);
 const TIMEOUTS = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT"]);
+
+/** Request bodies up to this size are received whole before the upstream is contacted. */
+const PREBUFFER_BYTES = 64 * 1024;
+
+/** Reads a request body until it ends or `limit` bytes arrived, then pauses it. */
+function readBodyStart(req: Readable, limit: number): Promise<{ head: Buffer[]; size: number; ended: boolean }> {
+  return new Promise((resolve, reject) => {
+    const head: Buffer[] = [];
+    let size = 0;
+    const finish = (ended: boolean) => {
+      req.off("data", onData).off("end", onEnd).off("error", onGone).off("close", onGone);
+      resolve({ head, size, ended });
+    };
+    const onData = (chunk: Buffer) => {
+      head.push(chunk);
+      size += chunk.length;
+      if (size >= limit) {
+        req.pause();
+        finish(false);
+      }
+    };
+    const onEnd = () => finish(true);
+    const onGone = () => {
+      req.off("data", onData).off("end", onEnd).off("error", onGone).off("close", onGone);
+      reject(new Error("client closed the request"));
+    };
+    req.on("data", onData).once("end", onEnd).once("error", onGone).once("close", onGone);
+  });
+}
 
 class BodyTooLarge extends Error {
   readonly code = "PADLOCK_BODY_TOO_LARGE";
@@ -66,13 +95,7 @@ export function createProxy(options: ProxyOptions): Proxy {
     setForwardingHeaders(headers, ex.client);
     const clientHost = isHttp2(req) ? req.authority : req.headers.host;
 
-    let body: BodyLimit | null = null;
-    if (hasBody) {
-      // A separate stream between the client and undici: when the upstream fails mid-upload,
-      // undici destroys its body stream, which must not take the client's connection with it.
-      body = new BodyLimit(options.maxBody ?? Infinity);
-      req.pipe(body);
-    }
+    let body: BodyLimit | Buffer | null = null;
 
     const attempt = (upstream: Upstream, tried: Set<Upstream>) => {
       if (options.preserveHost && clientHost) headers.host = clientHost;
@@ -88,7 +111,9 @@ export function createProxy(options: ProxyOptions): Proxy {
       upstream.pool.dispatch(dispatchOptions, new ResponseRelay(ex, (err) => {
         const code = (err as NodeJS.ErrnoException).code ?? "";
         if (CONNECT_FAILURES.has(code) || TIMEOUTS.has(code)) group.markFailed(upstream);
-        const next = !hasBody && CONNECT_FAILURES.has(code) && !res.headersSent ? group.pick(upstream) : undefined;
+        // A body already sent cannot be sent again; one held whole in memory can.
+        const retriable = !(body instanceof BodyLimit) && CONNECT_FAILURES.has(code) && !res.headersSent;
+        const next = retriable ? group.pick(upstream) : undefined;
         if (next && !tried.has(next) && next.downUntil <= Date.now()) {
           tried.add(next);
           log.warn({ upstream: upstream.label, err: code }, `upstream ${upstream.label} failed (${code}); retrying on ${next.label}`);
@@ -97,8 +122,30 @@ export function createProxy(options: ProxyOptions): Proxy {
         failed(ex, upstream, err);
       }));
     };
-    const first = group.pick()!;
-    attempt(first, new Set([first]));
+    const start = () => {
+      const first = group.pick()!;
+      attempt(first, new Set([first]));
+    };
+    if (!hasBody) return start();
+    // The upstream is contacted only once the body has ended or PREBUFFER_BYTES of it arrived:
+    // a slow client (or a slow-body attack) holds a padlock connection, not an upstream one.
+    readBodyStart(req, PREBUFFER_BYTES).then(
+      ({ head, size, ended }) => {
+        if (options.maxBody !== undefined && size > options.maxBody) return refuseTooLarge(ex, options.maxBody);
+        if (ended) {
+          body = size > 0 ? Buffer.concat(head, size) : null;
+        } else {
+          // A separate stream between the client and undici: when the upstream fails mid-upload,
+          // undici destroys its body stream, which must not take the client's connection with it.
+          const limited = new BodyLimit(options.maxBody ?? Infinity);
+          for (const chunk of head) limited.write(chunk);
+          req.pipe(limited);
+          body = limited;
+        }
+        start();
+      },
+      () => {}, // The client went away mid-body: nothing to send, no one to answer.
+    );
   };
 
   function failed(ex: Exchange, upstream: Upstream, err: Error): void {

@@ -67,6 +67,10 @@ const DEFAULT_LIMITS: Required<EdgeLimits> = {
   h2MaxStreams: 128,
 };
 
+// How often Node checks connections against headers_timeout and request_timeout (its default,
+// 30 s, would let a slow client hold a connection that much longer than configured).
+const CONNECTIONS_CHECK_MS = 1000;
+
 export class Edge {
   private sites: SiteTable<SiteRuntime>;
   private policy: Required<Omit<EdgePolicy, "accessLog">> & { accessLog?: AccessLog };
@@ -122,6 +126,7 @@ export class Edge {
         headersTimeout: limits.headersTimeoutMs,
         requestTimeout: limits.requestTimeoutMs,
         keepAliveTimeout: limits.idleTimeoutMs,
+        connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
       },
       (req, res) => this.onRequest(req, res, false),
     );
@@ -355,6 +360,7 @@ function applyHttp1Limits(server: http2.Http2SecureServer, limits: Required<Edge
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.idleTimeoutMs,
+    connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
   });
 }
 
