@@ -113,7 +113,7 @@ export function setForwardingHeaders(headers: Record<string, string | string[] |
 
 /** RFC 7239 node: IPv6 in brackets and quotes, IPv4 bare, anything else ("unknown", obfuscated) quoted if needed. */
 function forwardedNode(address: string): string {
-  if (isIP(address) === 6) return `"[${address}]"`;
+  if (address.includes(":")) return `"[${address}]"`; // chain entries are IP addresses, so ":" means IPv6
   return quoteIfNeeded(address);
 }
 

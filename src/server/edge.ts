@@ -233,13 +233,16 @@ export class Edge {
       this.inflight.set(site, this.inflight.get(site)! - 1);
       this.requestDone.emit("done");
     });
-    Promise.resolve()
-      .then(() => site.handle(ex))
-      .catch((err: unknown) => {
-        this.options.log.error({ err, host: ex.host, path: ex.path }, "request handler failed");
-        if (!res.headersSent) sendText(res, 500, "Internal server error.");
-        else res.destroy();
-      });
+    const failed = (err: unknown) => {
+      this.options.log.error({ err, host: ex.host, path: ex.path }, "request handler failed");
+      if (!res.headersSent) sendText(res, 500, "Internal server error.");
+      else res.destroy();
+    };
+    try {
+      site.handle(ex)?.catch(failed);
+    } catch (err) {
+      failed(err);
+    }
   }
 
   /** Where a request must go instead: the canonical host, or HTTPS for plain HTTP. */

@@ -1,0 +1,136 @@
+// Proxy throughput and tail latency: padlock vs nginx (one worker, upstream keep-alive), both
+// over HTTPS with keep-alive, proxying to the same upstream (a separate nginx returning a fixed
+// 1 KiB page, so the proxies are the bottleneck), measured with wrk in alternating rounds in one
+// run. Prints requests/s and p99 for each and padlock/nginx ratios.
+//   node dist/bench/proxy.js [rounds=5] [seconds=8] [connections=32]
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { makeTestPki } from "../test/support/tls.js";
+
+const [rounds = 5, seconds = 8, connections = 32] = process.argv.slice(2).map(Number);
+const HOST = "bench.test";
+const BODY = "x".repeat(1024);
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, "127.0.0.1", () => (s.destroy(), resolve(true)));
+      s.on("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+function startNginx(dir: string, name: string, serverBlock: string): ChildProcess {
+  const prefix = path.join(dir, name);
+  mkdirSync(prefix, { recursive: true });
+  const temp = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((t) => `${t}_temp_path ${prefix}/${t};`).join("\n  ");
+  writeFileSync(
+    path.join(prefix, "nginx.conf"),
+    `worker_processes 1;\ndaemon off;\npid ${prefix}/nginx.pid;\nerror_log ${prefix}/error.log warn;\nevents { worker_connections 4096; }\nhttp {\n  access_log off;\n  ${temp}\n  keepalive_requests 1000000;\n${serverBlock}\n}\n`,
+  );
+  return spawn("nginx", ["-p", prefix, "-c", path.join(prefix, "nginx.conf"), "-e", path.join(prefix, "error.log")], { stdio: "inherit" });
+}
+
+interface WrkResult {
+  rps: number;
+  p99ms: number;
+}
+
+function wrk(port: number): Promise<WrkResult> {
+  const args = ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-H", `Host: ${HOST}`, `https://127.0.0.1:${port}/`];
+  return new Promise((resolve, reject) => {
+    execFile("wrk", args, (err, stdout) => {
+      if (err) return reject(err);
+      const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
+      const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(stdout);
+      const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: .*/.exec(stdout);
+      if (errors) return reject(new Error(`wrk saw errors:\n${stdout}`));
+      const scale = { us: 0.001, ms: 1, s: 1000 }[p99![2] as "us" | "ms" | "s"];
+      resolve({ rps, p99ms: Number(p99![1]) * scale });
+    });
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const pki = makeTestPki([HOST, "127.0.0.1"]);
+  writeFileSync(path.join(pki.dir, "leaf.key"), pki.key);
+  const [upstreamPort, nginxPort] = await Promise.all([freePort(), freePort()]);
+  const children: ChildProcess[] = [];
+  try {
+    children.push(startNginx(pki.dir, "upstream", `  server { listen 127.0.0.1:${upstreamPort}; location / { default_type text/plain; return 200 "${BODY}"; } }`));
+    children.push(
+      startNginx(
+        pki.dir,
+        "proxy",
+        `  upstream app { server 127.0.0.1:${upstreamPort}; keepalive 32; }
+  server {
+    listen 127.0.0.1:${nginxPort} ssl http2;
+    ssl_certificate ${path.join(pki.dir, "leaf.pem")};
+    ssl_certificate_key ${path.join(pki.dir, "leaf.key")};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    server_tokens off;
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host $http_host;
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header Forwarded "for=$remote_addr;host=$http_host;proto=$scheme";
+    }
+  }`,
+      ),
+    );
+    const config = { log: { access: "off" }, sites: [{ hosts: [HOST], proxy: `http://127.0.0.1:${upstreamPort}` }] };
+    const child = spawn(process.execPath, [fileURLToPath(new URL("./padlock-child.js", import.meta.url)), JSON.stringify(config), path.join(pki.dir, "leaf.key"), path.join(pki.dir, "leaf.pem"), `${HOST},127.0.0.1`], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    children.push(child);
+    const padlockPort = await new Promise<number>((resolve, reject) => {
+      child.stdout!.once("data", (chunk: Buffer) => resolve((JSON.parse(chunk.toString()) as { https: number }).https));
+      child.once("exit", (code) => reject(new Error(`padlock exited with ${code}`)));
+    });
+    await Promise.all([waitForPort(upstreamPort), waitForPort(nginxPort)]);
+
+    // Warm-up: JIT, connection pools, TLS session caches.
+    await wrk(padlockPort);
+    await wrk(nginxPort);
+    const results = { padlock: [] as WrkResult[], nginx: [] as WrkResult[] };
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? (["padlock", "nginx"] as const) : (["nginx", "padlock"] as const);
+      for (const who of order) {
+        const r = await wrk(who === "padlock" ? padlockPort : nginxPort);
+        results[who].push(r);
+        console.log(`round ${round + 1} ${who.padEnd(7)} ${r.rps.toFixed(0).padStart(7)} req/s  p99 ${r.p99ms.toFixed(2)} ms`);
+      }
+    }
+    const p = { rps: median(results.padlock.map((r) => r.rps)), p99: median(results.padlock.map((r) => r.p99ms)) };
+    const n = { rps: median(results.nginx.map((r) => r.rps)), p99: median(results.nginx.map((r) => r.p99ms)) };
+    console.log(`\nmedian of ${rounds} rounds, ${seconds}s each, ${connections} keep-alive HTTPS connections (wrk -t1), 1 KiB responses:`);
+    console.log(`padlock: ${p.rps.toFixed(0)} req/s, p99 ${p.p99.toFixed(2)} ms`);
+    console.log(`nginx:   ${n.rps.toFixed(0)} req/s, p99 ${n.p99.toFixed(2)} ms`);
+    console.log(`ratio padlock/nginx: throughput ${(p.rps / n.rps).toFixed(2)} (target >= 0.70), p99 latency ${(p.p99 / n.p99).toFixed(2)} (lower is better)`);
+  } finally {
+    for (const c of children) c.kill("SIGTERM");
+  }
+}
+
+await main();
