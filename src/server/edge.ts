@@ -86,6 +86,8 @@ export class Edge {
   /** HTTP/1.x responses not finished yet: told to close their connection when a drain starts. */
   private readonly http1Responses = new Set<Response>();
   private readonly h2Sessions = new Set<http2.ServerHttp2Session>();
+  /** Upgraded (WebSocket) connections: cut at the shutdown deadline, they have no request to finish. */
+  private readonly upgraded = new Set<Duplex>();
   private draining = false;
 
   constructor(private readonly options: EdgeOptions) {
@@ -190,6 +192,7 @@ export class Edge {
       this.httpServer?.closeAllConnections();
       for (const session of this.h2Sessions) session.destroy();
       for (const socket of this.http1Sockets.keys()) socket.destroy();
+      for (const socket of this.upgraded) socket.destroy();
     }, deadlineMs);
     await closed;
     clearTimeout(timer);
@@ -257,6 +260,8 @@ export class Edge {
 
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
     socket.on("error", () => socket.destroy());
+    this.upgraded.add(socket);
+    socket.once("close", () => this.upgraded.delete(socket));
     const base = this.exchangeOf(req, undefined as unknown as Response, secure);
     if (!base) return void socket.end(rawResponse(400, "Bad request."));
     const ex: UpgradeExchange = { ...base, req, socket, head };
