@@ -1,7 +1,8 @@
 // Proxy throughput and tail latency: padlock vs nginx (one worker, upstream keep-alive), both
 // over HTTPS with keep-alive, proxying to the same upstream (a separate nginx returning a fixed
 // 1 KiB page, so the proxies are the bottleneck), measured with wrk in alternating rounds in one
-// run. Prints requests/s and p99 for each and padlock/nginx ratios.
+// run. Prints requests/s and p99 for each and padlock/nginx ratios, plus a bare Node HTTPS
+// server answering by itself (no proxying) as the ceiling for anything built on Node.
 //   node dist/bench/proxy.js [rounds=5] [seconds=8] [connections=32]
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -100,34 +101,45 @@ async function main(): Promise<void> {
       ),
     );
     const config = { log: { access: "off" }, sites: [{ hosts: [HOST], proxy: `http://127.0.0.1:${upstreamPort}` }] };
-    const child = spawn(process.execPath, [fileURLToPath(new URL("./padlock-child.js", import.meta.url)), JSON.stringify(config), path.join(pki.dir, "leaf.key"), path.join(pki.dir, "leaf.pem"), `${HOST},127.0.0.1`], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    children.push(child);
-    const padlockPort = await new Promise<number>((resolve, reject) => {
-      child.stdout!.once("data", (chunk: Buffer) => resolve((JSON.parse(chunk.toString()) as { https: number }).https));
-      child.once("exit", (code) => reject(new Error(`padlock exited with ${code}`)));
-    });
+    const startChild = async (script: string, args: string[]): Promise<number> => {
+      const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], { stdio: ["ignore", "pipe", "inherit"] });
+      children.push(child);
+      return new Promise<number>((resolve, reject) => {
+        child.stdout!.once("data", (chunk: Buffer) => resolve((JSON.parse(chunk.toString()) as { https: number }).https));
+        child.once("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
+      });
+    };
+    const keyFile = path.join(pki.dir, "leaf.key");
+    const certFile = path.join(pki.dir, "leaf.pem");
+    const ports = {
+      padlock: await startChild("./padlock-child.js", [JSON.stringify(config), keyFile, certFile, `${HOST},127.0.0.1`]),
+      nginx: nginxPort,
+      "node-ceiling": await startChild("./node-ceiling.js", [keyFile, certFile]),
+    };
     await Promise.all([waitForPort(upstreamPort), waitForPort(nginxPort)]);
 
+    type Who = keyof typeof ports;
+    const contestants = Object.keys(ports) as Who[];
     // Warm-up: JIT, connection pools, TLS session caches.
-    await wrk(padlockPort);
-    await wrk(nginxPort);
-    const results = { padlock: [] as WrkResult[], nginx: [] as WrkResult[] };
+    for (const who of contestants) await wrk(ports[who]);
+    const results = Object.fromEntries(contestants.map((w) => [w, [] as WrkResult[]])) as Record<Who, WrkResult[]>;
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? (["padlock", "nginx"] as const) : (["nginx", "padlock"] as const);
+      // Rotate the order each round so drift in the machine's load hits everyone alike.
+      const order = contestants.map((_, i) => contestants[(i + round) % contestants.length]!);
       for (const who of order) {
-        const r = await wrk(who === "padlock" ? padlockPort : nginxPort);
+        const r = await wrk(ports[who]);
         results[who].push(r);
-        console.log(`round ${round + 1} ${who.padEnd(7)} ${r.rps.toFixed(0).padStart(7)} req/s  p99 ${r.p99ms.toFixed(2)} ms`);
+        console.log(`round ${round + 1} ${who.padEnd(12)} ${r.rps.toFixed(0).padStart(7)} req/s  p99 ${r.p99ms.toFixed(2)} ms`);
       }
     }
-    const p = { rps: median(results.padlock.map((r) => r.rps)), p99: median(results.padlock.map((r) => r.p99ms)) };
-    const n = { rps: median(results.nginx.map((r) => r.rps)), p99: median(results.nginx.map((r) => r.p99ms)) };
+    const summary = (who: Who) => ({ rps: median(results[who].map((r) => r.rps)), p99: median(results[who].map((r) => r.p99ms)) });
+    const [p, n, c] = [summary("padlock"), summary("nginx"), summary("node-ceiling")];
     console.log(`\nmedian of ${rounds} rounds, ${seconds}s each, ${connections} keep-alive HTTPS connections (wrk -t1), 1 KiB responses:`);
-    console.log(`padlock: ${p.rps.toFixed(0)} req/s, p99 ${p.p99.toFixed(2)} ms`);
-    console.log(`nginx:   ${n.rps.toFixed(0)} req/s, p99 ${n.p99.toFixed(2)} ms`);
+    console.log(`padlock (proxy):              ${p.rps.toFixed(0).padStart(6)} req/s, p99 ${p.p99.toFixed(2)} ms`);
+    console.log(`nginx (proxy, 1 worker):      ${n.rps.toFixed(0).padStart(6)} req/s, p99 ${n.p99.toFixed(2)} ms`);
+    console.log(`bare Node HTTPS (no proxy):   ${c.rps.toFixed(0).padStart(6)} req/s, p99 ${c.p99.toFixed(2)} ms`);
     console.log(`ratio padlock/nginx: throughput ${(p.rps / n.rps).toFixed(2)} (target >= 0.70), p99 latency ${(p.p99 / n.p99).toFixed(2)} (lower is better)`);
+    console.log(`ratio bare Node/nginx: throughput ${(c.rps / n.rps).toFixed(2)} (the ceiling for a Node proxy here)`);
   } finally {
     for (const c of children) c.kill("SIGTERM");
   }
