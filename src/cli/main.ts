@@ -1,6 +1,6 @@
 // `padlock` command line: parses arguments and hands off to one command module each.
 import { Command, InvalidArgumentError } from "commander";
-import { serveCommand, type ServeFlags } from "./serve.js";
+import { serveCommand } from "./serve.js";
 import { schemaCommand } from "./schema.js";
 
 function port(value: string): number {
@@ -25,9 +25,7 @@ program
   .option("-w, --watch", "re-render the blog when its files change")
   .option("--log-format <format>", "json or pretty (default: pretty on a terminal, else json)")
   .option("--log-level <level>", "trace, debug, info, warn or error", "info")
-  .action(async (flags: ServeFlags) => {
-    await serveCommand(flags);
-  });
+  .action(serveCommand);
 
 program.command("schema").description("Print the JSON Schema of padlock.yaml (for editors)").action(schemaCommand);
 

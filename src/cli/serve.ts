@@ -4,7 +4,7 @@ import path from "node:path";
 import { loadConfigFile } from "../config/load.js";
 import { ConfigError } from "../config/problems.js";
 import type { Config } from "../config/schema.js";
-import { createLogger, type LogFormat } from "../log.js";
+import { createLogger, type LogFormat, type Logger } from "../log.js";
 import { Padlock } from "../padlock.js";
 import { exampleBlogDir } from "../paths.js";
 
@@ -21,7 +21,7 @@ export interface ServeFlags {
 
 const LOCAL_HOSTS = ["localhost", "127.0.0.1", "::1"];
 
-export async function serveCommand(flags: ServeFlags): Promise<Padlock> {
+export async function serveCommand(flags: ServeFlags): Promise<void> {
   const log = createLogger({ format: flags.logFormat, level: flags.logLevel });
   let config: Config;
   let baseDir: string;
@@ -80,11 +80,10 @@ export async function serveCommand(flags: ServeFlags): Promise<Padlock> {
       reloading = reloading.then(() => reloadFrom(file, padlock, log));
     });
   }
-  return padlock;
 }
 
 /** Reads the config file again and switches to it; a config with problems leaves the running one in force. */
-async function reloadFrom(file: string, padlock: Padlock, log: ReturnType<typeof createLogger>): Promise<void> {
+async function reloadFrom(file: string, padlock: Padlock, log: Logger): Promise<void> {
   log.info(`SIGHUP received: reloading ${file}`);
   try {
     await padlock.reload(loadConfigFile(file));
