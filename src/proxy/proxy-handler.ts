@@ -99,7 +99,7 @@ export function createProxy(options: ProxyOptions): Proxy {
 
     const attempt = (upstream: Upstream, tried: Set<Upstream>) => {
       if (options.preserveHost && clientHost) headers.host = clientHost;
-      else headers.host = new URL(upstream.origin).host;
+      else headers.host = upstream.host;
       const dispatchOptions: Dispatcher.DispatchOptions = {
         path: upstream.basePath + ex.path + ex.search,
         method: req.method ?? "GET",

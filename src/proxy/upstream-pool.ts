@@ -6,6 +6,8 @@ export interface Upstream {
   /** As written in the config, for logs. */
   label: string;
   origin: string;
+  /** host[:port] of the origin, the Host header when the client's is not preserved. */
+  host: string;
   /** Path prefix from the upstream URL ("" for http://host:port or http://host:port/). */
   basePath: string;
   pool: Pool;
@@ -35,6 +37,7 @@ export class UpstreamGroup {
       return {
         label,
         origin: url.origin,
+        host: url.host,
         basePath: url.pathname.replace(/\/$/, ""),
         downUntil: 0,
         pool: new Pool(url.origin, {

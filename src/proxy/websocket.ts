@@ -19,7 +19,7 @@ export function proxyUpgrade(
   const target = new URL(upstream.origin);
   const headers = endToEndHeaders(ex.req.headers, true);
   setForwardingHeaders(headers, ex.client);
-  headers.host = options.preserveHost && ex.req.headers.host ? ex.req.headers.host : target.host;
+  headers.host = options.preserveHost && ex.req.headers.host ? ex.req.headers.host : upstream.host;
 
   const request = (target.protocol === "https:" ? https : http).request({
     host: target.hostname.replace(/^\[|\]$/g, ""),

@@ -253,8 +253,10 @@ export class Edge {
     const canonical = policy.canonicalHost(ex.host);
     const toHttps = !ex.secure && ex.client.proto !== "https" && this.httpsOn(site, ex.host) && site.config.http !== "serve";
     if (!canonical && !toHttps) return undefined;
-    const secure = ex.secure || toHttps;
-    const port = secure ? (this.httpsPort ?? 443) : (this.httpPort ?? 80);
+    // Behind a trusted proxy that terminated TLS, the visitor's URL is https on the default port.
+    const viaTlsProxy = !ex.secure && ex.client.proto === "https";
+    const secure = ex.secure || toHttps || viaTlsProxy;
+    const port = viaTlsProxy ? 443 : secure ? (this.httpsPort ?? 443) : (this.httpPort ?? 80);
     return `${secure ? "https" : "http"}://${formatHostPort(canonical ?? ex.host, port, secure ? 443 : 80)}${ex.path}${ex.search}`;
   }
 
