@@ -4,7 +4,7 @@
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { parseForwarded, resolveClient, setForwardingHeaders, TrustedProxies } from "../../src/proxy/forwarding.js";
-import { curl, httpsArgs, startPadlock, type RunningPadlock } from "../support/edge-harness.js";
+import { curl, httpArgs, httpsArgs, startPadlock, type RunningPadlock } from "../support/edge-harness.js";
 import { makeTestPki, type TestPki } from "../support/tls.js";
 import { startEchoUpstream, type Echo, type TestUpstream } from "../support/upstreams.js";
 
@@ -97,4 +97,12 @@ test("trusted hops at the end of the chain are skipped to find the client", () =
   const viaForwarded = resolveClient({ forwarded: 'for="[2001:db8::1]:4711";proto=https;host=a.example, for=10.2.2.2' }, "10.0.0.1", false, "h", trusted);
   assert.equal(viaForwarded.ip, "2001:db8::1");
   assert.deepEqual(parseForwarded('for=1.2.3.4;proto="https", for="_hidden"'), [{ for: "1.2.3.4", proto: "https" }, { for: "_hidden" }]);
+});
+
+test("behind a trusted proxy that terminated TLS, plain HTTP is served, not redirected in a loop", async () => {
+  const viaProxy = await curl(["--interface", TRUSTED_PROXY, "-H", "X-Forwarded-Proto: https", "-H", "X-Forwarded-For: 203.0.113.8", ...httpArgs(NAME, edge.httpPort, "/p")]);
+  assert.equal(viaProxy.status, 200);
+  assert.equal((JSON.parse(viaProxy.body) as Echo).headers["x-forwarded-proto"], "https");
+  const forged = await curl(["--interface", UNTRUSTED_PEER, "-H", "X-Forwarded-Proto: https", ...httpArgs(NAME, edge.httpPort, "/p")]);
+  assert.equal(forged.status, 308, "an untrusted peer cannot claim https");
 });
