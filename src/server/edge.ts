@@ -140,6 +140,7 @@ export class Edge {
       const server = http2.createSecureServer(
         {
           allowHTTP1: true,
+          noDelay: true,
           minVersion: MIN_TLS_VERSION,
           ciphers: TLS12_CIPHERS,
           honorCipherOrder: true,
