@@ -158,9 +158,10 @@ export class Edge {
         (req, res) => this.onRequest(req, asResponse(res), true),
       );
       applyHttp1Limits(server, limits);
-      server.setTimeout(limits.idleTimeoutMs); // idle HTTP/2 sessions are closed
       server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, true));
       server.on("session", (session: http2.ServerHttp2Session) => {
+        // An idle session gets GOAWAY; streams still open (a slow upstream, a long poll) finish.
+        session.setTimeout(limits.idleTimeoutMs, () => session.close());
         this.h2Sessions.add(session);
         session.once("close", () => this.h2Sessions.delete(session));
         if (this.draining) session.close();

@@ -65,10 +65,10 @@ test("log.access: common writes the common log format; off writes nothing", asyn
   }
 });
 
-test("HTTP/2 connections advertise limits.h2_max_streams", async () => {
+test("HTTP/2: max streams advertised; an idle session gets GOAWAY, a slow request outlives idle_timeout", async () => {
   const pki = makeTestPki(["h2.test"]);
   const upstream = await startEchoUpstream();
-  const edge = await startPadlock({ limits: { h2_max_streams: 7 }, sites: [{ hosts: ["h2.test"], proxy: upstream.url }] }, { pki });
+  const edge = await startPadlock({ limits: { h2_max_streams: 7, idle_timeout: 1 }, sites: [{ hosts: ["h2.test"], proxy: upstream.url }] }, { pki });
   const session = http2.connect(`https://127.0.0.1:${edge.httpsPort}`, { ca: pki.ca, servername: "h2.test" });
   try {
     const settings = await new Promise<http2.Settings>((resolve, reject) => {
@@ -76,8 +76,28 @@ test("HTTP/2 connections advertise limits.h2_max_streams", async () => {
       session.once("error", reject);
     });
     assert.equal(settings.maxConcurrentStreams, 7);
+    const goaway = new Promise<void>((resolve) => session.once("goaway", () => resolve()));
+    // Longer than idle_timeout without a byte on the connection: the stream must still finish.
+    const stream = session.request({ ":path": "/slow?ms=2500", host: "h2.test" });
+    const status = new Promise<number>((resolve) => stream.once("response", (headers) => resolve(Number(headers[":status"]))));
+    stream.resume();
+    assert.equal(await status, 200);
+    await goaway;
   } finally {
     session.close();
+    await edge.close();
+    await upstream.close();
+  }
+});
+
+test("HTTPS HTTP/1.1: a request slower than idle_timeout still gets its answer", async () => {
+  const pki = makeTestPki(["h1.test"]);
+  const upstream = await startEchoUpstream();
+  const edge = await startPadlock({ limits: { idle_timeout: 1 }, sites: [{ hosts: ["h1.test"], proxy: upstream.url }] }, { pki });
+  try {
+    const res = await curl(["--http1.1", "--cacert", pki.caFile, "--resolve", `h1.test:${edge.httpsPort}:127.0.0.1`, `https://h1.test:${edge.httpsPort}/slow?ms=2500`]);
+    assert.equal(res.status, 200);
+  } finally {
     await edge.close();
     await upstream.close();
   }
