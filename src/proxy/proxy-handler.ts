@@ -1,7 +1,8 @@
 // The reverse proxy: one request in, one request to an upstream out, both bodies streamed with
 // backpressure (never held whole). Upstream failures become short error pages and a log line:
-// refused or broken → 502, too slow → 504. Requests without a body that could not be delivered
-// are retried once on each other upstream.
+// refused or broken → 502, too slow → 504. A request the upstream refused to connect for is
+// retried on each other healthy upstream, unless its body was already streamed (small bodies
+// are held whole, see PREBUFFER_BYTES, so they can be sent again).
 import { Transform, type Readable, type TransformCallback } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { Logger } from "../log.js";
