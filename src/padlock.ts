@@ -1,13 +1,16 @@
-// The running program: config → sites → listeners (and, when a CA is configured, the
-// certificate manager feeding the listeners' certificate cache).
+// The running program: config → sites → listeners, and the certificate managers (ACME and the
+// internal CA) feeding the listeners' certificate cache.
+import { pino } from "pino";
 import type { Config } from "./config/schema.js";
 import type { Logger } from "./log.js";
-import { Edge } from "./server/edge.js";
+import { Edge, type EdgeLimits, type EdgePolicy } from "./server/edge.js";
+import { AccessLog } from "./server/access-log.js";
 import { SiteTable } from "./server/site-table.js";
 import { buildSite } from "./sites/build-site.js";
 import type { SiteRuntime } from "./sites/site-runtime.js";
 import { Http01Challenges } from "./acme/http01-challenges.js";
 import { CertificateCache } from "./tls/certificate-cache.js";
+import { TrustedProxies } from "./proxy/forwarding.js";
 import { startInternalCertificates, type InternalCertificates } from "./tls/internal-certificates.js";
 import { startCertificates, type CertificateTuning } from "./acme/start-certificates.js";
 import type { CertificateManager } from "./acme/manager.js";
@@ -25,19 +28,26 @@ export interface PadlockOptions {
   watch?: boolean;
   /** Scheduler clock, retry policy and randomness of the certificate manager (tests). */
   certificateTuning?: CertificateTuning;
+  /** Where access log lines go (default: standard output, buffered). */
+  accessLogSink?: (line: string) => void;
 }
+
+/** Longest wait for in-flight requests on shutdown when the config sets none, in seconds. */
+const DEFAULT_SHUTDOWN_TIMEOUT_S = 10;
 
 export class Padlock {
   private internalCertificates?: InternalCertificates;
+  /** Present when the config names a CA. */
+  certificateManager?: CertificateManager;
 
   private constructor(
     readonly edge: Edge,
     private sites: SiteRuntime[],
+    private config: Config,
     readonly certificates: CertificateCache,
     readonly challenges: Http01Challenges,
-    private readonly log: Logger,
-    /** Present when the config names a CA. */
-    readonly certificateManager?: CertificateManager,
+    private readonly options: PadlockOptions,
+    private readonly accessSink: AccessSink,
   ) {}
 
   static async start(options: PadlockOptions): Promise<Padlock> {
@@ -46,6 +56,7 @@ export class Padlock {
     const certificates = new CertificateCache();
     const challenges = new Http01Challenges();
     if (config.ca) challenges.expectFallback();
+    const accessSink = accessSinkOf(options);
     const edge = new Edge({
       listen: options.listen ?? config.listen,
       httpPort: options.httpPort,
@@ -53,46 +64,118 @@ export class Padlock {
       sites: tableOf(config, sites),
       challenges,
       certificates,
-      unknownHostStatus: config.unknown_host,
-      redirectStatus: config.redirect_status,
+      limits: limitsOf(config),
       log,
+      ...policyOf(config, accessSink.write),
     });
     await edge.start();
-    let manager: CertificateManager | undefined;
+    const padlock = new Padlock(edge, sites, config, certificates, challenges, options, accessSink);
     try {
       const storage = storageDir(config, options.baseDir);
       dropPrivileges(config.user, storage, log);
-      if (config.ca) manager = await startCertificates({ config, baseDir: options.baseDir, log, certificates, challenges, tuning: options.certificateTuning });
-      const padlock = new Padlock(edge, sites, certificates, challenges, log, manager);
+      if (config.ca) {
+        padlock.certificateManager = await startCertificates({ config, baseDir: options.baseDir, log, certificates, challenges, tuning: options.certificateTuning });
+      }
       if (edge.httpsPort !== undefined && storage !== undefined) {
         padlock.internalCertificates = await startInternalCertificates(config, certificates, log, storage);
       }
-      padlock.logListening(options.listen ?? config.listen);
-      return padlock;
     } catch (err) {
-      await manager?.close();
-      await edge.close();
-      await Promise.all(sites.map((s) => s.close()));
+      await padlock.close();
       throw err;
     }
+    padlock.logListening(options.listen ?? config.listen);
+    return padlock;
   }
 
+  /**
+   * Switches to a new config without dropping connections: the new sites are built first (a
+   * failure leaves the old ones serving), swapped in, and the old ones closed once their requests
+   * in flight are done. Listener and certificate settings need a restart.
+   */
+  async reload(config: Config): Promise<void> {
+    const { log } = this.options;
+    const sites = await buildSites(config, this.options);
+    const old = this.sites;
+    this.edge.replaceSites(tableOf(config, sites), policyOf(config, this.accessSink.write));
+    this.sites = sites;
+    const previous = this.config;
+    this.config = config;
+    for (const key of ["listen", "http_port", "https_port", "limits", "ca", "storage", "user"] as const) {
+      if (JSON.stringify(previous[key]) !== JSON.stringify(config[key])) log.warn(`config reload: "${key}" changed; it takes effect after a restart`);
+    }
+    if (JSON.stringify(certificateSettings(previous)) !== JSON.stringify(certificateSettings(config))) {
+      log.warn("config reload: host names or tls settings changed; certificates for new names are obtained after a restart");
+    }
+    log.info(`config reloaded: ${sites.length} site(s)`);
+    await this.edge.idle(old, shutdownTimeoutMs(previous));
+    await Promise.all(old.map((s) => s.close()));
+  }
+
+  /** Stops accepting, lets requests in flight finish (up to limits.shutdown_timeout), then closes. */
   async close(): Promise<void> {
     this.internalCertificates?.stop();
     await this.certificateManager?.close();
-    await this.edge.close();
+    await this.edge.close(shutdownTimeoutMs(this.config));
     await Promise.all(this.sites.map((s) => s.close()));
+    this.accessSink.flush();
   }
 
   private logListening(listen: string | undefined): void {
     const host = !listen || listen === "0.0.0.0" || listen === "::" ? "localhost" : listen.includes(":") ? `[${listen}]` : listen;
-    this.log.info(`serving http://${host}:${this.edge.httpPort}/`);
-    if (this.edge.httpsPort !== undefined) this.log.info(`serving https://${host}:${this.edge.httpsPort}/ (HTTPS begins per name once its certificate is installed)`);
+    this.options.log.info(`serving http://${host}:${this.edge.httpPort}/`);
+    if (this.edge.httpsPort !== undefined) this.options.log.info(`serving https://${host}:${this.edge.httpsPort}/ (HTTPS begins per name once its certificate is installed)`);
   }
 }
 
+function certificateSettings(config: Config): unknown {
+  return config.sites.map((s) => [s.hosts, s.tls]);
+}
+
+interface AccessSink {
+  write: (line: string) => void;
+  flush: () => void;
+}
+
+function accessSinkOf(options: PadlockOptions): AccessSink {
+  if (options.accessLogSink) return { write: options.accessLogSink, flush: () => {} };
+  // Buffered: one write per few kilobytes of log instead of one per request.
+  const out = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  return { write: (line) => out.write(line), flush: () => out.flushSync() };
+}
+
+function policyOf(config: Config, write: (line: string) => void): EdgePolicy {
+  return {
+    unknownHostStatus: config.unknown_host,
+    redirectStatus: config.redirect_status,
+    trustedProxies: new TrustedProxies(config.trusted_proxies),
+    accessLog: new AccessLog(config.log?.access ?? "json", write),
+  };
+}
+
+function limitsOf(config: Config): EdgeLimits {
+  const l = config.limits ?? {};
+  const ms = (s: number | undefined) => (s === undefined ? undefined : s * 1000);
+  return {
+    headerSize: l.header_size,
+    headerCount: l.header_count,
+    headersTimeoutMs: ms(l.headers_timeout),
+    requestTimeoutMs: ms(l.request_timeout),
+    idleTimeoutMs: ms(l.idle_timeout),
+    h2MaxStreams: l.h2_max_streams,
+  };
+}
+
+function shutdownTimeoutMs(config: Config): number {
+  return (config.limits?.shutdown_timeout ?? DEFAULT_SHUTDOWN_TIMEOUT_S) * 1000;
+}
+
+/** Builds every site, or none: when one fails, those already built are closed again. */
 async function buildSites(config: Config, options: PadlockOptions): Promise<SiteRuntime[]> {
-  return Promise.all(config.sites.map((site) => buildSite(site, { baseDir: options.baseDir, log: options.log, watch: options.watch })));
+  const results = await Promise.allSettled(config.sites.map((site) => buildSite(site, { baseDir: options.baseDir, log: options.log, watch: options.watch })));
+  const failure = results.find((r) => r.status === "rejected");
+  if (!failure) return results.map((r) => (r as PromiseFulfilledResult<SiteRuntime>).value);
+  await Promise.all(results.map((r) => (r.status === "fulfilled" ? r.value.close() : undefined)));
+  throw failure.reason;
 }
 
 function tableOf(config: Config, sites: SiteRuntime[]): SiteTable<SiteRuntime> {

@@ -1,10 +1,10 @@
 // `padlock serve`: work out the config (file, --site folder, or the bundled example), start,
-// and stop cleanly on SIGINT/SIGTERM.
+// reload the config file on SIGHUP, and stop cleanly on SIGINT/SIGTERM.
 import path from "node:path";
 import { loadConfigFile } from "../config/load.js";
 import { ConfigError } from "../config/problems.js";
 import type { Config } from "../config/schema.js";
-import { createLogger, type LogFormat } from "../log.js";
+import { createLogger, type LogFormat, type Logger } from "../log.js";
 import { Padlock } from "../padlock.js";
 import { InternalCaError } from "../tls/internal-ca.js";
 import { defaultStorageDir, exampleBlogDir } from "../paths.js";
@@ -71,10 +71,35 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
 
   const stop = (signal: string) => {
     log.info(`${signal} received: finishing requests in flight and stopping`);
-    padlock.close().then(() => process.exit(0), () => process.exit(1));
+    padlock.close().then(() => process.exit(0), (err: unknown) => {
+      log.error({ err }, "error while stopping");
+      process.exit(1);
+    });
   };
   process.once("SIGINT", () => stop("SIGINT"));
   process.once("SIGTERM", () => stop("SIGTERM"));
+  if (flags.config) {
+    const file = flags.config;
+    let reloading = Promise.resolve();
+    process.on("SIGHUP", () => {
+      reloading = reloading.then(() => reloadFrom(file, padlock, log));
+    });
+  }
+}
+
+/** Reads the config file again and switches to it; a config with problems leaves the running one in force. */
+async function reloadFrom(file: string, padlock: Padlock, log: Logger): Promise<void> {
+  log.info(`SIGHUP received: reloading ${file}`);
+  try {
+    await padlock.reload(loadConfigFile(file));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const line of err.message.split("\n")) log.error(`config reload rejected: ${line}`);
+    } else {
+      log.error({ err }, `config reload failed: ${(err as Error).message}`);
+    }
+    log.error("the previous config stays in force; fix the file and send SIGHUP again");
+  }
 }
 
 function fail(message: string): never {

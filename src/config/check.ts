@@ -6,6 +6,8 @@ import { isIP } from "node:net";
 import type { Config } from "./schema.js";
 import { allowedChallenges, challengeProblems } from "../acme/dns01/challenge-settings.js";
 import { usesInternalCa } from "../tls/internal-certificates.js";
+import { parseSize } from "./size.js";
+import { cidrProblem } from "../proxy/forwarding.js";
 
 export interface PathProblem {
   path: (string | number)[];
@@ -93,8 +95,17 @@ export function checkConfig(config: Config, baseDir: string): PathProblem[] {
     problems.push({ path: ["storage"], message: "Redis storage is not available in this version; use a folder path" });
   }
 
+  config.trusted_proxies?.forEach((cidr, i) => {
+    const problem = cidrProblem(cidr);
+    if (problem) problems.push({ path: ["trusted_proxies", i], message: problem });
+  });
+
   config.sites.forEach((site, i) => {
     const at = (...rest: (string | number)[]) => ["sites", i, ...rest];
+    if (site.max_body !== undefined && parseSize(site.max_body) === undefined) problems.push({ path: at("max_body"), message: sizeProblem(site.max_body) });
+    if (typeof site.hsts === "object" && site.hsts.preload && (!site.hsts.include_subdomains || (site.hsts.max_age ?? 31_536_000) < 31_536_000)) {
+      problems.push({ path: at("hsts", "preload"), message: "the HSTS preload list needs include_subdomains: true and max_age of at least 31536000 (one year)" });
+    }
     if (config.ca && site.tls?.enabled !== false && !usesInternalCa(config, site)) {
       site.hosts.forEach((host, h) => {
         const problem = certificateNameProblem(host, allowedChallenges(site), publicCa ? config.ca : undefined);
@@ -127,6 +138,7 @@ export function checkConfig(config: Config, baseDir: string): PathProblem[] {
       if (targets.length !== 1) {
         problems.push({ path: at("routes", r), message: `a route needs exactly one of proxy:, static:, redirect: (found ${targets.length ? targets.join(", ") : "none"})` });
       }
+      if (route.max_body !== undefined && parseSize(route.max_body) === undefined) problems.push({ path: at("routes", r, "max_body"), message: sizeProblem(route.max_body) });
       if (route.static !== undefined) {
         const problem = folderProblem(route.static, baseDir);
         if (problem) problems.push({ path: at("routes", r, "static"), message: problem });
@@ -136,4 +148,8 @@ export function checkConfig(config: Config, baseDir: string): PathProblem[] {
   if (defaults > 1) problems.push({ path: ["sites"], message: "only one site may be the default (default: true)" });
   problems.push(...challengeProblems(config));
   return problems;
+}
+
+function sizeProblem(value: string | number): string {
+  return `${JSON.stringify(value)} is not a size; write a number of bytes or a number with a unit, e.g. 10mb, 512kb, 1gb`;
 }

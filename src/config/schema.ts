@@ -88,12 +88,12 @@ export const Site = Type.Object(
     headers: Type.Optional(doc("Extra response headers", Type.Record(Type.String(), Type.String()))),
     hsts: Type.Optional(
       Type.Union([
-        Type.Boolean(),
+        doc("true: on with max-age one year (the default when the site has TLS); false: off", Type.Boolean()),
         Type.Object(
           {
-            max_age: Type.Optional(Type.Integer({ minimum: 0 })),
-            include_subdomains: Type.Optional(Type.Boolean()),
-            preload: Type.Optional(Type.Boolean()),
+            max_age: Type.Optional(doc("Seconds browsers remember to use HTTPS only (default 31536000, one year)", Type.Integer({ minimum: 0 }))),
+            include_subdomains: Type.Optional(doc("Apply to every subdomain too (default false)", Type.Boolean())),
+            preload: Type.Optional(doc("Ask to be on browsers' preload list (needs include_subdomains and max_age >= 31536000)", Type.Boolean())),
           },
           { additionalProperties: false },
         ),
@@ -148,10 +148,13 @@ export const Config = Type.Object(
     limits: Type.Optional(
       Type.Object(
         {
-          header_size: Type.Optional(Type.Integer({ minimum: 1024 })),
-          headers_timeout: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-          idle_timeout: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-          h2_max_streams: Type.Optional(Type.Integer({ minimum: 1 })),
+          header_size: Type.Optional(doc("Largest request head in bytes (default 16384)", Type.Integer({ minimum: 1024 }))),
+          header_count: Type.Optional(doc("Most request header fields (default 100)", Type.Integer({ minimum: 1 }))),
+          headers_timeout: Type.Optional(doc("Seconds a client has to send its request head (default 30)", Type.Number({ exclusiveMinimum: 0 }))),
+          request_timeout: Type.Optional(doc("Seconds a client has to send a whole request, body included (default 300; 0 = no limit)", Type.Number({ minimum: 0 }))),
+          idle_timeout: Type.Optional(doc("Seconds an idle keep-alive connection or HTTP/2 session stays open (default 60)", Type.Number({ exclusiveMinimum: 0 }))),
+          h2_max_streams: Type.Optional(doc("Concurrent streams per HTTP/2 connection (default 128)", Type.Integer({ minimum: 1 }))),
+          shutdown_timeout: Type.Optional(doc("Seconds requests in flight get to finish on shutdown (default 10)", Type.Number({ minimum: 0 }))),
         },
         { additionalProperties: false },
       ),

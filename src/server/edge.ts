@@ -1,19 +1,52 @@
 // The listeners: plain HTTP (ACME challenges, then redirect to HTTPS or serve) and HTTPS
 // (HTTP/2 and HTTP/1.1 on one port, certificate per SNI). Both hand requests to the site that
-// owns the host; neither knows what a site does.
+// owns the host; neither knows what a site does. Around the site's handler the edge applies
+// what every response shares: canonical host, HTTPS redirect, HSTS, the site's headers, the
+// access log, limits, and a graceful drain on shutdown.
 import http from "node:http";
 import http2 from "node:http2";
+import { EventEmitter, once } from "node:events";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import type { TLSSocket } from "node:tls";
 import type { Logger } from "../log.js";
 import { ACME_CHALLENGE_PREFIX, type Http01Challenges } from "../acme/http01-challenges.js";
 import type { CertificateCache } from "../tls/certificate-cache.js";
-import { asResponse, redirect, sendText, type Exchange, type Request, type Response } from "./exchange.js";
+import { resolveClient, TrustedProxies } from "../proxy/forwarding.js";
+import { rawResponse } from "../proxy/websocket.js";
+import { AccessLog } from "./access-log.js";
+import { asResponse, closeAfterResponse, isHttp2, redirect, sendText, type Exchange, type Request, type Response, type UpgradeExchange } from "./exchange.js";
 import { formatHostPort, hostOf } from "./host.js";
 import type { SiteTable } from "./site-table.js";
+import { sitePolicy, type SitePolicy } from "./site-policy.js";
 import type { SiteRuntime } from "../sites/site-runtime.js";
 import { MIN_TLS_VERSION, TLS12_CIPHERS } from "./tls-settings.js";
 
-export interface EdgeOptions {
+/** Per-request behaviour that a config reload may change. */
+export interface EdgePolicy {
+  unknownHostStatus?: 404 | 421;
+  redirectStatus?: 301 | 308;
+  trustedProxies?: TrustedProxies;
+  accessLog?: AccessLog;
+}
+
+/** Listener settings: fixed while the listeners run (a reload cannot change them). */
+export interface EdgeLimits {
+  /** Largest request head in bytes (default 16 KiB). */
+  headerSize?: number;
+  /** Most request header fields (default 100). */
+  headerCount?: number;
+  /** Time to receive a complete request head, ms (default 30 s). */
+  headersTimeoutMs?: number;
+  /** Time to receive a complete request including its body, ms (default 300 s; 0 = none). */
+  requestTimeoutMs?: number;
+  /** Idle keep-alive connections and HTTP/2 sessions are closed after this long, ms (default 60 s). */
+  idleTimeoutMs?: number;
+  /** Concurrent streams per HTTP/2 connection (default 128). */
+  h2MaxStreams?: number;
+}
+
+export interface EdgeOptions extends EdgePolicy {
   listen?: string;
   httpPort: number;
   /** No HTTPS listener when undefined. */
@@ -21,24 +54,61 @@ export interface EdgeOptions {
   sites: SiteTable<SiteRuntime>;
   challenges: Http01Challenges;
   certificates: CertificateCache;
-  unknownHostStatus?: 404 | 421;
-  redirectStatus?: 301 | 308;
+  limits?: EdgeLimits;
   log: Logger;
 }
 
+const DEFAULT_LIMITS: Required<EdgeLimits> = {
+  headerSize: 16 * 1024,
+  headerCount: 100,
+  headersTimeoutMs: 30_000,
+  requestTimeoutMs: 300_000,
+  idleTimeoutMs: 60_000,
+  h2MaxStreams: 128,
+};
+
+// How often Node checks connections against headers_timeout and request_timeout (its default,
+// 30 s, would let a slow client hold a connection that much longer than configured).
+const CONNECTIONS_CHECK_MS = 1000;
+
 export class Edge {
   private sites: SiteTable<SiteRuntime>;
+  private policy: Required<Omit<EdgePolicy, "accessLog">> & { accessLog?: AccessLog };
+  private readonly limits: Required<EdgeLimits>;
   private httpServer?: http.Server;
   private httpsServer?: http2.Http2SecureServer;
+  private readonly policies = new WeakMap<SiteRuntime, SitePolicy>();
+  /** Requests running per site, so a reload can close old sites once they are idle. */
+  private readonly inflight = new Map<SiteRuntime, number>();
+  private readonly requestDone = new EventEmitter();
+  /** HTTP/1.x connections on both listeners and their running requests (HTTP/2 sessions aside). */
+  private readonly http1Sockets = new Map<Duplex, number>();
+  /** HTTP/1.x responses not finished yet: told to close their connection when a drain starts. */
+  private readonly http1Responses = new Set<Response>();
   private readonly h2Sessions = new Set<http2.ServerHttp2Session>();
+  /** Upgraded (WebSocket) connections: cut at the shutdown deadline, they have no request to finish. */
+  private readonly upgraded = new Set<Duplex>();
+  private draining = false;
 
   constructor(private readonly options: EdgeOptions) {
     this.sites = options.sites;
+    this.policy = policyOf(options);
+    this.limits = { ...DEFAULT_LIMITS, ...stripUndefined(options.limits ?? {}) };
+    this.requestDone.setMaxListeners(0);
   }
 
-  /** Swap the site table; requests already running finish on the old sites. */
-  replaceSites(sites: SiteTable<SiteRuntime>): void {
+  /** Swap the site table (and per-request policy); requests already running finish on the old sites. */
+  replaceSites(sites: SiteTable<SiteRuntime>, policy?: EdgePolicy): void {
     this.sites = sites;
+    if (policy) this.policy = policyOf(policy);
+  }
+
+  /** Resolves once none of these sites has a request running (or at the deadline). */
+  async idle(sites: SiteRuntime[], deadlineMs: number): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    while (sites.some((s) => (this.inflight.get(s) ?? 0) > 0) && Date.now() < deadline) {
+      await Promise.race([once(this.requestDone, "done"), delay(Math.max(0, deadline - Date.now()))]);
+    }
   }
 
   get httpPort(): number | undefined {
@@ -51,15 +121,31 @@ export class Edge {
 
   async start(): Promise<void> {
     const { listen, httpPort, httpsPort, certificates } = this.options;
-    this.httpServer = http.createServer((req, res) => this.onRequest(req, res, false));
+    const limits = this.limits;
+    this.httpServer = http.createServer(
+      {
+        maxHeaderSize: limits.headerSize,
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        keepAliveTimeout: limits.idleTimeoutMs,
+        connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
+      },
+      (req, res) => this.onRequest(req, res, false),
+    );
+    this.httpServer.maxHeadersCount = limits.headerCount + 1;
+    this.httpServer.on("connection", (socket: Duplex) => this.trackHttp1Socket(socket));
+    this.httpServer.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, false));
     await listenOn(this.httpServer, httpPort, listen);
     if (httpsPort !== undefined) {
-      this.httpsServer = http2.createSecureServer(
+      const server = http2.createSecureServer(
         {
           allowHTTP1: true,
+          noDelay: true,
           minVersion: MIN_TLS_VERSION,
           ciphers: TLS12_CIPHERS,
           honorCipherOrder: true,
+          maxHeaderListPairs: limits.headerCount + 5, // + the four pseudo-headers
+          settings: { maxConcurrentStreams: limits.h2MaxStreams, maxHeaderListSize: limits.headerSize },
           SNICallback: (servername, cb) => {
             const installed = certificates.lookup(servername);
             if (installed) cb(null, installed.context);
@@ -71,55 +157,94 @@ export class Edge {
         },
         (req, res) => this.onRequest(req, asResponse(res), true),
       );
-      this.httpsServer.on("session", (session: http2.ServerHttp2Session) => {
+      applyHttp1Limits(server, limits);
+      server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, true));
+      server.on("session", (session: http2.ServerHttp2Session) => {
+        // An idle session gets GOAWAY; streams still open (a slow upstream, a long poll) finish.
+        session.setTimeout(limits.idleTimeoutMs, () => session.close());
         this.h2Sessions.add(session);
         session.once("close", () => this.h2Sessions.delete(session));
+        if (this.draining) session.close();
       });
+      server.on("secureConnection", (socket: TLSSocket) => {
+        if (socket.alpnProtocol !== "h2") this.trackHttp1Socket(socket);
+      });
+      this.httpsServer = server;
       certificates.onInstall((c) => {
         const fallback = this.sites.defaultSite;
         if (!fallback || fallback.hosts.some((h) => c.names.includes(h))) this.httpsServer?.setSecureContext({ key: c.key, cert: c.cert });
       });
-      await listenOn(this.httpsServer, httpsPort, listen);
+      await listenOn(server, httpsPort, listen);
     }
   }
 
-  async close(): Promise<void> {
-    const closing = Promise.all([closeServer(this.httpServer), closeServer(this.httpsServer)]);
-    // An idle HTTP/2 connection (a browser keeps one open) would hold close() forever:
-    // ask each session to finish its streams and end.
+  /**
+   * Stops accepting connections and lets requests in flight finish: HTTP/2 sessions get GOAWAY,
+   * idle HTTP/1.1 connections are closed, busy ones close after their response. Whatever is
+   * still open at the deadline is cut.
+   */
+  async close(deadlineMs = 10_000): Promise<void> {
+    this.draining = true;
+    const closed = Promise.all([closeServer(this.httpServer), closeServer(this.httpsServer)]);
+    for (const res of this.http1Responses) if (!res.headersSent) res.setHeader("connection", "close");
     for (const session of this.h2Sessions) session.close();
-    await closing;
+    for (const [socket, running] of this.http1Sockets) if (running === 0) socket.end();
+    const timer = setTimeout(() => {
+      this.options.log.warn("shutdown deadline reached: closing connections still open");
+      this.httpServer?.closeAllConnections();
+      for (const session of this.h2Sessions) session.destroy();
+      for (const socket of this.http1Sockets.keys()) socket.destroy();
+      for (const socket of this.upgraded) socket.destroy();
+    }, deadlineMs);
+    await closed;
+    clearTimeout(timer);
   }
 
   private onRequest(req: Request, res: Response, secure: boolean): void {
-    const ex = exchangeOf(req, res, secure);
+    const ex = this.exchangeOf(req, res, secure);
     if (!ex) {
-      sendText(res, 400, "Bad request: the request target must be an absolute path.", { connection: "close" });
+      closeAfterResponse(req, res);
+      sendText(res, 400, "Bad request: the request target must be an absolute path.");
+      return;
+    }
+    this.policy.accessLog?.track(ex);
+    if (!isHttp2(req)) {
+      this.trackHttp1Request(req.socket, res);
+      if (this.draining) closeAfterResponse(req, res);
+    }
+
+    if (headerCount(req) > this.limits.headerCount) {
+      closeAfterResponse(req, res);
+      sendText(res, 431, `Too many request header fields (at most ${this.limits.headerCount}).`);
       return;
     }
     if (!secure && ex.path.startsWith(ACME_CHALLENGE_PREFIX)) return this.answerChallenge(ex);
 
     const site = this.sites.match(ex.host);
     if (!site) {
-      const status = this.options.unknownHostStatus ?? 421;
+      const status = this.policy.unknownHostStatus;
       sendText(res, status, status === 421 ? `This server does not serve "${ex.host}".` : "Not found.");
       return;
     }
-    if (!secure && this.httpsOn(site, ex.host) && site.config.http !== "serve") {
-      const port = this.httpsPort ?? 443;
-      redirect(ex, `https://${formatHostPort(ex.host, port, 443)}${ex.path}${ex.search}`, this.options.redirectStatus ?? 308);
-      return;
-    }
+    const policy = this.policyOf(site);
+    for (const [name, value] of policy.headers) res.setHeader(name, value);
+    if (secure && policy.hsts) res.setHeader("strict-transport-security", policy.hsts);
+
+    const location = this.redirectFor(ex, site, policy);
+    if (location) return redirect(ex, location, this.policy.redirectStatus);
+
+    this.inflight.set(site, (this.inflight.get(site) ?? 0) + 1);
+    res.once("close", () => {
+      this.inflight.set(site, this.inflight.get(site)! - 1);
+      this.requestDone.emit("done");
+    });
     const failed = (err: unknown) => {
       this.options.log.error({ err, host: ex.host, path: ex.path }, "request handler failed");
       if (!res.headersSent) sendText(res, 500, "Internal server error.");
       else res.destroy();
     };
-    // Called synchronously: answering in the same tick as the request (a page from memory) saves
-    // ~10 µs per request over deferring to a microtask (measured with bench/serve).
     try {
-      const pending = site.handle(ex);
-      if (pending) pending.catch(failed);
+      site.handle(ex)?.catch(failed);
     } catch (err) {
       failed(err);
     }
@@ -134,6 +259,65 @@ export class Edge {
     if (this.lastNoCertificateWarning.size > 1000) this.lastNoCertificateWarning.clear();
     this.lastNoCertificateWarning.set(servername, now);
     this.options.log.warn({ servername }, `TLS handshake for ${servername} refused: no certificate yet (issuance may be in progress)`);
+  }
+
+  /** Where a request must go instead: the canonical host, or HTTPS for plain HTTP. */
+  private redirectFor(ex: Exchange, site: SiteRuntime, policy: SitePolicy): string | undefined {
+    const canonical = policy.canonicalHost(ex.host);
+    const toHttps = !ex.secure && ex.client.proto !== "https" && this.httpsOn(site, ex.host) && site.config.http !== "serve";
+    if (!canonical && !toHttps) return undefined;
+    // Behind a trusted proxy that terminated TLS, the visitor's URL is https on the default port.
+    const viaTlsProxy = !ex.secure && ex.client.proto === "https";
+    const secure = ex.secure || toHttps || viaTlsProxy;
+    const port = viaTlsProxy ? 443 : secure ? (this.httpsPort ?? 443) : (this.httpPort ?? 80);
+    return `${secure ? "https" : "http"}://${formatHostPort(canonical ?? ex.host, port, secure ? 443 : 80)}${ex.path}${ex.search}`;
+  }
+
+  private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
+    socket.on("error", () => socket.destroy());
+    this.upgraded.add(socket);
+    socket.once("close", () => this.upgraded.delete(socket));
+    const base = this.exchangeOf(req, undefined as unknown as Response, secure);
+    if (!base) return void socket.end(rawResponse(400, "Bad request."));
+    const ex: UpgradeExchange = { ...base, req, socket, head };
+    let status = 101;
+    this.policy.accessLog?.trackUpgrade(ex, () => status);
+    const refuse = (code: number, text: string, extra?: Record<string, string>) => {
+      status = code;
+      socket.end(rawResponse(code, text, extra));
+    };
+    if (this.draining) return refuse(503, "Shutting down.");
+    const site = this.sites.match(ex.host);
+    if (!site) return refuse(this.policy.unknownHostStatus, "Unknown host.");
+    const location = this.redirectFor(base, site, this.policyOf(site));
+    if (location) return refuse(this.policy.redirectStatus, `Redirecting to ${location}`, { location });
+    if (!site.upgrade) return refuse(404, "No WebSocket endpoint here.");
+    site.upgrade(ex);
+  }
+
+  private policyOf(site: SiteRuntime): SitePolicy {
+    let policy = this.policies.get(site);
+    if (!policy) this.policies.set(site, (policy = sitePolicy(site.config)));
+    return policy;
+  }
+
+  private trackHttp1Socket(socket: Duplex): void {
+    this.http1Sockets.set(socket, 0);
+    socket.once("close", () => this.http1Sockets.delete(socket));
+  }
+
+  /** Counts the request on its connection, so a drain can close connections as they go idle. */
+  private trackHttp1Request(socket: Duplex, res: Response): void {
+    const running = this.http1Sockets.get(socket);
+    if (running === undefined) return;
+    this.http1Sockets.set(socket, running + 1);
+    this.http1Responses.add(res);
+    res.once("close", () => {
+      this.http1Responses.delete(res);
+      const left = (this.http1Sockets.get(socket) ?? 1) - 1;
+      if (this.http1Sockets.has(socket)) this.http1Sockets.set(socket, left);
+      if (this.draining && left === 0) socket.end();
+    });
   }
 
   private httpsOn(site: SiteRuntime, host: string): boolean {
@@ -156,22 +340,64 @@ export class Edge {
     ex.res.writeHead(200, { "content-type": "text/plain", "content-length": Buffer.byteLength(keyAuthorization) });
     ex.res.end(keyAuthorization);
   }
+
+  private exchangeOf(req: Request, res: Response, secure: boolean): Exchange | undefined {
+    const target = req.url ?? "";
+    if (!target.startsWith("/")) return undefined;
+    const q = target.indexOf("?");
+    const authority = isHttp2(req) && req.authority ? req.authority : req.headers.host;
+    const host = hostOf(authority);
+    return {
+      req,
+      res,
+      secure,
+      host,
+      path: q < 0 ? target : target.slice(0, q),
+      search: q < 0 ? "" : target.slice(q),
+      client: resolveClient(req.headers, req.socket?.remoteAddress, secure, authority ?? host, this.policy.trustedProxies),
+      startedAt: process.hrtime.bigint(),
+    };
+  }
 }
 
-function exchangeOf(req: Request, res: Response, secure: boolean): Exchange | undefined {
-  const target = req.url ?? "";
-  if (!target.startsWith("/")) return undefined;
-  const q = target.indexOf("?");
-  const authority = "authority" in req && req.authority ? req.authority : req.headers.host;
+function policyOf(p: EdgePolicy): Edge["policy"] {
   return {
-    req,
-    res,
-    secure,
-    host: hostOf(authority),
-    path: q < 0 ? target : target.slice(0, q),
-    search: q < 0 ? "" : target.slice(q),
-    startedAt: process.hrtime.bigint(),
+    unknownHostStatus: p.unknownHostStatus ?? 421,
+    redirectStatus: p.redirectStatus ?? 308,
+    trustedProxies: p.trustedProxies ?? new TrustedProxies(),
+    accessLog: p.accessLog,
   };
+}
+
+/** Header fields the client sent, without HTTP/2 pseudo-headers. */
+function headerCount(req: Request): number {
+  let count = 0;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.charCodeAt(0) !== 58) count++;
+  return count;
+}
+
+/**
+ * HTTP/1.1 connections on the HTTPS listener are parsed by Node's http module, which reads its
+ * limits from the server object; http2.createSecureServer does not take them as options.
+ */
+function applyHttp1Limits(server: http2.Http2SecureServer, limits: Required<EdgeLimits>): void {
+  Object.assign(server, {
+    maxHeaderSize: limits.headerSize,
+    maxHeadersCount: limits.headerCount + 1,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.idleTimeoutMs,
+    connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
+  });
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function listenOn(server: http.Server | http2.Http2SecureServer, port: number, host?: string): Promise<void> {
@@ -186,8 +412,5 @@ function listenOn(server: http.Server | http2.Http2SecureServer, port: number, h
 
 function closeServer(server: http.Server | http2.Http2SecureServer | undefined): Promise<void> {
   if (!server?.listening) return Promise.resolve();
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    if ("closeIdleConnections" in server) server.closeIdleConnections();
-  });
+  return new Promise((resolve) => server.close(() => resolve()));
 }

@@ -1,7 +1,9 @@
 // What every handler receives: the request, the response, and what the edge already worked
-// out about them (host, decoded path, whether the connection is TLS).
+// out about them (host, decoded path, whether the connection is TLS, who the client is).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import http2, { type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
+import type { Duplex } from "node:stream";
+import type { Client } from "../proxy/forwarding.js";
 
 export type Request = IncomingMessage | Http2ServerRequest;
 // HTTP/2 compatibility responses behave like ServerResponse for everything handlers use.
@@ -17,14 +19,31 @@ export interface Exchange {
   /** The query string including "?", or "". */
   search: string;
   secure: boolean;
+  /** The client (trusted-proxy aware): for forwarding headers and the access log. */
+  client: Client;
   /** Where this exchange started, for the access log. */
   startedAt: bigint;
+  /** Body bytes sent, set by handlers that stream without Content-Length (the access log reads it). */
+  bytesSent?: number;
+}
+
+/** An HTTP/1.1 Upgrade request (WebSocket): the raw socket instead of a response. */
+export interface UpgradeExchange extends Omit<Exchange, "req" | "res"> {
+  req: IncomingMessage;
+  socket: Duplex;
+  /** Bytes the client sent after the request head. */
+  head: Buffer;
 }
 
 export type Handler = (ex: Exchange) => void | Promise<void>;
+export type UpgradeHandler = (ex: UpgradeExchange) => void;
 
 export function asResponse(res: ServerResponse | Http2ServerResponse): Response {
   return res as unknown as Response;
+}
+
+export function isHttp2(req: Request): req is Http2ServerRequest {
+  return req.httpVersionMajor === 2;
 }
 
 /** A short plain-text answer: errors, redirects, challenge tokens. */
@@ -32,6 +51,18 @@ export function sendText(res: Response, status: number, body: string, headers: R
   const bytes = Buffer.from(body.endsWith("\n") ? body : body + "\n", "utf8");
   res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "content-length": bytes.length, ...headers });
   res.end(bytes);
+}
+
+/**
+ * Ends the connection (HTTP/1.1) or the stream (HTTP/2) once this response is sent, for answers
+ * given before the request body was read: the rest of the body is not worth receiving.
+ */
+export function closeAfterResponse(req: Request, res: Response): void {
+  if (isHttp2(req)) {
+    res.once("finish", () => req.stream.close(http2.constants.NGHTTP2_NO_ERROR));
+  } else if (!res.headersSent) {
+    res.setHeader("connection", "close");
+  }
 }
 
 export function redirect(ex: Exchange, location: string, status = 308): void {

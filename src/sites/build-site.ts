@@ -5,7 +5,9 @@ import type { Route, Site } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import { openBlog } from "../blog/blog.js";
 import { StaticFolder } from "../server/static-files.js";
-import { redirect, sendText, type Exchange, type Handler } from "../server/exchange.js";
+import { redirect, sendText, type Exchange, type Handler, type UpgradeHandler } from "../server/exchange.js";
+import { parseSize } from "../config/size.js";
+import { createProxy } from "../proxy/proxy-handler.js";
 import type { SiteRuntime } from "./site-runtime.js";
 
 export interface BuildContext {
@@ -17,15 +19,19 @@ export interface BuildContext {
 
 interface Part {
   handle: Handler;
+  upgrade?: UpgradeHandler;
   close?: () => Promise<void>;
 }
+
+/** Upstream response timeout when the config sets none, in seconds. */
+const DEFAULT_PROXY_TIMEOUT_S = 60;
 
 export async function buildSite(site: Site, ctx: BuildContext): Promise<SiteRuntime> {
   const routes = site.routes ?? [];
   const namedRoutes = Object.fromEntries(routes.filter((r) => r.name).map((r) => [r.name!, r.path]));
   const parts: Part[] = [];
 
-  const routeParts = await Promise.all(routes.map(async (route) => ({ route, part: await buildRoute(route, ctx) })));
+  const routeParts = await Promise.all(routes.map(async (route) => ({ route, part: await buildRoute(route, site, ctx) })));
   parts.push(...routeParts.map((r) => r.part));
   const main = await buildMain(site, namedRoutes, ctx);
   if (main) parts.push(main);
@@ -37,10 +43,20 @@ export async function buildSite(site: Site, ctx: BuildContext): Promise<SiteRunt
     if (main) return main.handle(ex);
     sendText(ex.res, 404, "Not found.");
   };
+  const upgradable = [...routeParts.filter((r) => r.part.upgrade), ...(main?.upgrade ? [{ route: undefined, part: main }] : [])];
+  const upgrade: UpgradeHandler | undefined =
+    upgradable.length === 0
+      ? undefined
+      : (ex) => {
+          const { part } = routeParts.find((r) => matchesPrefix(ex.path, r.route.path)) ?? { part: main };
+          if (part?.upgrade) return part.upgrade(ex);
+          ex.socket.end("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        };
   return {
     hosts: site.hosts,
     config: site,
     handle,
+    upgrade,
     close: async () => {
       await Promise.all(parts.map((p) => p.close?.()));
     },
@@ -60,14 +76,31 @@ async function buildMain(site: Site, namedRoutes: Record<string, string>, ctx: B
   }
   if (site.static !== undefined) return { handle: staticFolder(path.resolve(ctx.baseDir, site.static), "/") };
   if (site.redirect !== undefined) return { handle: redirectTo(site.redirect) };
-  if (site.proxy !== undefined) return { handle: proxyPlaceholder() };
+  if (site.proxy !== undefined) return proxyPart(site.proxy, site, ctx);
   return undefined;
 }
 
-async function buildRoute(route: Route, ctx: BuildContext): Promise<Part> {
+async function buildRoute(route: Route, site: Site, ctx: BuildContext): Promise<Part> {
   if (route.redirect !== undefined) return { handle: redirectTo(route.redirect) };
   if (route.static !== undefined) return { handle: staticFolder(path.resolve(ctx.baseDir, route.static), route.path) };
-  return { handle: proxyPlaceholder() };
+  const inherited = { preserve_host: site.preserve_host, timeout: site.timeout, max_body: site.max_body };
+  return proxyPart(route.proxy!, { ...inherited, ...definedOnly(route) }, ctx);
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A proxy to one or more upstreams; a route's options fall back to the site's, then the defaults. */
+function proxyPart(upstreams: string | string[], options: Pick<Route, "preserve_host" | "timeout" | "max_body">, ctx: BuildContext): Part {
+  const maxBody = options.max_body === undefined ? undefined : parseSize(options.max_body);
+  return createProxy({
+    upstreams: Array.isArray(upstreams) ? upstreams : [upstreams],
+    preserveHost: options.preserve_host ?? true,
+    timeoutMs: (options.timeout ?? DEFAULT_PROXY_TIMEOUT_S) * 1000,
+    maxBody,
+    log: ctx.log,
+  });
 }
 
 function redirectTo(target: string): Handler {
@@ -83,8 +116,4 @@ function staticFolder(root: string, prefix: string): Handler {
     if (ex.path + "/" === base) return redirect(ex, `${base}${ex.search}`, 308);
     if ((await folder.serve(ex, ex.path.slice(base.length))) === "not-found") sendText(ex.res, 404, "Not found.");
   };
-}
-
-function proxyPlaceholder(): Handler {
-  return (ex) => sendText(ex.res, 501, "Reverse proxy is not implemented yet.");
 }
