@@ -3,6 +3,7 @@
 import path from "node:path";
 import { loadConfigFile } from "../config/load.js";
 import { ConfigError } from "../config/problems.js";
+import { fail, loadConfigOrExit } from "./exit.js";
 import type { Config } from "../config/schema.js";
 import { createLogger, type LogFormat, type Logger } from "../log.js";
 import { Padlock } from "../padlock.js";
@@ -31,15 +32,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   let baseDir: string;
   if (flags.config) {
     if (flags.site) fail("use either --config or --site, not both (a config file lists its sites itself)");
-    try {
-      config = loadConfigFile(flags.config);
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        process.stderr.write(`padlock: the config has ${err.problems.length} problem(s):\n${err.message}\n`);
-        process.exit(2);
-      }
-      throw err;
-    }
+    config = loadConfigOrExit(flags.config);
     baseDir = path.dirname(path.resolve(flags.config));
   } else {
     const dir = path.resolve(flags.site ?? exampleBlogDir);
@@ -100,9 +93,4 @@ async function reloadFrom(file: string, padlock: Padlock, log: Logger): Promise<
     }
     log.error("the previous config stays in force; fix the file and send SIGHUP again");
   }
-}
-
-function fail(message: string): never {
-  process.stderr.write(`padlock: ${message}\n`);
-  process.exit(2);
 }

@@ -3,10 +3,8 @@
 // ever installed without --install.
 import { X509Certificate } from "node:crypto";
 import path from "node:path";
-import { loadConfigFile } from "../config/load.js";
-import { ConfigError } from "../config/problems.js";
-import type { Config } from "../config/schema.js";
 import { defaultStorageDir } from "../paths.js";
+import { fail, loadConfigOrExit } from "./exit.js";
 import { storageDir as configStorageDir } from "../storage/open-storage.js";
 import { InternalCa, InternalCaError, internalCaFolder } from "../tls/internal-ca.js";
 import { FolderKeyFileStore } from "../tls/key-files.js";
@@ -89,22 +87,8 @@ export async function trustCommand(flags: TrustFlags): Promise<void> {
 function storageDir(flags: TrustFlags): string {
   if (flags.storage) return path.resolve(flags.storage);
   if (!flags.config) return defaultStorageDir();
-  let config: Config;
-  try {
-    config = loadConfigFile(flags.config);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`padlock: the config has ${err.problems.length} problem(s):\n${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit(flags.config);
   const folder = configStorageDir(config, path.dirname(path.resolve(flags.config)));
   if (folder === undefined) fail(`storage in ${flags.config} is ${config.storage}, not a folder: padlock trust reads the internal CA from a folder; pass --storage <dir>`);
   return folder;
-}
-
-function fail(message: string): never {
-  process.stderr.write(`padlock: ${message}\n`);
-  process.exit(2);
 }

@@ -3,20 +3,7 @@
 import tls from "node:tls";
 import { describeNetworkError, describeResponse, isUntrustedCertificate, probeHttp } from "./http-probe.js";
 import type { CaRoot } from "./ca-target.js";
-
-export interface AcmeDirectory {
-  newNonce?: string;
-  newAccount?: string;
-  newOrder?: string;
-  renewalInfo?: string;
-  meta?: {
-    termsOfService?: string;
-    website?: string;
-    caaIdentities?: string[];
-    externalAccountRequired?: boolean;
-    profiles?: Record<string, string>;
-  };
-}
+import type { AcmeDirectory } from "../acme/ca-directory.js";
 
 export type DirectoryFetch =
   | { kind: "ok"; url: string; directory: AcmeDirectory; date?: string; sentAt: number; receivedAt: number }

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config/schema.js";
+import { KNOWN_CAS } from "../acme/ca-directory.js";
 
 export interface CaTarget {
   /** The config's value: a known name or the directory URL. */
@@ -15,23 +16,20 @@ export interface CaTarget {
   caaIdentities: string[];
 }
 
-const KNOWN: Record<string, Omit<CaTarget, "name">> = {
-  letsencrypt: { directoryUrl: "https://acme-v02.api.letsencrypt.org/directory", isPublic: true, caaIdentities: ["letsencrypt.org"] },
-  "letsencrypt-staging": {
-    directoryUrl: "https://acme-staging-v02.api.letsencrypt.org/directory",
-    isPublic: true,
-    caaIdentities: ["letsencrypt.org"],
-  },
-  // ZeroSSL issues through Sectigo; either name in a CAA record allows it.
-  zerossl: { directoryUrl: "https://acme.zerossl.com/v2/DV90", isPublic: true, caaIdentities: ["sectigo.com", "zerossl.com"] },
-  internal: { isPublic: false, caaIdentities: [] },
+// Issuer domain names each public CA accepts in CAA "issue" records (ZeroSSL issues through
+// Sectigo; either name allows it).
+const CAA_IDENTITIES: Record<string, string[]> = {
+  letsencrypt: ["letsencrypt.org"],
+  "letsencrypt-staging": ["letsencrypt.org"],
+  zerossl: ["sectigo.com", "zerossl.com"],
 };
 
 /** Undefined when no CA is configured (padlock then serves plain HTTP only). */
 export function caTargetOf(config: Config): CaTarget | undefined {
   if (!config.ca) return undefined;
-  const known = KNOWN[config.ca];
-  if (known) return { name: config.ca, ...known };
+  if (config.ca === "internal") return { name: "internal", isPublic: false, caaIdentities: [] };
+  const known = KNOWN_CAS[config.ca];
+  if (known) return { name: config.ca, directoryUrl: known.directoryUrl, isPublic: known.publicCa, caaIdentities: CAA_IDENTITIES[config.ca] ?? [] };
   return { name: config.ca, directoryUrl: config.ca, isPublic: false, caaIdentities: [] };
 }
 

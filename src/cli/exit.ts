@@ -1,0 +1,19 @@
+// How a command ends on bad input: one clear message on stderr and exit code 2, never a trace.
+import { loadConfigFile } from "../config/load.js";
+import { ConfigError } from "../config/problems.js";
+import type { Config } from "../config/schema.js";
+
+export function fail(message: string): never {
+  process.stderr.write(`padlock: ${message}\n`);
+  process.exit(2);
+}
+
+/** The config in `file`, or exit 2 listing every problem in it. */
+export function loadConfigOrExit(file: string): Config {
+  try {
+    return loadConfigFile(file);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(`the config has ${err.problems.length} problem(s):\n${err.message}`);
+    throw err;
+  }
+}
