@@ -3,7 +3,7 @@
 // certbot + nginx, same Pebble, same machine, same run; median of RUNS (default 7) runs.
 //   node dist/bench/issue.js [runs]
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { writeFileSync, mkdirSync } from "node:fs";
+import { chmodSync, writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import https from "node:https";
 import { fileURLToPath } from "node:url";
@@ -68,6 +68,8 @@ ${NAMES.join(", ")} {
       // then nginx is given an HTTPS server block and reloaded.
       const webroot = path.join(dir, "webroot");
       mkdirSync(webroot, { recursive: true });
+      // nginx's workers run unprivileged and must read the challenge files certbot writes.
+      chmodSync(dir, 0o755);
       const conf = path.join(dir, "nginx.conf");
       const live = path.join(dir, "le", "live", NAMES[0]!);
       const base = (tls: string) => `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;

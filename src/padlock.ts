@@ -8,7 +8,7 @@ import { buildSite } from "./sites/build-site.js";
 import type { SiteRuntime } from "./sites/site-runtime.js";
 import { Http01Challenges } from "./acme/http01-challenges.js";
 import { CertificateCache } from "./tls/certificate-cache.js";
-import { startCertificates, type CertificateTuning } from "./acme/start-certificates.js";
+import type { CertificateTuning } from "./acme/start-certificates.js";
 import type { CertificateManager } from "./acme/manager.js";
 import { dropPrivileges } from "./system/privileges.js";
 import { storageDir } from "./storage/open-storage.js";
@@ -57,7 +57,10 @@ export class Padlock {
     await edge.start();
     try {
       dropPrivileges(config.user, storageDir(config, options.baseDir), log);
-      const manager = config.ca ? await startCertificates({ config, baseDir: options.baseDir, log, certificates, challenges, tuning: options.certificateTuning }) : undefined;
+      // Loaded only when needed: the ACME client and its dependencies are a large part of start-up.
+      const manager = config.ca
+        ? await (await import("./acme/start-certificates.js")).startCertificates({ config, baseDir: options.baseDir, log, certificates, challenges, tuning: options.certificateTuning })
+        : undefined;
       const padlock = new Padlock(edge, sites, certificates, challenges, log, manager);
       padlock.logListening(options.listen ?? config.listen);
       return padlock;
