@@ -61,6 +61,8 @@ export class Padlock {
       const manager = config.ca
         ? await (await import("./acme/start-certificates.js")).startCertificates({ config, baseDir: options.baseDir, log, certificates, challenges, tuning: options.certificateTuning })
         : undefined;
+      // Nothing to share tokens through after all (no site wants a certificate): stop waiting.
+      if (!manager) challenges.setFallback(async () => undefined);
       const padlock = new Padlock(edge, sites, certificates, challenges, log, manager);
       padlock.logListening(options.listen ?? config.listen);
       return padlock;
