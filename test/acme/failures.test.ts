@@ -131,3 +131,22 @@ test("rate limited: the CA's Retry-After is honoured, not the (shorter) backoff"
   assert.equal(orderPosts.length, 2);
   assert.ok(orderPosts[1]!.at - orderPosts[0]!.at >= 1900, "the second order came after Retry-After");
 });
+
+test("a failed renewal keeps the current certificate in service and says so", async (t) => {
+  const httpPort = await freePort();
+  const pebble = await startPebble({ httpPort });
+  t.after(() => pebble.stop());
+  const work = tempDir("renewal-fails");
+  t.after(() => work.remove());
+  const p = await startPadlock({ dir: work.dir, config: config(pebble.directoryUrl, pebble.apiRootFile), httpPort, tuning: FAST_RETRY });
+  t.after(() => p.close());
+  const manager = p.padlock.certificateManager!;
+  const serial = await waitFor("the certificate", () => manager.status()[0]!.serial, 30_000);
+  await pebble.dns.addA("blog.test", ["127.0.0.2"]);
+  await assert.rejects(manager.renew(["blog.test"], { force: true }), /validating blog\.test with http-01/, p.messages().join("\n"));
+  const failure = failures(p)[0]!;
+  assert.match(failure.msg, /keeping the current certificate \(valid until \d{4}-/);
+  assert.equal(manager.status()[0]!.serial, serial);
+  assert.ok(manager.status()[0]!.nextRetry, "a retry is scheduled");
+  assert.equal((await httpsGet("blog.test", p.httpsPort, await pebble.issuingRoot())).serial, serial, "still served");
+});
