@@ -115,7 +115,6 @@ http { access_log off; client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/
 
 async function timeUntilServed(s: Setup, start: () => ChildProcess): Promise<number> {
   const started = performance.now();
-  if (process.env.BENCH_VERBOSE) process.stderr.write(`spawn at ${new Date().toISOString()}\n`);
   const child = start();
   try {
     await waitUntilServed(s, child);
