@@ -12,7 +12,7 @@ import { Http01Challenges } from "./acme/http01-challenges.js";
 import { CertificateCache } from "./tls/certificate-cache.js";
 import { TrustedProxies } from "./proxy/forwarding.js";
 import { startInternalCertificates, type InternalCertificates } from "./tls/internal-certificates.js";
-import { startCertificates, type CertificateTuning } from "./acme/start-certificates.js";
+import type { CertificateTuning } from "./acme/start-certificates.js";
 import type { CertificateManager } from "./acme/manager.js";
 import { dropPrivileges } from "./system/privileges.js";
 import { storageDir } from "./storage/open-storage.js";
@@ -73,9 +73,13 @@ export class Padlock {
     try {
       const storage = storageDir(config, options.baseDir);
       dropPrivileges(config.user, storage, log);
+      // Loaded only when needed: the ACME client and its dependencies are a large part of start-up.
       if (config.ca) {
+        const { startCertificates } = await import("./acme/start-certificates.js");
         padlock.certificateManager = await startCertificates({ config, baseDir: options.baseDir, log, certificates, challenges, tuning: options.certificateTuning });
       }
+      // Nothing to share tokens through after all (no site wants a certificate): stop waiting.
+      if (!padlock.certificateManager) challenges.setFallback(async () => undefined);
       if (edge.httpsPort !== undefined && storage !== undefined) {
         padlock.internalCertificates = await startInternalCertificates(config, certificates, log, storage);
       }

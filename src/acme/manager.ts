@@ -185,6 +185,8 @@ export class CertificateManager {
   async renew(names: string[], options: { force?: boolean } = {}): Promise<void> {
     const s = this.states.find((st) => names.every((n) => st.set.names.includes(n)));
     if (!s) throw new Error(`no managed certificate covers ${names.join(", ")}`);
+    // An attempt already under way was started for another reason: let it end, then start ours.
+    while (s.running) await s.running;
     await this.refresh(s, options.force ? "forced" : "check");
     if (s.lastError && s.failures > 0) throw new Error(s.lastError);
   }

@@ -82,7 +82,7 @@ export function retryDelay(attempt: number, policy: RetryPolicy, lifetimeMs?: nu
   const cap = lifetimeMs === undefined ? policy.maxMs : Math.max(policy.baseMs, Math.min(policy.maxMs, lifetimeMs / 20));
   const exponential = Math.min(cap, policy.baseMs * 2 ** Math.max(0, attempt - 1));
   const jittered = exponential * (0.8 + 0.4 * random());
-  return Math.max(jittered, retryAfterMs ?? 0);
+  return Math.round(Math.max(jittered, retryAfterMs ?? 0));
 }
 
 export interface RenewalInfo {

@@ -1,6 +1,7 @@
 // What padlock needs to know about a certificate chain: names, validity, serial, and its ARI
 // identifier (RFC 9773 §4.1: base64url(AKI keyIdentifier) "." base64url(DER serial bytes)).
 import { X509Certificate } from "node:crypto";
+import { isIP } from "node:net";
 import * as x509 from "@peculiar/x509";
 
 export interface CertificateInfo {
@@ -42,12 +43,18 @@ function namesOf(cert: X509Certificate): string[] {
     .split(", ")
     .map((entry) => {
       const m = /^(DNS|IP Address):(.+)$/.exec(entry);
-      return m ? m[2]!.toLowerCase() : undefined;
+      return m ? canonicalName(m[2]!) : undefined;
     })
     .filter((n): n is string => n !== undefined);
 }
 
-/** True when the certificate's names include every wanted name (wildcards match one label). */
+/** Lower case; IPv6 addresses in their short form (Node prints 0:0:0:0:0:0:0:1 for ::1). */
+export function canonicalName(name: string): string {
+  const lower = name.toLowerCase();
+  return isIP(lower) === 6 ? new URL(`http://[${lower}]/`).hostname.slice(1, -1) : lower;
+}
+
+/** True when the certificate's names include every wanted name. */
 export function covers(certNames: string[], wanted: string[]): boolean {
-  return wanted.every((w) => certNames.includes(w));
+  return wanted.every((w) => certNames.includes(canonicalName(w)));
 }

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { freePort, tempDir, waitFor } from "../support/env.js";
 import { makeApiCertificate, startPebble } from "../support/pebble.js";
+import { startAcmeFront } from "../support/ari-front.js";
 import { curl, httpsGet, startPadlock, type RunningPadlock } from "../support/padlock-run.js";
 
 const NAMES = ["blog.test", "www.blog.test"];
@@ -109,4 +110,43 @@ test("the CA rejects half of all nonces: badNonce is retried without the user no
   const serial = await waitFor("the certificate", () => p.padlock.certificateManager!.status()[0]!.serial, 30_000);
   assert.deepEqual(failures(p), [], "no failure reported");
   assert.equal((await httpsGet("blog.test", p.httpsPort, await pebble.issuingRoot())).serial, serial);
+});
+
+test("rate limited: the CA's Retry-After is honoured, not the (shorter) backoff", async (t) => {
+  const httpPort = await freePort();
+  const pebble = await startPebble({ httpPort });
+  t.after(() => pebble.stop());
+  const front = await startAcmeFront(pebble, { ari: false, rateLimitOrders: { count: 1, retryAfterSeconds: 2 } });
+  t.after(() => front.stop());
+  const work = tempDir("rate-limited");
+  t.after(() => work.remove());
+  const p = await startPadlock({ dir: work.dir, config: config(front.directoryUrl, pebble.apiRootFile), httpPort, tuning: FAST_RETRY });
+  t.after(() => p.close());
+  const failure = await waitFor("the rate-limited attempt", () => failures(p)[0], 30_000);
+  assert.match(failure.msg, /the CA said: too many new orders recently \(test\) \(rateLimited\) — the CA's rate limit was reached/);
+  assert.match(failure.msg, /\(rate limited: waiting as the CA asks\)/);
+  assert.ok((failure.retryInMs as number) >= 1900, `waits as long as Retry-After says (${String(failure.retryInMs)} ms)`);
+  await waitFor("the certificate", () => p.padlock.certificateManager!.status()[0]!.serial, 30_000);
+  const orderPosts = front.requests.filter((r) => r.method === "POST" && r.path === "/order-plz");
+  assert.equal(orderPosts.length, 2);
+  assert.ok(orderPosts[1]!.at - orderPosts[0]!.at >= 1900, "the second order came after Retry-After");
+});
+
+test("a failed renewal keeps the current certificate in service and says so", async (t) => {
+  const httpPort = await freePort();
+  const pebble = await startPebble({ httpPort });
+  t.after(() => pebble.stop());
+  const work = tempDir("renewal-fails");
+  t.after(() => work.remove());
+  const p = await startPadlock({ dir: work.dir, config: config(pebble.directoryUrl, pebble.apiRootFile), httpPort, tuning: FAST_RETRY });
+  t.after(() => p.close());
+  const manager = p.padlock.certificateManager!;
+  const serial = await waitFor("the certificate", () => manager.status()[0]!.serial, 30_000);
+  await pebble.dns.addA("blog.test", ["127.0.0.2"]);
+  await assert.rejects(manager.renew(["blog.test"], { force: true }), /validating blog\.test with http-01/, p.messages().join("\n"));
+  const failure = failures(p)[0]!;
+  assert.match(failure.msg, /keeping the current certificate \(valid until \d{4}-/);
+  assert.equal(manager.status()[0]!.serial, serial);
+  assert.ok(manager.status()[0]!.nextRetry, "a retry is scheduled");
+  assert.equal((await httpsGet("blog.test", p.httpsPort, await pebble.issuingRoot())).serial, serial, "still served");
 });

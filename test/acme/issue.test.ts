@@ -3,6 +3,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { statSync, writeFileSync, readdirSync } from "node:fs";
 import path from "node:path";
+import tls from "node:tls";
 import { freePort, tempDir, waitFor } from "../support/env.js";
 import { startPebble } from "../support/pebble.js";
 import { startAcmeFront } from "../support/ari-front.js";
@@ -79,4 +80,25 @@ test("one certificate for two names from empty storage, served over verified HTT
     "no signed request at all to the CA after a restart",
   );
   assert.equal(readdirSync(caFolder).length, 1, "no second folder for the same names");
+});
+
+test("an IP address gets a certificate through http-01 and is served to clients without SNI", async (t) => {
+  const httpPort = await freePort();
+  const pebble = await startPebble({ httpPort });
+  t.after(() => pebble.stop());
+  const work = tempDir("ip");
+  t.after(() => work.remove());
+  const p = await startPadlock({ dir: work.dir, httpPort, config: { ca: pebble.directoryUrl, ca_root: pebble.apiRootFile, accept_terms: true, storage: "data", sites: [{ hosts: ["127.0.0.1"], redirect: "https://elsewhere.test" }] } });
+  t.after(() => p.close());
+  const serial = await waitFor("the certificate", () => p.padlock.certificateManager!.status()[0]!.serial, 30_000);
+  const root = await pebble.issuingRoot();
+  // Verified against the IP address in the certificate (no SNI is sent for an address).
+  const socket = await new Promise<tls.TLSSocket>((resolve, reject) => {
+    const s = tls.connect({ host: "127.0.0.1", port: p.httpsPort, ca: root }, () => resolve(s));
+    s.once("error", reject);
+  });
+  assert.equal(socket.authorized, true);
+  assert.equal(socket.getPeerCertificate().serialNumber, serial);
+  assert.match(socket.getPeerCertificate().subjectaltname ?? "", /IP Address:127\.0\.0\.1/);
+  socket.end();
 });

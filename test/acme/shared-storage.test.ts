@@ -18,7 +18,12 @@ test("two processes sharing a storage folder place one order between them", asyn
   const front = await startAcmeFront(pebble, { ari: false });
   t.after(() => front.stop());
   const work = tempDir("shared");
-  t.after(() => work.remove());
+  const stops: (() => Promise<void>)[] = [];
+  // One hook: the processes end before their storage folder is removed.
+  t.after(async () => {
+    await Promise.all(stops.map((stop) => stop()));
+    work.remove();
+  });
   const config = {
     ca: front.directoryUrl,
     ca_root: pebble.apiRootFile,
@@ -29,12 +34,12 @@ test("two processes sharing a storage folder place one order between them", asyn
   };
   const [httpsA, httpB, httpsB] = await Promise.all([freePort(), freePort(), freePort()]);
   const a = spawnPadlock(path.join(work.dir, "a.yaml"), config, ["--http-port", String(httpPort), "--https-port", String(httpsA)]);
-  t.after(() => a.stop());
+  stops.push(() => a.stop());
   // The CA's validation requests go to A's port, as a load balancer would send them only to
   // instances that are up: B starts once A listens.
   await waitFor("A to listen", () => /serving http:/.test(a.output()), 30_000);
   const b = spawnPadlock(path.join(work.dir, "b.yaml"), config, ["--http-port", String(httpB), "--https-port", String(httpsB)]);
-  t.after(() => b.stop());
+  stops.push(() => b.stop());
 
   const root = await pebble.issuingRoot();
   const servedBy = (port: number) => waitFor(`HTTPS on port ${port}`, () => httpsGet("blog.test", port, root), 30_000, 50);

@@ -43,18 +43,22 @@ test("Chromium loads https://blog.test with a Pebble-issued certificate as a sec
       `--host-resolver-rules=MAP blog.test 127.0.0.1, MAP www.blog.test 127.0.0.1`,
     ],
   });
-  t.after(() => browser.close());
-  const page = await browser.newPage();
-  const response = await page.goto(`https://blog.test:${p.httpsPort}/`);
-  assert.ok(response, "the page loaded (a certificate error would have thrown)");
-  const security = await response.securityDetails();
-  assert.match(security?.issuer ?? "", /Pebble/);
-  assert.equal(await page.evaluate(() => window.isSecureContext), true);
-  assert.equal(new URL(page.url()).protocol, "https:");
-  mkdirSync(artifacts, { recursive: true });
-  // Straight from the DevTools protocol: Playwright's screenshot() waits on web fonts, which can
-  // take minutes with a fresh HOME under the test runner.
-  const cdp = await browser.newCDPSession(page);
-  const shot = (await cdp.send("Page.captureScreenshot", { format: "png" })) as { data: string };
-  writeFileSync(path.join(artifacts, "acme-browser-blog.test.png"), Buffer.from(shot.data, "base64"));
+  // Closed before the after-hooks remove the folder holding its profile.
+  try {
+    const page = await browser.newPage();
+    const response = await page.goto(`https://blog.test:${p.httpsPort}/`);
+    assert.ok(response, "the page loaded (a certificate error would have thrown)");
+    const security = await response.securityDetails();
+    assert.match(security?.issuer ?? "", /Pebble/);
+    assert.equal(await page.evaluate(() => window.isSecureContext), true);
+    assert.equal(new URL(page.url()).protocol, "https:");
+    mkdirSync(artifacts, { recursive: true });
+    // Straight from the DevTools protocol: Playwright's screenshot() waits on web fonts, which can
+    // take minutes with a fresh HOME under the test runner.
+    const cdp = await browser.newCDPSession(page);
+    const shot = (await cdp.send("Page.captureScreenshot", { format: "png" })) as { data: string };
+    writeFileSync(path.join(artifacts, "acme-browser-blog.test.png"), Buffer.from(shot.data, "base64"));
+  } finally {
+    await browser.close();
+  }
 });

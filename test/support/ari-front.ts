@@ -16,6 +16,8 @@ export interface FrontOptions {
   profiles?: Record<string, string>;
   /** The window for a certificate's ARI id; "error" answers HTTP 500, undefined answers 404. */
   window?: (ariId: string) => WindowAnswer;
+  /** Refuse the first N new orders with a rateLimited problem and this Retry-After. */
+  rateLimitOrders?: { count: number; retryAfterSeconds: number };
 }
 
 export interface RecordedRequest {
@@ -23,6 +25,8 @@ export interface RecordedRequest {
   path: string;
   /** Decoded JWS payload of POSTs, when it is JSON. */
   payload?: Record<string, unknown>;
+  /** Date.now() when it arrived. */
+  at: number;
 }
 
 export interface AcmeFront {
@@ -51,7 +55,11 @@ export async function startAcmeFront(pebble: Pebble, options: FrontOptions = {})
       void (async () => {
         const body = Buffer.concat(chunks);
         const path = req.url ?? "/";
-        requests.push({ method: req.method ?? "GET", path, payload: decodePayload(body) });
+        requests.push({ method: req.method ?? "GET", path, payload: decodePayload(body), at: Date.now() });
+        const limit = options.rateLimitOrders;
+        if (limit && req.method === "POST" && path === NEW_ORDER_PATH && requests.filter((r) => r.method === "POST" && r.path === NEW_ORDER_PATH).length <= limit.count) {
+          return send(res, 429, { type: "urn:ietf:params:acme:error:rateLimited", detail: "too many new orders recently (test)" }, { "retry-after": String(limit.retryAfterSeconds) });
+        }
         if (path.startsWith(ARI_PATH + "/")) {
           const id = path.slice(ARI_PATH.length + 1);
           ariQueries.push(id);
@@ -86,7 +94,7 @@ export async function startAcmeFront(pebble: Pebble, options: FrontOptions = {})
   return {
     directoryUrl: `https://127.0.0.1:${port}/dir`,
     requests,
-    orders: () => requests.filter((r) => r.method === "POST" && r.path === NEW_ORDER_PATH).map((r) => r.payload ?? {}),
+    orders: () => requests.filter((r) => r.method === "POST" && r.path === NEW_ORDER_PATH && r.payload).map((r) => r.payload!),
     ariQueries,
     setWindow: (fn) => {
       windowOf = fn;

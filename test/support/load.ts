@@ -8,7 +8,8 @@ export interface LoadResult {
   serials: string[];
 }
 
-export function startLoad(names: string[], port: number, rootPem: string, loops = 4): { result: LoadResult; stop: () => Promise<LoadResult> } {
+/** `pauseMs` between requests keeps the generator from starving the server it shares a process with. */
+export function startLoad(names: string[], port: number, rootPem: string, loops = 3, pauseMs = 10): { result: LoadResult; stop: () => Promise<LoadResult> } {
   const result: LoadResult = { ok: 0, failed: [], serials: [] };
   let running = true;
   const loop = async (i: number) => {
@@ -21,6 +22,7 @@ export function startLoad(names: string[], port: number, rootPem: string, loops 
       } catch (err) {
         result.failed.push(`${name}: ${(err as Error).message}`);
       }
+      await new Promise((r) => setTimeout(r, pauseMs));
     }
   };
   const done = Promise.all(Array.from({ length: loops }, (_, i) => loop(i)));

@@ -52,6 +52,17 @@ export interface ChallTestSrv {
 }
 
 export async function startPebble(options: PebbleOptions): Promise<Pebble> {
+  // Free ports are found before Pebble binds them; another test may take one in between.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startPebbleOnce(options);
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startPebbleOnce(options: PebbleOptions): Promise<Pebble> {
   const tmp = tempDir("pebble");
   const apiRoot = options.api ?? makeApiCertificate(tmp.dir);
   const [dnsPort, dnsManagementPort, freeListenPort, managementPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
@@ -106,7 +117,11 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     tmp.remove();
   };
   try {
-    await waitFor("Pebble to answer", async () => (await request(directoryUrl, { dispatcher: agent })).statusCode === 200, 20_000, 25);
+    const exited = new Promise<never>((_, reject) =>
+      children.forEach((c) => c.once("exit", (code) => reject(new Error(`${c.spawnfile} exited (code ${code}) during start-up`)))),
+    );
+    exited.catch(() => undefined);
+    await Promise.race([exited, waitFor("Pebble to answer", async () => (await request(directoryUrl, { dispatcher: agent })).statusCode === 200, 20_000, 25)]);
     await waitFor("challtestsrv to answer", async () => {
       const res = await request(`${dnsManagement}/clear-a`, { method: "POST", body: JSON.stringify({ host: "ready.test" }) });
       await res.body.dump();
