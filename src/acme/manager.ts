@@ -277,7 +277,7 @@ export class CertificateManager {
     const limited = err instanceof AcmeProblem && err.rateLimited ? " (rate limited: waiting as the CA asks)" : "";
     this.log(s).error(
       { names: s.set.names, attempt: s.failures, problem: err instanceof AcmeProblem ? err.type : undefined, retryInMs: Math.round(delay) },
-      `${label(s)}: getting a certificate failed (attempt ${s.failures}): ${message}. ${keeping}; next attempt in ${formatDuration(delay)}${limited}`,
+      `${label(s)}: getting a certificate failed (attempt ${s.failures}): ${message.replace(/\.$/, "")}. ${keeping}; next attempt in ${formatDuration(delay)}${limited}`,
     );
     if (err instanceof Error && !(err instanceof AcmeProblem) && !(err.name === "CaUnreachable") && !(err instanceof CaSetupError)) {
       this.log(s).debug({ err }, "failure details");

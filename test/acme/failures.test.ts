@@ -123,7 +123,7 @@ test("rate limited: the CA's Retry-After is honoured, not the (shorter) backoff"
   const p = await startPadlock({ dir: work.dir, config: config(front.directoryUrl, pebble.apiRootFile), httpPort, tuning: FAST_RETRY });
   t.after(() => p.close());
   const failure = await waitFor("the rate-limited attempt", () => failures(p)[0], 30_000);
-  assert.match(failure.msg, /the CA said: too many new orders recently \(test\) \(rateLimited\) — the CA's rate limit was reached/);
+  assert.match(failure.msg, /The CA's rate limit was reached .*\(ACME rateLimited\)\. The CA said: "too many new orders recently \(test\)"\. Fix: .*staging\)\. HTTPS for these names waits/);
   assert.match(failure.msg, /\(rate limited: waiting as the CA asks\)/);
   assert.ok((failure.retryInMs as number) >= 1900, `waits as long as Retry-After says (${String(failure.retryInMs)} ms)`);
   await waitFor("the certificate", () => p.padlock.certificateManager!.status()[0]!.serial, 30_000);
