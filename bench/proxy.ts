@@ -134,7 +134,13 @@ async function main(): Promise<void> {
       const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], { stdio: ["ignore", "pipe", "inherit"] });
       children.push(child);
       return new Promise((resolve, reject) => {
-        child.stdout!.once("data", (chunk: Buffer) => resolve({ port: (JSON.parse(chunk.toString()) as { https: number }).https, pid: child.pid! }));
+        // The ports line; padlock's own log lines (e.g. the running-as-root warning) may come first.
+        let seen = "";
+        child.stdout!.on("data", (chunk: Buffer) => {
+          seen += chunk.toString();
+          const line = seen.split("\n").find((l) => l.includes('"https"'));
+          if (line) resolve({ port: (JSON.parse(line) as { https: number }).https, pid: child.pid! });
+        });
         child.once("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
       });
     };

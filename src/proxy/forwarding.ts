@@ -94,21 +94,22 @@ export function resolveClient(
 }
 
 // Everything a proxy in front of padlock could have told us; never passed on as received.
-const INCOMING_FORWARDING = ["forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-real-ip"];
+export const INCOMING_FORWARDING: ReadonlySet<string> = new Set(["forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-real-ip"]);
 
-/** Sets the forwarding headers sent upstream, replacing any the client sent. */
+/**
+ * Sets the forwarding headers sent upstream, replacing any the client sent. Headers copied with
+ * endToEndHeaders leaving out INCOMING_FORWARDING have none to replace, so nothing is deleted then
+ * (a delete turns the object into a slow dictionary for everything that reads it later).
+ */
 export function setForwardingHeaders(headers: Record<string, string | string[] | undefined>, client: Client): void {
-  for (const name of INCOMING_FORWARDING) delete headers[name];
-  headers["x-forwarded-for"] = client.chain.join(", ");
+  for (const name of INCOMING_FORWARDING) if (headers[name] !== undefined) delete headers[name];
+  const chain = client.chain;
+  const last = `for=${forwardedNode(client.ip)};host=${quoteIfNeeded(client.host)};proto=${client.proto}`;
+  headers["x-forwarded-for"] = chain.length === 1 ? chain[0] : chain.join(", ");
   headers["x-forwarded-proto"] = client.proto;
   headers["x-forwarded-host"] = client.host;
   headers["x-real-ip"] = client.ip;
-  headers["forwarded"] = client.chain
-    .map((address, i) => {
-      const element = `for=${forwardedNode(address)}`;
-      return i === client.chain.length - 1 ? `${element};host=${quoteIfNeeded(client.host)};proto=${client.proto}` : element;
-    })
-    .join(", ");
+  headers["forwarded"] = chain.length === 1 ? last : [...chain.slice(0, -1).map((address) => `for=${forwardedNode(address)}`), last].join(", ");
 }
 
 /** RFC 7239 node: IPv6 in brackets and quotes, IPv4 bare, anything else ("unknown", obfuscated) quoted if needed. */
@@ -175,16 +176,24 @@ export function parseForwarded(value: string | string[] | undefined): ForwardedE
 
 // RFC 9110 §7.6.1 connection-specific fields, plus the legacy ones proxies still see.
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
+const SIMPLE_CONNECTION: ReadonlySet<unknown> = new Set(["keep-alive", "close", "Keep-Alive", "Close"]);
 
 /**
- * Copies headers without hop-by-hop fields (including those the Connection header names) and
- * without HTTP/2 pseudo-headers. `keepUpgrade` keeps Connection: upgrade / Upgrade for WebSocket.
+ * Copies headers without hop-by-hop fields (including those the Connection header names), without
+ * HTTP/2 pseudo-headers and without the names `drop` picks. `keepUpgrade` keeps Connection: upgrade
+ * / Upgrade for WebSocket.
  */
-export function endToEndHeaders(headers: IncomingHttpHeaders, keepUpgrade = false): Record<string, string | string[] | undefined> {
-  const named = listOf(headers.connection).map((n) => n.toLowerCase());
+export function endToEndHeaders(
+  headers: IncomingHttpHeaders,
+  keepUpgrade = false,
+  drop?: (name: string) => boolean,
+): Record<string, string | string[] | undefined> {
+  const connection = headers.connection;
+  // Usually just "keep-alive" or "close", which name nothing beyond the hop-by-hop fields.
+  const named = connection === undefined || SIMPLE_CONNECTION.has(connection) ? undefined : listOf(connection).map((n) => n.toLowerCase());
   const out: Record<string, string | string[] | undefined> = {};
   for (const name in headers) {
-    if (name.charCodeAt(0) === 58 /* ":" */ || HOP_BY_HOP.has(name) || (named.length > 0 && named.includes(name))) continue;
+    if (name.charCodeAt(0) === 58 /* ":" */ || HOP_BY_HOP.has(name) || named?.includes(name) || drop?.(name)) continue;
     out[name] = headers[name];
   }
   if (keepUpgrade && headers.upgrade !== undefined) {

@@ -7,7 +7,7 @@ import { Transform, type Readable, type TransformCallback } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { Logger } from "../log.js";
 import { closeAfterResponse, isHttp2, sendText, type Exchange, type Handler, type UpgradeHandler } from "../server/exchange.js";
-import { endToEndHeaders, setForwardingHeaders } from "./forwarding.js";
+import { endToEndHeaders, INCOMING_FORWARDING, setForwardingHeaders } from "./forwarding.js";
 import { UpstreamGroup, type Upstream } from "./upstream-pool.js";
 import { proxyUpgrade } from "./websocket.js";
 
@@ -28,9 +28,10 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
-// Response fields padlock does not pass on: hop-by-hop ones are dropped by endToEndHeaders;
-// Server would advertise the upstream's software and version.
-const DROPPED_RESPONSE_HEADERS = ["server"];
+// Request fields not copied from the client: forwarding headers are rebuilt from what padlock
+// determined, and Node's server already answered Expect: 100-continue.
+const NOT_FORWARDED: ReadonlySet<string> = new Set([...INCOMING_FORWARDING, "expect"]);
+const notForwarded = (name: string) => NOT_FORWARDED.has(name);
 
 const CONNECT_FAILURES = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"]);
 const TIMEOUTS = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT"]);
@@ -91,14 +92,14 @@ export function createProxy(options: ProxyOptions): Proxy {
     if (options.maxBody !== undefined && declared > options.maxBody) return refuseTooLarge(ex, options.maxBody);
 
     const hasBody = isHttp2(req) ? !req.stream.endAfterHeaders : req.headers["content-length"] !== undefined ? declared > 0 : req.headers["transfer-encoding"] !== undefined;
-    const headers = endToEndHeaders(req.headers);
-    delete headers.expect; // Node's server already answered 100-continue.
+    const headers = endToEndHeaders(req.headers, false, notForwarded);
     setForwardingHeaders(headers, ex.client);
     const clientHost = isHttp2(req) ? req.authority : req.headers.host;
 
     let body: BodyLimit | Buffer | null = null;
 
-    const attempt = (upstream: Upstream, tried: Set<Upstream>) => {
+    /** `tried` holds the upstreams already tried, once there was a retry. */
+    const attempt = (upstream: Upstream, tried?: Set<Upstream>) => {
       if (options.preserveHost && clientHost) headers.host = clientHost;
       else headers.host = upstream.host;
       const dispatchOptions: Dispatcher.DispatchOptions = {
@@ -115,7 +116,8 @@ export function createProxy(options: ProxyOptions): Proxy {
         // A body already sent cannot be sent again; one held whole in memory can.
         const retriable = !(body instanceof BodyLimit) && CONNECT_FAILURES.has(code) && !res.headersSent;
         const next = retriable ? group.pick(upstream) : undefined;
-        if (next && !tried.has(next) && next.downUntil <= Date.now()) {
+        if (next && !tried?.has(next) && next.downUntil <= Date.now()) {
+          tried = tried ?? new Set([upstream]);
           tried.add(next);
           log.warn({ upstream: upstream.label, err: code }, `upstream ${upstream.label} failed (${code}); retrying on ${next.label}`);
           return attempt(next, tried);
@@ -123,10 +125,7 @@ export function createProxy(options: ProxyOptions): Proxy {
         failed(ex, upstream, err);
       }));
     };
-    const start = () => {
-      const first = group.pick()!;
-      attempt(first, new Set([first]));
-    };
+    const start = () => attempt(group.pick()!);
     if (!hasBody) return start();
     // The upstream is contacted only once the body has ended or PREBUFFER_BYTES of it arrived:
     // a slow client (or a slow-body attack) holds a padlock connection, not an upstream one.
@@ -196,8 +195,9 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    // The client leaving (closed tab, reset stream) cancels the upstream request.
-    this.ex.res.once("close", this.onClientClose);
+    // The client leaving (closed tab, reset stream) cancels the upstream request. (on/off rather
+    // than once: once wraps the listener in a new closure for every request.)
+    this.ex.res.on("close", this.onClientClose);
   }
 
   private readonly onClientClose = () => {
@@ -206,13 +206,14 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (statusCode < 200) return; // 1xx: Node answers 100-continue itself; others are not relayed.
-    const res = this.ex.res;
-    const out = endToEndHeaders(headers);
-    for (const name of DROPPED_RESPONSE_HEADERS) delete out[name];
-    // Headers the site config sets (and HSTS) win over the application's.
-    for (const name of res.getHeaderNames()) delete out[name];
-    res.writeHead(statusCode, out as Record<string, string | string[]>);
+    this.ex.res.writeHead(statusCode, endToEndHeaders(headers, false, this.notRelayed) as Record<string, string | string[]>);
   }
+
+  /**
+   * Response fields not relayed (besides hop-by-hop ones): Server would advertise the upstream's
+   * software and version; headers the site config sets (and HSTS) win over the application's.
+   */
+  private readonly notRelayed = (name: string) => name === "server" || this.ex.res.hasHeader(name);
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.bytes += chunk.length;

@@ -36,7 +36,7 @@ export class AccessLog {
   track(ex: Exchange): void {
     if (!this.enabled) return;
     const tls = tlsVersion(ex);
-    ex.res.once("close", () => {
+    ex.res.on("close", () => { // once per response: `on` spares the wrapper `once` makes
       const length = Number(ex.res.getHeader("content-length"));
       const bytes = ex.bytesSent ?? (Number.isFinite(length) ? length : 0);
       this.record(ex, tls, ex.res.statusCode, ex.req.method === "HEAD" ? 0 : bytes, !ex.res.writableFinished);

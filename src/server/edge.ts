@@ -234,20 +234,22 @@ export class Edge {
     if (location) return redirect(ex, location, this.policy.redirectStatus);
 
     this.inflight.set(site, (this.inflight.get(site) ?? 0) + 1);
-    res.once("close", () => {
+    // "close" comes once per response; `on` spares the wrapper closure `once` makes per request.
+    res.on("close", () => {
       this.inflight.set(site, this.inflight.get(site)! - 1);
       this.requestDone.emit("done");
     });
-    const failed = (err: unknown) => {
-      this.options.log.error({ err, host: ex.host, path: ex.path }, "request handler failed");
-      if (!res.headersSent) sendText(res, 500, "Internal server error.");
-      else res.destroy();
-    };
     try {
-      site.handle(ex)?.catch(failed);
+      site.handle(ex)?.catch((err: unknown) => this.handlerFailed(ex, err));
     } catch (err) {
-      failed(err);
+      this.handlerFailed(ex, err);
     }
+  }
+
+  private handlerFailed(ex: Exchange, err: unknown): void {
+    this.options.log.error({ err, host: ex.host, path: ex.path }, "request handler failed");
+    if (!ex.res.headersSent) sendText(ex.res, 500, "Internal server error.");
+    else ex.res.destroy();
   }
 
   private readonly lastNoCertificateWarning = new Map<string, number>();
@@ -312,7 +314,7 @@ export class Edge {
     if (running === undefined) return;
     this.http1Sockets.set(socket, running + 1);
     this.http1Responses.add(res);
-    res.once("close", () => {
+    res.on("close", () => {
       this.http1Responses.delete(res);
       const left = (this.http1Sockets.get(socket) ?? 1) - 1;
       if (this.http1Sockets.has(socket)) this.http1Sockets.set(socket, left);

@@ -1,8 +1,20 @@
 // Host header / :authority parsing: the only place that decides what host a request is for.
 import { isIP } from "node:net";
 
+// Consecutive requests mostly carry the same Host header: the last answer is kept.
+let lastHeader: string | undefined;
+let lastHost = "";
+
 /** The host name of a Host header without the port, lower-cased; "" when absent or malformed. */
 export function hostOf(header: string | undefined): string {
+  if (header !== lastHeader) {
+    lastHost = parseHost(header);
+    lastHeader = header;
+  }
+  return lastHost;
+}
+
+function parseHost(header: string | undefined): string {
   if (!header) return "";
   let host = header.trim().toLowerCase();
   if (host.startsWith("[")) {
