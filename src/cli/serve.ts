@@ -7,7 +7,7 @@ import { fail, loadConfigOrExit } from "./exit.js";
 import type { Config } from "../config/schema.js";
 import { createLogger, type LogFormat, type Logger } from "../log.js";
 import { Padlock } from "../padlock.js";
-import { InternalCaError } from "../tls/internal-ca.js";
+import { InternalCaError } from "../tls/internal-ca-error.js";
 import { defaultStorageDir, exampleBlogDir } from "../paths.js";
 import { StorageError } from "../storage/storage.js";
 import { CaSetupError } from "../acme/ca-directory.js";

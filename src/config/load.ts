@@ -2,16 +2,14 @@
 // file system or the whole config at once. Every problem is collected, none thrown early.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { Ajv, type ErrorObject } from "ajv";
-import addFormats from "ajv-formats";
+import type { ErrorObject } from "ajv";
 import { LineCounter, parseDocument, isNode, type Document } from "yaml";
 import { Config } from "./schema.js";
 import { ConfigError, type ConfigProblem } from "./problems.js";
 import { checkConfig } from "./check.js";
+import { loadValidator } from "./validator.js";
 
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-(addFormats as unknown as (a: Ajv) => void)(ajv);
-const validate = ajv.compile<Config>(Config);
+const validate = await loadValidator();
 
 export function loadConfigFile(file: string): Config {
   let text: string;

@@ -1,13 +1,12 @@
 // Turns one site of the config into a SiteRuntime: its main handler (blog, static folder,
-// proxy or redirect) behind its routes, matched by path prefix.
+// proxy or redirect) behind its routes, matched by path prefix. The blog engine and the proxy
+// are imported only when a site uses them: each takes a noticeable part of start-up to load.
 import path from "node:path";
 import type { Route, Site } from "../config/schema.js";
 import type { Logger } from "../log.js";
-import { openBlog } from "../blog/blog.js";
 import { StaticFolder } from "../server/static-files.js";
 import { redirect, sendText, type Exchange, type Handler, type UpgradeHandler } from "../server/exchange.js";
 import { parseSize } from "../config/size.js";
-import { createProxy } from "../proxy/proxy-handler.js";
 import type { SiteRuntime } from "./site-runtime.js";
 
 export interface BuildContext {
@@ -72,6 +71,7 @@ export function matchesPrefix(requestPath: string, prefix: string): boolean {
 
 async function buildMain(site: Site, namedRoutes: Record<string, string>, ctx: BuildContext): Promise<Part | undefined> {
   if (site.blog !== undefined) {
+    const { openBlog } = await import("../blog/blog.js");
     return openBlog({ dir: path.resolve(ctx.baseDir, site.blog), namedRoutes, log: ctx.log, watch: ctx.watch });
   }
   if (site.static !== undefined) return { handle: staticFolder(path.resolve(ctx.baseDir, site.static), "/") };
@@ -92,7 +92,8 @@ function definedOnly<T extends object>(o: T): Partial<T> {
 }
 
 /** A proxy to one or more upstreams; a route's options fall back to the site's, then the defaults. */
-function proxyPart(upstreams: string | string[], options: Pick<Route, "preserve_host" | "timeout" | "max_body">, ctx: BuildContext): Part {
+async function proxyPart(upstreams: string | string[], options: Pick<Route, "preserve_host" | "timeout" | "max_body">, ctx: BuildContext): Promise<Part> {
+  const { createProxy } = await import("../proxy/proxy-handler.js");
   const maxBody = options.max_body === undefined ? undefined : parseSize(options.max_body);
   return createProxy({
     upstreams: Array.isArray(upstreams) ? upstreams : [upstreams],

@@ -15,6 +15,9 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { KeyFileStore } from "./key-files.js";
+import { InternalCaError } from "./internal-ca-error.js";
+
+export { InternalCaError };
 
 /**
  * Names every internal certificate covers. Subdomains of localhost (blog.localhost) are added by
@@ -58,13 +61,6 @@ interface Authority {
   certificate: x509.X509Certificate;
   certificatePem: string;
   key: CryptoKey;
-}
-
-export class InternalCaError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "InternalCaError";
-  }
 }
 
 export class InternalCa {

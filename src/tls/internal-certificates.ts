@@ -5,7 +5,8 @@ import net from "node:net";
 import type { Config, Site } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import type { CertificateCache } from "./certificate-cache.js";
-import { InternalCa, InternalCaError, internalCaFolder, type IssuedCertificate } from "./internal-ca.js";
+import type { IssuedCertificate } from "./internal-ca.js";
+import { InternalCaError } from "./internal-ca-error.js";
 import { FolderKeyFileStore } from "./key-files.js";
 
 const RETRY_FIRST_MS = 60_000;
@@ -93,6 +94,8 @@ export class InternalCertificates {
 export async function startInternalCertificates(config: Config, cache: CertificateCache, log: Logger, storageDir: string): Promise<InternalCertificates | undefined> {
   const nameSets = internalNameSets(config);
   if (nameSets.length === 0) return undefined;
+  // Loaded only when a site uses it: the certificate library behind it is slow to load.
+  const { InternalCa, internalCaFolder } = await import("./internal-ca.js");
   const folder = internalCaFolder(storageDir);
   const ca = await InternalCa.open(new FolderKeyFileStore(folder)).catch((err: NodeJS.ErrnoException) => {
     if (err.code === "EACCES" || err.code === "EPERM" || err.code === "EROFS") {
