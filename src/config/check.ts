@@ -8,6 +8,7 @@ import { allowedChallenges, challengeProblems } from "../acme/dns01/challenge-se
 import { usesInternalCa } from "../tls/internal-certificates.js";
 import { parseSize } from "./size.js";
 import { cidrProblem } from "../proxy/forwarding.js";
+import { parseMetricsListen } from "../metrics/metrics-address.js";
 
 export interface PathProblem {
   path: (string | number)[];
@@ -147,6 +148,10 @@ export function checkConfig(config: Config, baseDir: string): PathProblem[] {
   });
   if (defaults > 1) problems.push({ path: ["sites"], message: "only one site may be the default (default: true)" });
   problems.push(...challengeProblems(config));
+  if (config.metrics) {
+    const address = parseMetricsListen(config.metrics.listen, config.metrics.allow_remote === true);
+    if (typeof address === "string") problems.push({ path: ["metrics", "listen"], message: address });
+  }
   return problems;
 }
 
