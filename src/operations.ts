@@ -2,18 +2,17 @@
 // admin socket for `padlock certs`, and the metrics endpoint. Created before the listeners (the
 // edge counts requests into it), given storage after the privilege drop, and started once the
 // certificate manager runs.
-import path from "node:path";
 import type { CertificateManager } from "./acme/manager.js";
 import { observeAll, type CertificateEvent, type CertificateObserver } from "./acme/certificate-events.js";
 import { CertificateStatusWriter } from "./acme/certificate-status.js";
 import { systemClock, type Clock } from "./acme/renewal.js";
 import { AdminServer } from "./admin/admin-server.js";
-import { DEFAULT_SOCKET_NAME } from "./admin/admin-protocol.js";
+import { adminEndpointOf, describeEndpoint } from "./admin/admin-protocol.js";
 import { CertificateAlerts } from "./alerts/certificate-alerts.js";
 import { AlertNotifier } from "./alerts/notifier.js";
 import type { Config } from "./config/schema.js";
 import type { Logger } from "./log.js";
-import { parseMetricsListen } from "./metrics/metrics-address.js";
+import { parseLoopbackListen } from "./server/loopback-address.js";
 import { PadlockMetrics } from "./metrics/metrics.js";
 import { MetricsServer } from "./metrics/metrics-server.js";
 import { openStorage } from "./storage/open-storage.js";
@@ -57,17 +56,17 @@ export class Operations {
   async serve(manager: CertificateManager | undefined, storageDir: string | undefined): Promise<void> {
     this.manager = manager;
     if (manager) {
-      const socketPath = this.config.admin?.socket ? path.resolve(this.baseDir, this.config.admin.socket) : storageDir && path.join(storageDir, DEFAULT_SOCKET_NAME);
-      if (socketPath) {
+      const endpoint = adminEndpointOf(this.config, this.baseDir, storageDir);
+      if (endpoint) {
         try {
-          this.admin = await AdminServer.start({ socketPath, storage: await openStorage(this.config, this.baseDir), manager, log: this.log });
+          this.admin = await AdminServer.start({ endpoint, storage: await openStorage(this.config, this.baseDir), manager, log: this.log });
         } catch (err) {
-          this.log.error(`the admin socket ${socketPath} could not be opened (${(err as Error).message}); \`padlock certs\` can only read storage`);
+          this.log.error(`the admin endpoint ${describeEndpoint(endpoint)} could not be opened (${(err as Error).message}); \`padlock certs\` can only read storage`);
         }
       }
     }
     if (this.metrics && this.config.metrics) {
-      const address = parseMetricsListen(this.config.metrics.listen, this.config.metrics.allow_remote === true);
+      const address = parseLoopbackListen(this.config.metrics.listen, this.config.metrics.allow_remote === true);
       if (typeof address === "string") throw new Error(`metrics.listen: ${address}`);
       this.metricsServer = await MetricsServer.start(address, this.metrics, () => this.manager);
       this.log.info(`metrics: http://${address.host.includes(":") ? `[${address.host}]` : address.host}:${this.metricsServer.port}/metrics`);
@@ -78,8 +77,8 @@ export class Operations {
     return this.metricsServer?.port;
   }
 
-  get adminSocket(): string | undefined {
-    return this.admin?.socketPath;
+  get adminEndpoint(): string | undefined {
+    return this.admin?.description;
   }
 
   async close(): Promise<void> {

@@ -1,18 +1,20 @@
 // The running padlock's local admin endpoint: `padlock certs` lists, renews, revokes and forgets
 // certificates through it. A Unix socket (mode 0600, created by the serving user inside the
-// 0700 storage folder), so only that user and root can use it; no token needed.
+// 0700 storage folder), so only that user and root can use it; or, with admin.listen, loopback
+// TCP where every request must carry the token written to storage (0600) at start.
 import http from "node:http";
 import net from "node:net";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { chmod, unlink } from "node:fs/promises";
 import type { CertificateManager } from "../acme/manager.js";
 import type { Logger } from "../log.js";
 import type { Storage } from "../storage/storage.js";
-import { ADMIN_PATHS, type ActionAnswer, type ErrorAnswer, type ListAnswer } from "./admin-protocol.js";
+import { ADMIN_PATHS, TOKEN_FILE, describeEndpoint, type ActionAnswer, type AdminEndpoint, type ErrorAnswer, type ListAnswer } from "./admin-protocol.js";
 import { forgetCertificate, readCertificateRecords, recordsFor, withLiveStatus, type CertificateRecord } from "./certificate-records.js";
 import { revocationReason } from "./revocation-reasons.js";
 
 export interface AdminServerOptions {
-  socketPath: string;
+  endpoint: AdminEndpoint;
   storage: Storage;
   manager?: CertificateManager;
   log: Logger;
@@ -32,26 +34,42 @@ class AdminRequestError extends Error {
 export class AdminServer {
   private constructor(
     private readonly server: http.Server,
-    readonly socketPath: string,
+    readonly endpoint: AdminEndpoint,
   ) {}
 
   /** Undefined when another padlock sharing this storage already answers on the socket. */
   static async start(o: AdminServerOptions): Promise<AdminServer | undefined> {
+    const e = o.endpoint;
+    if (e.kind === "tcp") {
+      const token = randomBytes(32).toString("base64url");
+      await o.storage.put(TOKEN_FILE, token, { secret: true });
+      const server = http.createServer((req, res) => (authorized(req, token) ? void handle(o, req, res) : send(res, 401, { error: `the admin token is missing or wrong: it is in ${e.tokenFile}` })));
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(e.port, e.host, () => resolve());
+      });
+      return new AdminServer(server, e);
+    }
     const server = http.createServer((req, res) => void handle(o, req, res));
+    const socketPath = e.path;
     try {
-      await listen(server, o.socketPath);
+      await listen(server, socketPath);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
-      if (await answers(o.socketPath)) {
-        o.log.warn(`admin socket ${o.socketPath} is answered by another padlock sharing this storage; \`padlock certs\` talks to that one`);
+      if (await answers(socketPath)) {
+        o.log.warn(`admin socket ${socketPath} is answered by another padlock sharing this storage; \`padlock certs\` talks to that one`);
         return undefined;
       }
       // Left behind by a padlock that did not stop cleanly.
-      await unlink(o.socketPath);
-      await listen(server, o.socketPath);
+      await unlink(socketPath);
+      await listen(server, socketPath);
     }
-    await chmod(o.socketPath, 0o600);
-    return new AdminServer(server, o.socketPath);
+    await chmod(socketPath, 0o600);
+    return new AdminServer(server, e);
+  }
+
+  get description(): string {
+    return describeEndpoint(this.endpoint);
   }
 
   async close(): Promise<void> {
@@ -68,6 +86,12 @@ function listen(server: http.Server, socketPath: string): Promise<void> {
       resolve();
     });
   });
+}
+
+function authorized(req: http.IncomingMessage, token: string): boolean {
+  const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "");
+  const wanted = Buffer.from(token);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
 
 function answers(socketPath: string): Promise<boolean> {

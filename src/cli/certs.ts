@@ -7,7 +7,7 @@ import path from "node:path";
 import { loadConfigFile } from "../config/load.js";
 import { ConfigError } from "../config/problems.js";
 import { adminRequest, PadlockNotRunning } from "../admin/admin-client.js";
-import { ADMIN_PATHS, DEFAULT_SOCKET_NAME, type ActionAnswer, type ListAnswer } from "../admin/admin-protocol.js";
+import { ADMIN_PATHS, adminEndpointOf, type ActionAnswer, type AdminEndpoint, type ListAnswer } from "../admin/admin-protocol.js";
 import { forgetCertificate, readCertificateRecords, recordsFor, type CertificateRecord } from "../admin/certificate-records.js";
 import { formatCertificateDetails, formatCertificateTable } from "../admin/format-certificates.js";
 import { revocationReason } from "../admin/revocation-reasons.js";
@@ -23,7 +23,7 @@ export interface CertsFlags {
 }
 
 interface Target {
-  socketPath: string;
+  endpoint: AdminEndpoint;
   storage?: string;
   configFile: string;
 }
@@ -70,14 +70,14 @@ function targetOf(configFile: string): Target {
   }
   const baseDir = path.dirname(path.resolve(configFile));
   const storage = storageDir(config, baseDir);
-  const socket = config.admin?.socket;
-  if (!socket && !storage) fail("storage is not a folder, so there is no default admin socket: set admin: { socket: /run/padlock/admin.sock } in the config", 2);
-  return { socketPath: socket ? path.resolve(baseDir, socket) : path.join(storage!, DEFAULT_SOCKET_NAME), storage, configFile };
+  const endpoint = adminEndpointOf(config, baseDir, storage);
+  if (!endpoint) fail("storage is not a folder, so there is no default admin socket: set admin: { socket: /run/padlock/admin.sock } in the config", 2);
+  return { endpoint, storage, configFile };
 }
 
 async function listRecords(target: Target): Promise<{ records: CertificateRecord[]; running: boolean }> {
   try {
-    return { records: (await adminRequest<ListAnswer>(target.socketPath, "GET", ADMIN_PATHS.list)).certificates, running: true };
+    return { records: (await adminRequest<ListAnswer>(target.endpoint, "GET", ADMIN_PATHS.list)).certificates, running: true };
   } catch (err) {
     if (!(err instanceof PadlockNotRunning)) throw err;
     return { records: await storedRecords(target), running: false };
@@ -92,7 +92,7 @@ async function storedRecords(target: Target): Promise<CertificateRecord[]> {
 
 async function act(target: Target, adminPath: string, body: Record<string, unknown>, flags: CertsFlags, what: string): Promise<void> {
   try {
-    const answer = await adminRequest<ActionAnswer>(target.socketPath, "POST", adminPath, body);
+    const answer = await adminRequest<ActionAnswer>(target.endpoint, "POST", adminPath, body);
     print(flags.json ? JSON.stringify(answer, null, 2) + "\n" : answer.message + "\n");
   } catch (err) {
     if (!(err instanceof PadlockNotRunning)) throw err;
@@ -102,7 +102,7 @@ async function act(target: Target, adminPath: string, body: Record<string, unkno
 
 async function forget(target: Target, name: string, flags: CertsFlags): Promise<void> {
   try {
-    const answer = await adminRequest<ActionAnswer>(target.socketPath, "POST", ADMIN_PATHS.forget, { name });
+    const answer = await adminRequest<ActionAnswer>(target.endpoint, "POST", ADMIN_PATHS.forget, { name });
     return print(flags.json ? JSON.stringify(answer, null, 2) + "\n" : answer.message + "\n");
   } catch (err) {
     if (!(err instanceof PadlockNotRunning)) throw err;

@@ -1,13 +1,13 @@
 // GET /metrics on its own listener (off by default), separate from the sites' ports.
 import http from "node:http";
 import type { CertificateManager } from "../acme/manager.js";
-import type { MetricsAddress } from "./metrics-address.js";
+import type { ListenAddress } from "../server/loopback-address.js";
 import type { PadlockMetrics } from "./metrics.js";
 
 export class MetricsServer {
   private constructor(private readonly server: http.Server) {}
 
-  static async start(address: MetricsAddress, metrics: PadlockMetrics, manager: () => CertificateManager | undefined): Promise<MetricsServer> {
+  static async start(address: ListenAddress, metrics: PadlockMetrics, manager: () => CertificateManager | undefined): Promise<MetricsServer> {
     const server = http.createServer((req, res) => {
       if (req.url !== "/metrics" || (req.method !== "GET" && req.method !== "HEAD")) {
         res.writeHead(404, { "content-type": "text/plain" }).end("Metrics are at /metrics.\n");
