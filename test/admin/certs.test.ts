@@ -109,11 +109,19 @@ test("padlock certs: list, renew --force, revoke through the admin socket; metri
     "-",
   ]);
 
+  const shown = await certs("show", "www.blog.test");
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, /^names: +blog\.test, www\.blog\.test$/m);
+  assert.match(shown.stdout, new RegExp(`^serial: +${first.serial}$`, "m"));
+  assert.match(shown.stdout, /^next renewal: .* \(at 2\/3 of the lifetime\)$/m);
+  assert.match(shown.stdout, /^state from: +the running padlock$/m);
+
   // renew --force through the socket: a new certificate, served by the next handshake.
-  const renewed = await certs("renew", "blog.test", "--force");
+  const renewed = await certs("renew", "blog.test", "--force", "--json");
   assert.equal(renewed.code, 0, renewed.stderr);
-  assert.match(renewed.stdout, /blog\.test, www\.blog\.test: renewed, new certificate [0-9A-F]+ valid until/);
-  const second = (await listJson()).certificates[0]!;
+  const renewAnswer = JSON.parse(renewed.stdout) as { message: string; certificate: ListedCertificate };
+  assert.match(renewAnswer.message, /^blog\.test, www\.blog\.test: renewed, new certificate [0-9A-F]+ valid until/);
+  const second = renewAnswer.certificate;
   assert.notEqual(second.serial, first.serial);
   assert.equal((await httpsGet("www.blog.test", httpsPort, root)).serial, second.serial);
 
@@ -121,12 +129,14 @@ test("padlock certs: list, renew --force, revoke through the admin socket; metri
   const badReason = await certs("revoke", "blog.test", "--reason", "boredom");
   assert.equal(badReason.code, 2);
   assert.match(badReason.stderr, /unknown revocation reason "boredom"; use one of unspecified, keyCompromise, .*superseded/);
-  const revoked = await certs("revoke", "www.blog.test", "--reason", "superseded");
+  const revoked = await certs("revoke", "www.blog.test", "--reason", "superseded", "--json");
   assert.equal(revoked.code, 0, revoked.stderr);
-  assert.match(revoked.stdout, new RegExp(`revoked ${second.serial} \\(superseded\\); new certificate [0-9A-F]+`));
+  const revokeAnswer = JSON.parse(revoked.stdout) as { message: string; certificate: ListedCertificate };
+  assert.match(revokeAnswer.message, new RegExp(`revoked ${second.serial} \\(superseded\\); new certificate [0-9A-F]+`));
   const status = await pebble.certificateStatus(second.serial);
   assert.match(String(status.Status), /revoked/i, JSON.stringify(status));
-  const third = (await listJson()).certificates[0]!;
+  const third = revokeAnswer.certificate;
+  assert.equal((await listJson()).certificates[0]!.serial, third.serial);
   assert.notEqual(third.serial, second.serial);
   assert.equal((await httpsGet("blog.test", httpsPort, root)).serial, third.serial);
   assert.match(String((await pebble.certificateStatus(third.serial)).Status), /valid/i);
