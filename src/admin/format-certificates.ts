@@ -1,4 +1,6 @@
 // `padlock certs list` and `show` for people: one row per name set, dates in UTC to the minute.
+// The list's last error is the one still standing (failures since the last success); `show`
+// also gives the last one overcome.
 import { wrap } from "../doctor/format-table.js";
 import type { CertificateRecord } from "./certificate-records.js";
 
@@ -7,7 +9,7 @@ const GAP = "  ";
 export function formatCertificateTable(records: CertificateRecord[], width = 100): string {
   if (records.length === 0) return "No certificates stored yet.\n";
   const header = ["NAMES", "ISSUER", "NOT AFTER", "DAYS LEFT", "NEXT RENEWAL", "LAST ERROR"];
-  const rows = records.map((r) => [r.names.join(", "), r.environment, minute(r.notAfter), String(r.daysLeft), r.nextRenewal ? minute(r.nextRenewal) : "-", r.failures > 0 || r.lastError ? (r.lastError ?? "") : "-"]);
+  const rows = records.map((r) => [r.names.join(", "), r.environment, minute(r.notAfter), String(r.daysLeft), r.nextRenewal ? minute(r.nextRenewal) : "-", r.failures > 0 ? (r.lastError ?? "") : "-"]);
   const fixed = header.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const errorWidth = Math.max(20, width - fixed.reduce((a, b) => a + b, 0) - GAP.length * fixed.length);
   const widths = [...fixed, errorWidth];
