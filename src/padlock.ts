@@ -16,6 +16,7 @@ import type { CertificateTuning } from "./acme/start-certificates.js";
 import type { CertificateManager } from "./acme/manager.js";
 import { dropPrivileges } from "./system/privileges.js";
 import { storageDir } from "./storage/open-storage.js";
+import { Operations } from "./operations.js";
 
 export interface PadlockOptions {
   config: Config;
@@ -39,6 +40,8 @@ export class Padlock {
   private internalCertificates?: InternalCertificates;
   /** Present when the config names a CA. */
   certificateManager?: CertificateManager;
+  /** Status file, alerts, admin socket and metrics. */
+  operations?: Operations;
 
   private constructor(
     readonly edge: Edge,
@@ -57,6 +60,7 @@ export class Padlock {
     const challenges = new Http01Challenges();
     if (config.ca) challenges.expectFallback();
     const accessSink = accessSinkOf(options);
+    const operations = new Operations(config, options.baseDir, log, options.certificateTuning?.clock);
     const edge = new Edge({
       listen: options.listen ?? config.listen,
       httpPort: options.httpPort,
@@ -66,20 +70,24 @@ export class Padlock {
       certificates,
       limits: limitsOf(config),
       log,
+      httpMetrics: operations.metrics,
       ...policyOf(config, accessSink.write),
     });
     await edge.start();
     const padlock = new Padlock(edge, sites, config, certificates, challenges, options, accessSink);
+    padlock.operations = operations;
     try {
       const storage = storageDir(config, options.baseDir);
       dropPrivileges(config.user, storage, log);
+      await operations.openStorage();
       // Loaded only when needed: the ACME client and its dependencies are a large part of start-up.
       if (config.ca) {
         const { startCertificates } = await import("./acme/start-certificates.js");
-        padlock.certificateManager = await startCertificates({ config, baseDir: options.baseDir, log, certificates, challenges, tuning: options.certificateTuning });
+        padlock.certificateManager = await startCertificates({ config, baseDir: options.baseDir, log, certificates, challenges, tuning: options.certificateTuning, onEvent: operations.observe });
       }
       // Nothing to share tokens through after all (no site wants a certificate): stop waiting.
       if (!padlock.certificateManager) challenges.setFallback(async () => undefined);
+      await operations.serve(padlock.certificateManager, storage);
       if (edge.httpsPort !== undefined && storage !== undefined) {
         padlock.internalCertificates = await startInternalCertificates(config, certificates, log, storage);
       }
@@ -119,6 +127,7 @@ export class Padlock {
   async close(): Promise<void> {
     this.internalCertificates?.stop();
     await this.certificateManager?.close();
+    await this.operations?.close();
     await this.edge.close(shutdownTimeoutMs(this.config));
     await Promise.all(this.sites.map((s) => s.close()));
     this.accessSink.flush();

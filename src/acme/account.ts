@@ -107,6 +107,15 @@ export class AcmeAccount {
     return res;
   }
 
+  /** Revokes a certificate this account holds (RFC 8555 §7.6); `reason` is an RFC 5280 code. */
+  async revoke(chainPem: string, reason: number): Promise<void> {
+    try {
+      await this.client.revokeCertificate(chainPem, { reason });
+    } catch (err) {
+      throw new Error(`the CA refused to revoke the certificate: ${(err as Error).message}`);
+    }
+  }
+
   keyAuthorization(token: string): string {
     const jwk = acme.crypto.getJwk(Buffer.from((this.http as unknown as { accountKey: Buffer }).accountKey));
     const thumbprint = createHash("sha256").update(JSON.stringify(jwk)).digest("base64url");

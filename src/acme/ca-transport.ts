@@ -5,6 +5,7 @@
 import http from "node:http";
 import https from "node:https";
 import tls from "node:tls";
+import type { CaRequestOutcome } from "./certificate-events.js";
 import { CaUnreachable } from "./problems.js";
 
 export interface CaResponse {
@@ -17,6 +18,8 @@ export interface CaTransportOptions {
   /** PEM of an extra root trusted for the CA's API (system roots stay trusted). */
   extraRoot?: string;
   timeoutMs?: number;
+  /** Told the outcome of every request (metrics). */
+  observe?: (outcome: CaRequestOutcome) => void;
 }
 
 const UNTRUSTED = new Set(["UNABLE_TO_VERIFY_LEAF_SIGNATURE", "SELF_SIGNED_CERT_IN_CHAIN", "DEPTH_ZERO_SELF_SIGNED_CERT", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY"]);
@@ -25,6 +28,7 @@ export class CaTransport {
   private agent: https.Agent;
   private readonly timeoutMs: number;
   private readonly extraRoot?: string;
+  private readonly observe?: (outcome: CaRequestOutcome) => void;
   private withSystemRoots = false;
   /** Replay-Nonce values from responses, reused instead of asking newNonce each time. */
   private readonly nonces: string[] = [];
@@ -32,6 +36,7 @@ export class CaTransport {
   constructor(options: CaTransportOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.extraRoot = options.extraRoot;
+    this.observe = options.observe;
     // With an extra root, try it alone first: loading the system roots costs a noticeable part
     // of start-up, and a private CA's API chains to its own root anyway.
     this.agent = newAgent(options.extraRoot ? [options.extraRoot] : undefined);
@@ -39,7 +44,9 @@ export class CaTransport {
 
   async request(url: string, method: string, body?: unknown): Promise<CaResponse> {
     try {
-      return await this.send(url, method, body);
+      const res = await this.send(url, method, body);
+      this.observe?.(res.status < 400 ? "ok" : res.status === 429 || problemKind(res) === "rateLimited" ? "rate_limited" : "problem");
+      return res;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? "";
       if (this.extraRoot && !this.withSystemRoots && UNTRUSTED.has(code)) {
@@ -48,6 +55,7 @@ export class CaTransport {
         this.agent = newAgent([...tls.rootCertificates, this.extraRoot]);
         return this.request(url, method, body);
       }
+      this.observe?.("unreachable");
       throw new CaUnreachable(`cannot reach the CA at ${new URL(url).origin}: ${networkReason(code, err as Error)}`);
     }
   }
@@ -130,4 +138,9 @@ function networkReason(code: string, err: Error): string {
         ? "its TLS certificate is not trusted (for a private CA or Pebble, set ca_root: to the PEM file of its root)"
         : err.message || code || String(err);
   }
+}
+
+function problemKind(res: CaResponse): string | undefined {
+  const type = typeof res.data === "object" && res.data !== null ? (res.data as { type?: unknown }).type : undefined;
+  return typeof type === "string" ? type.replace("urn:ietf:params:acme:error:", "") : undefined;
 }

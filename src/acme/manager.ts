@@ -8,6 +8,7 @@ import type { Storage } from "../storage/storage.js";
 import type { CertificateCache } from "../tls/certificate-cache.js";
 import { covers, readCertificate, type CertificateInfo } from "../tls/certificate-info.js";
 import { AcmeAccount } from "./account.js";
+import type { CertificateEvent, CertificateObserver } from "./certificate-events.js";
 import { caId as caIdOf, CaSetupError, fetchDirectory, profileProblem, type AcmeDirectory, type CaChoice } from "./ca-directory.js";
 import { CaTransport } from "./ca-transport.js";
 import type { Http01Challenges } from "./http01-challenges.js";
@@ -51,6 +52,8 @@ export interface CertificateManagerOptions {
   random?: () => number;
   /** How often to ask the CA's ARI again when it gives no Retry-After (default 6 h). */
   ariRecheckMs?: number;
+  /** Told of installs, plans, failures, revocations and CA requests (status file, alerts, metrics). */
+  onEvent?: CertificateObserver;
 }
 
 interface StoredCertificate {
@@ -76,7 +79,10 @@ interface CertificateMeta {
 
 export interface NameSetStatus {
   names: string[];
+  /** Where the set's files are in storage. */
+  folder: string;
   serial?: string;
+  notBefore?: Date;
   notAfter?: Date;
   nextRenewal?: RenewalPlan;
   nextRetry?: Date;
@@ -124,7 +130,7 @@ export class CertificateManager {
     // Created first: from now on this instance also answers challenges other instances sharing
     // the storage published, even before its own CA connection is up.
     this.solvers = [new Http01Solver(o.challenges, o.storage)];
-    this.transport = new CaTransport({ extraRoot: o.caRoot });
+    this.transport = new CaTransport({ extraRoot: o.caRoot, observe: (outcome) => this.emit({ type: "ca-request", outcome }) });
     this.clock = o.clock ?? systemClock;
     this.random = o.random ?? Math.random;
     this.caId = caIdOf(o.ca.directoryUrl);
@@ -172,7 +178,9 @@ export class CertificateManager {
   status(): NameSetStatus[] {
     return this.states.map((s) => ({
       names: s.set.names,
+      folder: s.folder,
       serial: s.current?.info.serial,
+      notBefore: s.current?.info.notBefore,
       notAfter: s.current?.info.notAfter,
       nextRenewal: s.plan,
       nextRetry: s.nextRetry,
@@ -183,12 +191,36 @@ export class CertificateManager {
 
   /** Renew now: `force` orders even when the certificate is not due. Resolves when done. */
   async renew(names: string[], options: { force?: boolean } = {}): Promise<void> {
-    const s = this.states.find((st) => names.every((n) => st.set.names.includes(n)));
-    if (!s) throw new Error(`no managed certificate covers ${names.join(", ")}`);
+    const s = this.stateOf(names);
     // An attempt already under way was started for another reason: let it end, then start ours.
     while (s.running) await s.running;
     await this.refresh(s, options.force ? "forced" : "check");
     if (s.lastError && s.failures > 0) throw new Error(s.lastError);
+  }
+
+  /**
+   * Revokes the current certificate (RFC 8555 §7.6, `reason` an RFC 5280 code), then orders its
+   * replacement at once. Resolves when the new certificate is installed; throws if either fails.
+   */
+  async revoke(names: string[], reason: { code: number; name: string }): Promise<void> {
+    const s = this.stateOf(names);
+    const current = s.current;
+    if (!current) throw new Error(`${label(s)}: there is no certificate to revoke yet`);
+    const { account } = await this.connect();
+    await account.revoke(current.chainPem, reason.code);
+    this.log(s).warn({ names: s.set.names, serial: current.info.serial, reason: reason.name }, `${label(s)}: revoked certificate ${current.info.serial} (${reason.name}); ordering a replacement`);
+    this.emit({ type: "revoked", names: s.set.names, folder: s.folder, serial: current.info.serial, reason: reason.name });
+    await this.renew(s.set.names, { force: true });
+  }
+
+  private stateOf(names: string[]): SetState {
+    const s = this.states.find((st) => names.every((n) => st.set.names.includes(n)));
+    if (!s) throw new Error(`no managed certificate covers ${names.join(", ")}`);
+    return s;
+  }
+
+  private emit(event: CertificateEvent): void {
+    this.o.onEvent?.(event);
   }
 
   /**
@@ -282,6 +314,8 @@ export class CertificateManager {
     if (err instanceof Error && !(err instanceof AcmeProblem) && !(err.name === "CaUnreachable") && !(err instanceof CaSetupError)) {
       this.log(s).debug({ err }, "failure details");
     }
+    const current = s.current && { serial: s.current.info.serial, notBefore: s.current.info.notBefore, notAfter: s.current.info.notAfter };
+    this.emit({ type: "failed", names: s.set.names, folder: s.folder, message, error: err, failures: s.failures, nextRetry: s.nextRetry, current });
     if (!this.closed) s.cancelTimers.push(runAt(this.clock, s.nextRetry.getTime(), () => void this.refresh(s, "check")));
   }
 
@@ -293,6 +327,7 @@ export class CertificateManager {
       { names: s.set.names, serial: cert.info.serial, notAfter: cert.info.notAfter.toISOString() },
       `${label(s)}: installed certificate ${cert.info.serial} (${how}), valid until ${cert.info.notAfter.toISOString()}`,
     );
+    this.emit({ type: "installed", names: s.set.names, folder: s.folder, serial: cert.info.serial, notBefore: cert.info.notBefore, notAfter: cert.info.notAfter, how });
   }
 
   /** Plans the next renewal of the current certificate: ARI window if offered, else 2/3 of its life. */
@@ -306,6 +341,7 @@ export class CertificateManager {
       this.cancel(s);
       const plan = this.notTooSoon(s, proposed);
       s.plan = plan;
+      this.emit({ type: "planned", names: s.set.names, folder: s.folder, plan });
       const where = plan.reason === "ari" ? `inside the CA's ARI window ${plan.window!.start.toISOString()} – ${plan.window!.end.toISOString()}` : "at 2/3 of its lifetime";
       this.log(s).info({ names: s.set.names, renewAt: plan.at.toISOString(), reason: plan.reason }, `${label(s)}: next renewal ${plan.at.toISOString()} (${where})`);
       s.cancelTimers.push(runAt(this.clock, plan.at.getTime(), () => void this.refresh(s, "scheduled")));

@@ -7,6 +7,7 @@ import { openStorage } from "../storage/open-storage.js";
 import type { CertificateCache } from "../tls/certificate-cache.js";
 import { chooseCa, CaSetupError } from "./ca-directory.js";
 import type { Http01Challenges } from "./http01-challenges.js";
+import type { CertificateObserver } from "./certificate-events.js";
 import { CertificateManager, type NameSet } from "./manager.js";
 import type { Clock, RetryPolicy } from "./renewal.js";
 
@@ -24,6 +25,7 @@ export interface StartCertificatesOptions {
   certificates: CertificateCache;
   challenges: Http01Challenges;
   tuning?: CertificateTuning;
+  onEvent?: CertificateObserver;
 }
 
 export async function startCertificates(o: StartCertificatesOptions): Promise<CertificateManager | undefined> {
@@ -60,6 +62,7 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
     challenges: o.challenges,
     sets,
     log,
+    onEvent: o.onEvent,
     ...o.tuning,
   });
   try {

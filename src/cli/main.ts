@@ -43,6 +43,41 @@ program
   .option("--timeout <seconds>", "limit for each network check (default 10)", seconds)
   .action(async (flags) => (await import("./doctor.js")).doctorCommand(flags));
 
+const certs = program.command("certs").description("List, show, renew, revoke or forget certificates (through the running padlock, or from storage when none runs)");
+const certsConfig = () => new Option("-c, --config <file>", "config file").default("padlock.yaml");
+certs
+  .command("list")
+  .description("Every stored certificate: names, issuer, not-after, days left, next renewal, last error")
+  .addOption(certsConfig())
+  .option("--json", "print JSON (for scripts)")
+  .action(async (flags) => (await import("./certs.js")).certsCommand("list", undefined, flags));
+certs
+  .command("show <name>")
+  .description("Everything known about the certificate that includes NAME")
+  .addOption(certsConfig())
+  .option("--json", "print JSON (for scripts)")
+  .action(async (name: string, flags) => (await import("./certs.js")).certsCommand("show", name, flags));
+certs
+  .command("renew <name>")
+  .description("Renew the certificate that includes NAME now if due; --force renews anyway (needs the running padlock)")
+  .addOption(certsConfig())
+  .option("--force", "renew even when not due")
+  .option("--json", "print JSON (for scripts)")
+  .action(async (name: string, flags) => (await import("./certs.js")).certsCommand("renew", name, flags));
+certs
+  .command("revoke <name>")
+  .description("Revoke the certificate that includes NAME, then obtain a new one (needs the running padlock)")
+  .addOption(certsConfig())
+  .option("--reason <reason>", "RFC 5280 reason: unspecified, keyCompromise, superseded, cessationOfOperation, …", "unspecified")
+  .option("--json", "print JSON (for scripts)")
+  .action(async (name: string, flags) => (await import("./certs.js")).certsCommand("revoke", name, flags));
+certs
+  .command("forget <name>")
+  .description("Delete the stored certificate and key that include NAME (never the CA account)")
+  .addOption(certsConfig())
+  .option("--json", "print JSON (for scripts)")
+  .action(async (name: string, flags) => (await import("./certs.js")).certsCommand("forget", name, flags));
+
 program
   .command("trust")
   .description("Show padlock's local root certificate (HTTPS for localhost); --install adds it to this machine's trust stores")

@@ -8,6 +8,7 @@ import { allowedChallenges, challengeProblems } from "../acme/dns01/challenge-se
 import { usesInternalCa } from "../tls/internal-certificates.js";
 import { parseSize } from "./size.js";
 import { cidrProblem } from "../proxy/forwarding.js";
+import { parseLoopbackListen } from "../server/loopback-address.js";
 
 export interface PathProblem {
   path: (string | number)[];
@@ -15,6 +16,8 @@ export interface PathProblem {
 }
 
 export const CA_NAMES = ["letsencrypt", "letsencrypt-staging", "zerossl", "internal"] as const;
+
+export const METRICS_REMOTE_HINT = "add allow_remote: true if a firewall or the scraper's network protects it (the metrics name every site)";
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
 
@@ -147,6 +150,15 @@ export function checkConfig(config: Config, baseDir: string): PathProblem[] {
   });
   if (defaults > 1) problems.push({ path: ["sites"], message: "only one site may be the default (default: true)" });
   problems.push(...challengeProblems(config));
+  if (config.metrics) {
+    const address = parseLoopbackListen(config.metrics.listen, config.metrics.allow_remote === true, METRICS_REMOTE_HINT);
+    if (typeof address === "string") problems.push({ path: ["metrics", "listen"], message: address });
+  }
+  if (config.admin?.listen) {
+    const address = parseLoopbackListen(config.admin.listen, false);
+    if (typeof address === "string") problems.push({ path: ["admin", "listen"], message: `${address} (the admin endpoint renews and revokes certificates: loopback only)` });
+  }
+  if (config.admin?.listen && config.admin.socket) problems.push({ path: ["admin"], message: "give either socket: or listen:, not both" });
   return problems;
 }
 

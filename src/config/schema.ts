@@ -159,10 +159,32 @@ export const Config = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    metrics: Type.Optional(Type.Object({ listen: Type.String() }, { additionalProperties: false })),
-    admin: Type.Optional(Type.Object({ socket: Type.Optional(Type.String()), listen: Type.Optional(Type.String()) }, { additionalProperties: false })),
+    metrics: Type.Optional(
+      Type.Object(
+        {
+          listen: doc("Prometheus endpoint address, HOST:PORT (e.g. 127.0.0.1:9190); loopback only unless allow_remote", Type.String()),
+          allow_remote: Type.Optional(doc("Allow a listen address other machines can reach (default false)", Type.Boolean())),
+        },
+        { additionalProperties: false, description: "Prometheus metrics at /metrics (off unless set)" },
+      ),
+    ),
+    admin: Type.Optional(
+      Type.Object(
+        {
+          socket: Type.Optional(doc("Unix socket `padlock certs` talks to (default: admin.sock in the storage folder)", Type.String())),
+          listen: Type.Optional(doc("Loopback HOST:PORT for the admin endpoint instead of a socket (token in admin.token in storage)", Type.String())),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     alerts: Type.Optional(
-      Type.Object({ webhook: Type.Optional(Type.String()), command: Type.Optional(Type.String()) }, { additionalProperties: false }),
+      Type.Object(
+        {
+          webhook: Type.Optional(doc("URL that gets each alert as a JSON POST", Type.String({ pattern: "^https?://" }))),
+          command: Type.Optional(doc("Shell command run for each alert, with PADLOCK_EVENT, PADLOCK_NAMES, PADLOCK_MESSAGE, PADLOCK_PROBLEM, PADLOCK_FIX", Type.String({ minLength: 1 }))),
+        },
+        { additionalProperties: false, description: "Who hears of renewal failures, certificates near expiry and rate limits" },
+      ),
     ),
     sites: Type.Array(Site, { minItems: 1 }),
   },

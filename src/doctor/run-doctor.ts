@@ -13,6 +13,7 @@ import { checkConfigValid } from "./checks/config-valid.js";
 import { checkCaDirectory, checkCaRoot } from "./checks/ca-directory.js";
 import { checkClockSkew } from "./checks/clock-skew.js";
 import { checkStorage } from "./checks/storage.js";
+import { checkExistingCertificates } from "./checks/certificates.js";
 import { checkPort, type PortState } from "./checks/ports.js";
 import { checkHostName } from "./checks/host-name.js";
 import { checkDnsAddresses } from "./checks/dns-addresses.js";
@@ -78,7 +79,7 @@ async function checkEverythingElse(config: Config, options: DoctorOptions): Prom
   const folder = storageDir(config, settings.baseDir);
   const storageResults = folder === undefined
     ? [ok("storage", `${config.storage}: Redis storage is not checked by the doctor yet`)]
-    : checkStorage({ dir: folder, user: config.user });
+    : [...checkStorage({ dir: folder, user: config.user }), ...(ca.directoryUrl ? await checkExistingCertificates(folder, ca.directoryUrl) : [])];
   const https = await checkPort("HTTPS", settings.httpsPort, config.listen, settings.timeoutMs);
   const names = certificateNames(config);
   // padlock's internal CA validates nothing: only the names themselves matter.

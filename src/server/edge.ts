@@ -56,6 +56,8 @@ export interface EdgeOptions extends EdgePolicy {
   certificates: CertificateCache;
   limits?: EdgeLimits;
   log: Logger;
+  /** Counts each site's requests (metrics); absent when metrics are off. */
+  httpMetrics?: { trackHttp(site: string, ex: Exchange): void };
 }
 
 const DEFAULT_LIMITS: Required<EdgeLimits> = {
@@ -226,6 +228,7 @@ export class Edge {
       sendText(res, status, status === 421 ? `This server does not serve "${ex.host}".` : "Not found.");
       return;
     }
+    this.options.httpMetrics?.trackHttp(site.hosts[0]!, ex);
     const policy = this.policyOf(site);
     for (const [name, value] of policy.headers) res.setHeader(name, value);
     if (secure && policy.hsts) res.setHeader("strict-transport-security", policy.hsts);

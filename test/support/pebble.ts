@@ -41,6 +41,8 @@ export interface Pebble {
   origin: string;
   /** The root that signs certificates Pebble issues (changes at every Pebble start). */
   issuingRoot(): Promise<string>;
+  /** Pebble's management view of a certificate it issued, by serial (hex, any case). */
+  certificateStatus(serialHex: string): Promise<Record<string, unknown>>;
   dns: ChallTestSrv;
   logs(): string;
   stop(): Promise<void>;
@@ -146,6 +148,12 @@ async function startPebbleOnce(options: PebbleOptions): Promise<Pebble> {
     issuingRoot: async () => {
       const res = await request(`${management}/roots/0`, { dispatcher: agent });
       return res.body.text();
+    },
+    certificateStatus: async (serialHex) => {
+      const res = await request(`${management}/cert-status-by-serial/${serialHex.toLowerCase()}`, { dispatcher: agent });
+      const text = await res.body.text();
+      if (res.statusCode !== 200) throw new Error(`Pebble cert-status-by-serial/${serialHex}: HTTP ${res.statusCode}: ${text}`);
+      return JSON.parse(text) as Record<string, unknown>;
     },
     dns: {
       addA: (host, addresses) => dnsPost("add-a", { host, addresses }),

@@ -1,0 +1,91 @@
+// Each name set's renewal state kept beside its certificate (status.json), so `padlock certs`
+// without a running padlock and `padlock doctor` can say when the next renewal is due, what
+// failed last and whether the CA has been rate limiting — not only what the certificate says.
+import type { Logger } from "../log.js";
+import type { Storage } from "../storage/storage.js";
+import type { CertificateEvent } from "./certificate-events.js";
+import { AcmeProblem } from "./problems.js";
+
+export interface CertificateStatusRecord {
+  failures: number;
+  lastSuccessAt?: string;
+  lastError?: string;
+  lastErrorAt?: string;
+  nextRetry?: string;
+  nextRenewal?: string;
+  renewalReason?: "ari" | "lifetime";
+  ariWindow?: { start: string; end: string };
+  /** When the CA answered rateLimited (or said the account is paused), most recent last. */
+  rateLimitedAt: string[];
+}
+
+export const STATUS_FILE = "status.json";
+const KEEP_RATE_LIMITS = 10;
+
+export async function readCertificateStatus(storage: Storage, folder: string): Promise<CertificateStatusRecord | undefined> {
+  const raw = await storage.get(`${folder}/${STATUS_FILE}`);
+  if (!raw) return undefined;
+  try {
+    const parsed = JSON.parse(raw.toString("utf8")) as Partial<CertificateStatusRecord>;
+    return { failures: 0, ...parsed, rateLimitedAt: parsed.rateLimitedAt ?? [] };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps status.json up to date from the manager's events; writes per folder one at a time. */
+export class CertificateStatusWriter {
+  private readonly queues = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  readonly observe = (event: CertificateEvent): void => {
+    if (event.type === "ca-request" || event.type === "revoked") return;
+    this.update(event.folder, (r) => {
+      const now = new Date(this.now()).toISOString();
+      switch (event.type) {
+        case "installed":
+          r.failures = 0;
+          r.nextRetry = undefined;
+          if (event.how !== "from storage") r.lastSuccessAt = now;
+          break;
+        case "planned":
+          r.nextRenewal = event.plan.at.toISOString();
+          r.renewalReason = event.plan.reason;
+          r.ariWindow = event.plan.window && { start: event.plan.window.start.toISOString(), end: event.plan.window.end.toISOString() };
+          break;
+        case "failed":
+          r.failures = event.failures;
+          r.lastError = event.message;
+          r.lastErrorAt = now;
+          r.nextRetry = event.nextRetry.toISOString();
+          if (isRateLimitOrPause(event.error)) r.rateLimitedAt = [...r.rateLimitedAt, now].slice(-KEEP_RATE_LIMITS);
+          break;
+      }
+    });
+  };
+
+  /** Resolves when every write queued so far is done. */
+  async flush(): Promise<void> {
+    await Promise.all(this.queues.values());
+  }
+
+  private update(folder: string, change: (r: CertificateStatusRecord) => void): void {
+    const previous = this.queues.get(folder) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      const record = (await readCertificateStatus(this.storage, folder)) ?? { failures: 0, rateLimitedAt: [] };
+      change(record);
+      await this.storage.put(`${folder}/${STATUS_FILE}`, JSON.stringify(record, null, 2) + "\n");
+    }).catch((err: unknown) => this.log.warn(`could not record the certificate status in ${this.storage.location}/${folder}: ${(err as Error).message}`));
+    this.queues.set(folder, next);
+  }
+}
+
+/** The CA limiting this account: rateLimited, or userActionRequired (Let's Encrypt's paused accounts). */
+export function isRateLimitOrPause(err: unknown): err is AcmeProblem {
+  return err instanceof AcmeProblem && (err.rateLimited || err.kind === "userActionRequired");
+}

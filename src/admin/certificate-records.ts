@@ -1,0 +1,131 @@
+// What `padlock certs` and the doctor know about each stored certificate: read from storage
+// (certificate, meta.json, status.json), and overlaid with the running manager's live state
+// when padlock runs.
+import { KNOWN_CAS } from "../acme/ca-directory.js";
+import { readCertificateStatus, STATUS_FILE } from "../acme/certificate-status.js";
+import type { NameSetStatus } from "../acme/manager.js";
+import type { Storage } from "../storage/storage.js";
+import { readCertificate } from "../tls/certificate-info.js";
+
+export interface CertificateRecord {
+  names: string[];
+  /** Storage folder of the set, e.g. certificates/<ca>/<set>. */
+  folder: string;
+  /** The CA's ACME directory URL. */
+  ca: string;
+  /** "staging", "production" or, for a CA padlock does not know, its host. */
+  environment: string;
+  /** Issuer of the certificate (distinguished name). */
+  issuer: string;
+  serial: string;
+  notBefore: string;
+  notAfter: string;
+  daysLeft: number;
+  nextRenewal?: string;
+  renewalReason?: "ari" | "lifetime";
+  ariWindow?: { start: string; end: string };
+  failures: number;
+  lastError?: string;
+  lastErrorAt?: string;
+  nextRetry?: string;
+  rateLimitedAt: string[];
+  /** Where the renewal data comes from: the running padlock, or storage alone. */
+  source: "running" | "storage";
+}
+
+interface StoredMeta {
+  names?: string[];
+  ca?: string;
+}
+
+const DAY_MS = 86_400_000;
+// meta.json first: a set without it is no longer listed, whatever else a crash leaves behind.
+const SET_FILES = ["meta.json", "cert.pem", "key.pem", STATUS_FILE];
+
+/** Every certificate in storage, sorted by first name. Unreadable sets are skipped. */
+export async function readCertificateRecords(storage: Storage, now: number = Date.now()): Promise<CertificateRecord[]> {
+  const folders = new Set((await storage.list("certificates/")).filter((k) => k.endsWith("/meta.json")).map((k) => k.slice(0, -"/meta.json".length)));
+  const records = await Promise.all([...folders].map((folder) => readRecord(storage, folder, now)));
+  return records.filter((r): r is CertificateRecord => r !== undefined).sort((a, b) => a.names[0]!.localeCompare(b.names[0]!));
+}
+
+async function readRecord(storage: Storage, folder: string, now: number): Promise<CertificateRecord | undefined> {
+  const [chain, metaRaw] = await Promise.all([storage.get(`${folder}/cert.pem`), storage.get(`${folder}/meta.json`)]);
+  if (!chain || !metaRaw) return undefined;
+  let meta: StoredMeta;
+  let info;
+  try {
+    meta = JSON.parse(metaRaw.toString("utf8")) as StoredMeta;
+    info = readCertificate(chain.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  const status = await readCertificateStatus(storage, folder);
+  const ca = meta.ca ?? "";
+  return {
+    names: meta.names ?? info.names,
+    folder,
+    ca,
+    environment: environmentOf(ca),
+    issuer: info.issuer,
+    serial: info.serial,
+    notBefore: info.notBefore.toISOString(),
+    notAfter: info.notAfter.toISOString(),
+    daysLeft: daysLeft(info.notAfter.getTime(), now),
+    nextRenewal: status?.nextRenewal,
+    renewalReason: status?.renewalReason,
+    ariWindow: status?.ariWindow,
+    failures: status?.failures ?? 0,
+    lastError: status?.lastError,
+    lastErrorAt: status?.lastErrorAt,
+    nextRetry: status?.nextRetry,
+    rateLimitedAt: status?.rateLimitedAt ?? [],
+    source: "storage",
+  };
+}
+
+/** The running manager knows better than storage when it renews next and what failed. */
+export function withLiveStatus(records: CertificateRecord[], live: NameSetStatus[]): CertificateRecord[] {
+  return records.map((r) => {
+    const s = live.find((l) => l.folder === r.folder);
+    if (!s) return r;
+    return {
+      ...r,
+      nextRenewal: s.nextRenewal?.at.toISOString() ?? r.nextRenewal,
+      renewalReason: s.nextRenewal?.reason ?? r.renewalReason,
+      ariWindow: s.nextRenewal?.window ? { start: s.nextRenewal.window.start.toISOString(), end: s.nextRenewal.window.end.toISOString() } : r.ariWindow,
+      failures: s.failures,
+      lastError: s.failures > 0 ? s.lastError : r.lastError,
+      nextRetry: s.nextRetry?.toISOString(),
+      source: "running",
+    };
+  });
+}
+
+export function daysLeft(notAfter: number, now: number): number {
+  return Math.floor((notAfter - now) / DAY_MS);
+}
+
+export function environmentOf(directoryUrl: string): string {
+  const known = Object.values(KNOWN_CAS).find((c) => c.directoryUrl === directoryUrl);
+  if (known) return known.staging ? "staging" : "production";
+  let host = directoryUrl;
+  try {
+    host = new URL(directoryUrl).host;
+  } catch {
+    /* keep it as written */
+  }
+  return /staging/i.test(directoryUrl) ? `staging (${host})` : host;
+}
+
+/** Records whose name set includes NAME, or whose storage folder is NAME. */
+export function recordsFor(records: CertificateRecord[], name: string): CertificateRecord[] {
+  const wanted = name.toLowerCase();
+  return records.filter((r) => r.names.includes(wanted) || r.folder === name || r.folder.endsWith(`/${name}`));
+}
+
+/** Deletes a set's certificate, key and state; the CA account is never touched. */
+export async function forgetCertificate(storage: Storage, record: CertificateRecord): Promise<void> {
+  if (!record.folder.startsWith("certificates/")) throw new Error(`refusing to delete ${record.folder}: not a certificate folder`);
+  for (const file of SET_FILES) await storage.delete(`${record.folder}/${file}`);
+}

@@ -1,0 +1,47 @@
+// `padlock certs list` and `show` for people: one row per name set, dates in UTC to the minute.
+// The list's last error is the one still standing (failures since the last success); `show`
+// also gives the last one overcome.
+import { wrap } from "../doctor/format-table.js";
+import type { CertificateRecord } from "./certificate-records.js";
+
+const GAP = "  ";
+
+export function formatCertificateTable(records: CertificateRecord[], width = 100): string {
+  if (records.length === 0) return "No certificates stored yet.\n";
+  const header = ["NAMES", "ISSUER", "NOT AFTER", "DAYS LEFT", "NEXT RENEWAL", "LAST ERROR"];
+  const rows = records.map((r) => [r.names.join(", "), r.environment, minute(r.notAfter), String(r.daysLeft), r.nextRenewal ? minute(r.nextRenewal) : "-", r.failures > 0 ? (r.lastError ?? "") : "-"]);
+  const fixed = header.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const errorWidth = Math.max(20, width - fixed.reduce((a, b) => a + b, 0) - GAP.length * fixed.length);
+  const widths = [...fixed, errorWidth];
+  const line = (cells: string[][]) => {
+    const height = Math.max(...cells.map((c) => c.length));
+    const out: string[] = [];
+    for (let i = 0; i < height; i++) out.push(cells.map((c, col) => (c[i] ?? "").padEnd(widths[col]!)).join(GAP).trimEnd());
+    return out.join("\n");
+  };
+  const lines = [line(header.map((h) => [h])), line(widths.map((w) => ["-".repeat(w)]))];
+  for (const row of rows) lines.push(line(row.map((cell, i) => (i === row.length - 1 ? wrap(cell, errorWidth) : [cell]))));
+  return lines.join("\n") + "\n";
+}
+
+export function formatCertificateDetails(r: CertificateRecord): string {
+  const fields: [string, string | undefined][] = [
+    ["names", r.names.join(", ")],
+    ["CA", `${r.environment} (${r.ca})`],
+    ["issuer", r.issuer],
+    ["serial", r.serial],
+    ["valid", `${minute(r.notBefore)} – ${minute(r.notAfter)} (${r.daysLeft} days left)`],
+    ["next renewal", r.nextRenewal ? `${minute(r.nextRenewal)} (${r.renewalReason === "ari" ? "inside the CA's ARI window" : "at 2/3 of the lifetime"})` : undefined],
+    ["ARI window", r.ariWindow ? `${minute(r.ariWindow.start)} – ${minute(r.ariWindow.end)}` : undefined],
+    ["failures", r.failures > 0 ? `${r.failures} in a row${r.nextRetry ? `, next attempt ${minute(r.nextRetry)}` : ""}` : "none"],
+    ["last error", r.lastError ? `${r.lastErrorAt ? `${minute(r.lastErrorAt)}: ` : ""}${r.lastError}` : undefined],
+    ["rate limited", r.rateLimitedAt.length ? r.rateLimitedAt.map(minute).join(", ") : undefined],
+    ["storage", r.folder],
+    ["state from", r.source === "running" ? "the running padlock" : "storage (padlock is not running)"],
+  ];
+  return fields.filter(([, v]) => v !== undefined).map(([k, v]) => `${(k + ":").padEnd(14)}${v}`).join("\n") + "\n";
+}
+
+function minute(iso: string): string {
+  return iso.replace("T", " ").replace(/:\d\d(\.\d+)?Z$/, "Z");
+}
