@@ -3,7 +3,7 @@
 // located by file and line.
 import fs from "node:fs";
 import path from "node:path";
-import YAML, { isMap, isScalar, type Document } from "yaml";
+import { parseFrontMatter } from "./front-matter.js";
 import { lineAt, type ProblemList } from "./problems.js";
 
 export interface Page {
@@ -114,22 +114,19 @@ export function parsePage(raw: string, relToContent: string, file: string, probl
     return undefined;
   }
   let meta: Record<string, unknown> = {};
-  let doc: Document | undefined;
+  let keyLines = new Map<string, number>();
   if (split.yaml.trim() !== "") {
-    doc = YAML.parseDocument(split.yaml, { schema: "core", uniqueKeys: true });
-    const err = doc.errors[0];
-    if (err) {
-      const line = split.yamlLine + (err.linePos?.[0].line ?? 1) - 1;
-      problems.error(file, line, `malformed front matter: ${err.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}; this page is not served until it is fixed`);
+    const front = parseFrontMatter(split.yaml);
+    if ("error" in front) {
+      problems.error(file, split.yamlLine + front.line - 1, `${front.error}; this page is not served until it is fixed`);
       return undefined;
     }
-    if (!isMap(doc.contents)) {
-      problems.error(file, split.yamlLine, "malformed front matter: expected `key: value` lines (title, date, description, tags); this page is not served until it is fixed");
-      return undefined;
-    }
-    meta = doc.toJS() as Record<string, unknown>;
+    ({ meta, keyLines } = front);
   }
-  const keyLine = (key: string) => (doc ? split.yamlLine + keyLineInYaml(doc, split.yaml, key) - 1 : 1);
+  const keyLine = (key: string) => {
+    const line = keyLines.get(key);
+    return line === undefined ? 1 : split.yamlLine + line - 1;
+  };
 
   const stem = relToContent.replace(/\.md$/, "");
   const isPost = stem.startsWith(`${POSTS_DIR}/`);
@@ -187,14 +184,6 @@ function splitFrontMatter(text: string): Split {
   let offset = 0;
   for (let i = 0; i < bodyLineIndex && i < lines.length; i++) offset += lines[i]!.length + 1;
   return { yaml, yamlLine, bodyOffset: Math.min(offset, text.length) };
-}
-
-function keyLineInYaml(doc: Document, yaml: string, key: string): number {
-  if (!isMap(doc.contents)) return 1;
-  for (const item of doc.contents.items) {
-    if (isScalar(item.key) && item.key.value === key && item.key.range) return lineAt(yaml, item.key.range[0]);
-  }
-  return 1;
 }
 
 function scalarText(value: unknown): string {

@@ -81,6 +81,18 @@ export function pygmentsClassOf(hljsClasses: string): string {
   return "";
 }
 
+/** `<span class="hljs-…">` → the same span with the Pygments class, memoised (a few dozen distinct class lists). */
+const spanByClasses = new Map<string, string>();
+function pygmentsSpan(_match: string, hljsClasses: string): string {
+  let span = spanByClasses.get(hljsClasses);
+  if (span === undefined) {
+    const mapped = pygmentsClassOf(hljsClasses);
+    span = mapped ? `<span class="${mapped}">` : "<span>";
+    spanByClasses.set(hljsClasses, span);
+  }
+  return span;
+}
+
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
 export function escapeHtml(text: string): string {
@@ -101,10 +113,7 @@ export function highlightBlock(code: string, lang: string): string {
   const lineCount = source.split("\n").length - 1;
   const highlighted =
     lang && knowsLanguage(lang) && !/^(text|plaintext|txt)$/i.test(lang)
-      ? hljs.highlight(source, { language: lang, ignoreIllegals: true }).value.replace(/<span class="([^"]+)">/g, (_m, cls: string) => {
-          const mapped = pygmentsClassOf(cls);
-          return mapped ? `<span class="${mapped}">` : "<span>";
-        })
+      ? hljs.highlight(source, { language: lang, ignoreIllegals: true }).value.replace(/<span class="([^"]+)">/g, pygmentsSpan)
       : escapeHtml(source);
 
   const width = String(lineCount).length;

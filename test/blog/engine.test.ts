@@ -10,7 +10,8 @@ import { ProblemList } from "../../src/blog/problems.js";
 import { UrlBuilder, UnknownEndpointError } from "../../src/blog/url-for.js";
 import { parseUrlForCall, resolveUrlFor } from "../../src/blog/prepass.js";
 import { highlightBlock, pygmentsClassOf } from "../../src/blog/highlight.js";
-import { renderMarkdown } from "../../src/blog/markdown.js";
+import { normalizeLink, renderMarkdown } from "../../src/blog/markdown.js";
+import MarkdownIt from "markdown-it";
 import { Templates } from "../../src/blog/templates.js";
 import { canonicalPath } from "../../src/blog/blog.js";
 import { chooseEncoding, createEntity, ifNoneMatchMatches, parseAcceptEncoding } from "../../src/server/cached-entity.js";
@@ -218,4 +219,17 @@ test("template errors name the template that has them, even inside a layout or a
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("link targets: the shortcut for plain ones gives what markdown-it's normalizeLink gives", () => {
+  const reference = new MarkdownIt().normalizeLink;
+  const plain = ["/", "/posts/a_b-c/", "/static/img/x.png?v=1#top", "#section-2", "https://example.com", "http://example.com/1/2", "https://a-b.example.co.uk/p;q=1/(x)*y,z@w:v+u$t!s~r'"];
+  const other = [
+    "//host/path", "HTTPS://Example.COM/A", "https://example.com:8080/x", "https://user@example.com/", "https://example.com?x=1", "https://bücher.de/",
+    "/caf%C3%A9", "/café", "/a b", "/a%zz", "mailto:me@example.com", "relative/path", "../up", "javascript:alert(1)",
+    `https://${"a".repeat(64)}.com/`, `https://${"a.".repeat(130)}com/`, "https://a..b/", "https://a_b.com/", "/x\\y", "/[x]", "/{x}", "/<x>", "/x|y", "/x^y", "/`x`", '/"x"',
+  ];
+  for (const url of [...plain, ...other]) assert.equal(normalizeLink(url), reference(url), url);
+  const html = renderMarkdown(plain.map((u, i) => `[${i}](${u})`).join(" ") + " [u](/café)");
+  assert.match(html, /href="\/caf%C3%A9"/);
 });
