@@ -1,4 +1,5 @@
 // From config to a running certificate manager: which CA, which name sets, which storage.
+import { usesInternalCa } from "../tls/internal-ca-choice.js";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Config } from "../config/schema.js";
@@ -31,14 +32,11 @@ export interface StartCertificatesOptions {
 export async function startCertificates(o: StartCertificatesOptions): Promise<CertificateManager | undefined> {
   const { config, log } = o;
   if (!config.ca) return undefined;
-  if (config.ca === "internal") {
-    log.warn("ca: internal is not available in this version; no certificates will be issued");
-    return undefined;
-  }
+  if (config.ca === "internal") return undefined; // every site is the internal CA's
   const ca = chooseCa(config.ca);
   if (!ca) throw new CaSetupError(`unknown CA "${config.ca}"`);
   const sets: NameSet[] = config.sites
-    .filter((site) => site.tls?.enabled !== false && !site.tls?.internal)
+    .filter((site) => site.tls?.enabled !== false && !usesInternalCa(config, site))
     .map((site) => ({ names: site.hosts, keyType: site.tls?.key_type, profile: site.tls?.profile, challenges: site.tls?.challenges }));
   if (sets.length === 0) return undefined;
   let caRoot: string | undefined;

@@ -5,7 +5,7 @@ import path from "node:path";
 import { isIP } from "node:net";
 import type { Config } from "./schema.js";
 import { allowedChallenges, challengeProblems } from "../acme/dns01/challenge-settings.js";
-import { usesInternalCa } from "../tls/internal-certificates.js";
+import { usesInternalCa } from "../tls/internal-ca-choice.js";
 import { parseSize } from "./size.js";
 import { cidrProblem } from "../proxy/forwarding.js";
 import { parseLoopbackListen } from "../server/loopback-address.js";

@@ -1,7 +1,7 @@
 // Keeps certificates from the internal CA installed for the names that get them (localhost,
 // loopback addresses, sites marked internal): issued at start, renewed at 2/3 of their life,
 // retried with capped backoff on failure while the current certificate keeps being served.
-import net from "node:net";
+import { internalNameSets } from "./internal-ca-choice.js";
 import type { Config, Site } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import type { CertificateCache } from "./certificate-cache.js";
@@ -12,24 +12,6 @@ import { FolderKeyFileStore } from "./key-files.js";
 const RETRY_FIRST_MS = 60_000;
 const RETRY_MAX_MS = 60 * 60_000;
 
-/** True for names only this machine can reach: localhost, *.localhost, loopback addresses. */
-export function isLocalName(name: string): boolean {
-  if (net.isIP(name)) return name === "::1" || name.startsWith("127.");
-  return name === "localhost" || name.endsWith(".localhost");
-}
-
-/**
- * The host lists (one certificate each) the internal CA serves: sites with `tls.internal`, every
- * site when `ca: internal`, and sites whose hosts are all local names (no public CA would certify
- * them anyway).
- */
-export function internalNameSets(config: Config): string[][] {
-  return config.sites.filter((site) => usesInternalCa(config, site)).map((site) => [...site.hosts]);
-}
-
-export function usesInternalCa(config: Config, site: Site): boolean {
-  return site.tls?.enabled !== false && (site.tls?.internal ?? (config.ca === "internal" || site.hosts.every(isLocalName)));
-}
 
 export interface InternalCertificatesOptions {
   /** The internal CA (or anything that issues the same way). */

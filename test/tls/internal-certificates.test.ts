@@ -14,7 +14,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { pino } from "pino";
 import { CertificateCache } from "../../src/tls/certificate-cache.js";
 import { InternalCa, LOCAL_NAMES } from "../../src/tls/internal-ca.js";
-import { InternalCertificates, internalNameSets } from "../../src/tls/internal-certificates.js";
+import { InternalCertificates } from "../../src/tls/internal-certificates.js";
+import { internalNameSets } from "../../src/tls/internal-ca-choice.js";
 import { FolderKeyFileStore } from "../../src/tls/key-files.js";
 
 const run = promisify(execFile);
@@ -49,6 +50,10 @@ test("which sites the internal CA serves", () => {
   assert.deepEqual(internalNameSets({ sites: [site(["wiki.lan"], { internal: true }), site(["localhost"], { enabled: false })] }), [["wiki.lan"]]);
   assert.deepEqual(internalNameSets({ ca: "internal", sites: [site(["example.com"])] }), [["example.com"]]);
   assert.deepEqual(internalNameSets({ sites: [site(["localhost"], { internal: false })] }), []);
+  // Loopback-only sites with a public CA (which would refuse them) stay internal; a private ACME
+  // CA given by URL (Pebble, a company CA) is asked for them like for any name.
+  assert.deepEqual(internalNameSets({ ca: "letsencrypt", sites: [site(["localhost", "127.0.0.1"])] }), [["localhost", "127.0.0.1"]]);
+  assert.deepEqual(internalNameSets({ ca: "https://ca.example/directory", sites: [site(["localhost", "127.0.0.1"])] }), []);
 });
 
 test("installed at start, renewed before expiry, and the next handshake gets the new certificate", async () => {
@@ -104,3 +109,4 @@ test("a failed renewal keeps the current certificate, logs why, and retries", as
     keeper.stop();
   }
 });
+

@@ -2,7 +2,7 @@
 // and DNS-01 needs a DNS provider. Reported with the config path, like every config problem.
 import type { Config, Site } from "../../config/schema.js";
 import type { PathProblem } from "../../config/check.js";
-import { usesInternalCa } from "../../tls/internal-certificates.js";
+import { usesInternalCa } from "../../tls/internal-ca-choice.js";
 
 /** The challenges a site may use, in order (the default when the config does not say). */
 export function allowedChallenges(site: Site): string[] {
