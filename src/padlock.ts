@@ -9,6 +9,7 @@ import { SiteTable } from "./server/site-table.js";
 import { buildSite } from "./sites/build-site.js";
 import type { SiteRuntime } from "./sites/site-runtime.js";
 import { Http01Challenges } from "./acme/http01-challenges.js";
+import { TlsAlpn01Challenges } from "./acme/tls-alpn01-challenges.js";
 import { CertificateCache } from "./tls/certificate-cache.js";
 import { TrustedProxies } from "./proxy/forwarding.js";
 import { startInternalCertificates, type InternalCertificates } from "./tls/internal-certificates.js";
@@ -56,6 +57,7 @@ export class Padlock {
     const certificates = new CertificateCache();
     const challenges = new Http01Challenges();
     if (config.ca) challenges.expectFallback();
+    const tlsAlpnChallenges = new TlsAlpn01Challenges();
     const accessSink = accessSinkOf(options);
     const edge = new Edge({
       listen: options.listen ?? config.listen,
@@ -63,6 +65,7 @@ export class Padlock {
       httpsPort: options.httpsPort,
       sites: tableOf(config, sites),
       challenges,
+      tlsAlpnChallenges,
       certificates,
       limits: limitsOf(config),
       log,
@@ -74,7 +77,7 @@ export class Padlock {
       const storage = storageDir(config, options.baseDir);
       dropPrivileges(config.user, storage, log);
       if (config.ca) {
-        padlock.certificateManager = await startCertificates({ config, baseDir: options.baseDir, log, certificates, challenges, tuning: options.certificateTuning });
+        padlock.certificateManager = await startCertificates({ config, baseDir: options.baseDir, log, certificates, challenges, tlsAlpnChallenges: edge.httpsPort !== undefined ? tlsAlpnChallenges : undefined, tuning: options.certificateTuning });
       }
       if (edge.httpsPort !== undefined && storage !== undefined) {
         padlock.internalCertificates = await startInternalCertificates(config, certificates, log, storage);

@@ -11,7 +11,11 @@ import { AcmeAccount } from "./account.js";
 import { caId as caIdOf, CaSetupError, fetchDirectory, profileProblem, type AcmeDirectory, type CaChoice } from "./ca-directory.js";
 import { CaTransport } from "./ca-transport.js";
 import type { Http01Challenges } from "./http01-challenges.js";
+import { Dns01Solver } from "./dns01-solver.js";
+import type { Dns01Provider } from "./dns01/provider.js";
 import { Http01Solver } from "./http01-solver.js";
+import type { TlsAlpn01Challenges } from "./tls-alpn01-challenges.js";
+import { TlsAlpn01Solver } from "./tls-alpn01-solver.js";
 import { Issuer, type ChallengeSolver, type ChallengeType, type IssueStep, type KeyType } from "./issuer.js";
 import { AcmeProblem } from "./problems.js";
 import {
@@ -32,6 +36,8 @@ export interface NameSet {
   keyType?: KeyType;
   profile?: string;
   challenges?: ChallengeType[];
+  /** Publishes this set's DNS-01 TXT records (the site's tls.dns). */
+  dns01?: Dns01Provider;
 }
 
 export interface CertificateManagerOptions {
@@ -44,6 +50,8 @@ export interface CertificateManagerOptions {
   storage: Storage;
   certificates: CertificateCache;
   challenges: Http01Challenges;
+  /** Where TLS-ALPN-01 challenge certificates go (the HTTPS listener answers from it). */
+  tlsAlpnChallenges?: TlsAlpn01Challenges;
   sets: NameSet[];
   log: Logger;
   clock?: Clock;
@@ -86,6 +94,8 @@ export interface NameSetStatus {
 
 interface SetState {
   set: Required<Pick<NameSet, "names" | "keyType" | "challenges">> & Pick<NameSet, "profile">;
+  /** Solvers only this set uses (its DNS-01 provider). */
+  solvers: ChallengeSolver[];
   folder: string;
   current?: StoredCertificate;
   plan?: RenewalPlan;
@@ -124,12 +134,14 @@ export class CertificateManager {
     // Created first: from now on this instance also answers challenges other instances sharing
     // the storage published, even before its own CA connection is up.
     this.solvers = [new Http01Solver(o.challenges, o.storage)];
+    if (o.tlsAlpnChallenges) this.solvers.push(new TlsAlpn01Solver(o.tlsAlpnChallenges));
     this.transport = new CaTransport({ extraRoot: o.caRoot });
     this.clock = o.clock ?? systemClock;
     this.random = o.random ?? Math.random;
     this.caId = caIdOf(o.ca.directoryUrl);
     this.states = o.sets.map((s) => ({
-      set: { names: s.names, keyType: s.keyType ?? "ecdsa-p256", profile: s.profile, challenges: s.challenges ?? ["http-01"] },
+      set: { names: s.names, keyType: s.keyType ?? "ecdsa-p256", profile: s.profile, challenges: s.challenges ?? ["http-01", "tls-alpn-01"] },
+      solvers: s.dns01 ? [new Dns01Solver(s.dns01, (fqdn, err) => o.log.warn(`${s.names.join(", ")}: removing the TXT record ${fqdn} failed: ${(err as Error).message}`))] : [],
       folder: `certificates/${this.caId}/${folderName(s.names)}`,
       failures: 0,
       cancelTimers: [],
@@ -234,6 +246,7 @@ export class CertificateManager {
         profile: s.set.profile,
         replaces,
         challenges: s.set.challenges,
+        solvers: s.solvers,
         onStep: (step) => this.logStep(s, step),
       });
       const info = readCertificate(issued.chainPem);
@@ -419,6 +432,9 @@ export class CertificateManager {
         break;
       case "validating":
         log.info(`${label(s)}: validating ${step.name} (${step.challenge})`);
+        break;
+      case "fallback":
+        log.warn(`${step.name}: ${step.failed} failed (${step.reason}); trying ${step.next}`);
         break;
       case "already-valid":
         log.info(`${label(s)}: ${step.name} is already validated for this account`);

@@ -7,7 +7,12 @@ import { openStorage } from "../storage/open-storage.js";
 import type { CertificateCache } from "../tls/certificate-cache.js";
 import { chooseCa, CaSetupError } from "./ca-directory.js";
 import type { Http01Challenges } from "./http01-challenges.js";
+import type { TlsAlpn01Challenges } from "./tls-alpn01-challenges.js";
 import { CertificateManager, type NameSet } from "./manager.js";
+import { allowedChallenges } from "./dns01/challenge-settings.js";
+import type { AuthoritativeTxtCheck } from "./dns01/authoritative.js";
+import { createDns01Provider } from "./dns01/from-config.js";
+import type { ChallengeType } from "./issuer.js";
 import type { Clock, RetryPolicy } from "./renewal.js";
 
 export interface CertificateTuning {
@@ -15,6 +20,8 @@ export interface CertificateTuning {
   retry?: RetryPolicy;
   random?: () => number;
   ariRecheckMs?: number;
+  /** How DNS-01 finds and asks a zone's authoritative servers (tests: a local server on its own port). */
+  dnsCheck?: AuthoritativeTxtCheck;
 }
 
 export interface StartCertificatesOptions {
@@ -23,6 +30,7 @@ export interface StartCertificatesOptions {
   log: Logger;
   certificates: CertificateCache;
   challenges: Http01Challenges;
+  tlsAlpnChallenges?: TlsAlpn01Challenges;
   tuning?: CertificateTuning;
 }
 
@@ -35,9 +43,18 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
   }
   const ca = chooseCa(config.ca);
   if (!ca) throw new CaSetupError(`unknown CA "${config.ca}"`);
-  const sets: NameSet[] = config.sites
-    .filter((site) => site.tls?.enabled !== false && !site.tls?.internal)
-    .map((site) => ({ names: site.hosts, keyType: site.tls?.key_type, profile: site.tls?.profile, challenges: site.tls?.challenges }));
+  const sets: NameSet[] = [];
+  config.sites.forEach((site, i) => {
+    if (site.tls?.enabled === false || site.tls?.internal) return;
+    const dns = site.tls?.dns;
+    sets.push({
+      names: site.hosts,
+      keyType: site.tls?.key_type,
+      profile: site.tls?.profile,
+      challenges: allowedChallenges(site) as ChallengeType[],
+      dns01: dns ? createDns01Provider(dns, { configKey: `sites[${i}].tls.dns`, check: o.tuning?.dnsCheck }) : undefined,
+    });
+  });
   if (sets.length === 0) return undefined;
   let caRoot: string | undefined;
   if (config.ca_root) {
@@ -58,9 +75,13 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
     storage,
     certificates: o.certificates,
     challenges: o.challenges,
+    tlsAlpnChallenges: o.tlsAlpnChallenges,
     sets,
     log,
-    ...o.tuning,
+    clock: o.tuning?.clock,
+    retry: o.tuning?.retry,
+    random: o.tuning?.random,
+    ariRecheckMs: o.tuning?.ariRecheckMs,
   });
   try {
     await manager.start();
