@@ -54,7 +54,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     baseDir,
     log,
     httpPort: flags.httpPort ?? config.http_port ?? (local ? 8080 : 80),
-    httpsPort: flags.httpsPort ?? config.https_port ?? (local ? undefined : 443),
+    httpsPort: flags.httpsPort ?? config.https_port ?? (local ? 8443 : 443),
     listen: flags.listen,
     watch: flags.watch,
   }).catch((err: unknown) => {

@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import path from "node:path";
 import zlib from "node:zlib";
 import { linkTargets, pollUntil, rawRequest, repoRoot } from "../support/blog-server.js";
+import { tempDir } from "../support/env.js";
 
 const run = promisify(execFile);
 let child: ChildProcess;
@@ -15,9 +16,13 @@ let base: string;
 const output: string[] = [];
 
 before(async () => {
-  // --http-port 0: the CLI logs the port it got.
-  child = spawn(process.execPath, [path.join(repoRoot, "bin", "padlock"), "--http-port", "0", "--listen", "127.0.0.1", "--log-format", "json"], {
+  // Ports 0: the CLI logs the ports it got. Its default storage (the internal CA for localhost's
+  // HTTPS) goes to a temp folder, not the user's home.
+  const data = tempDir("serving-data");
+  after(() => data.remove());
+  child = spawn(process.execPath, [path.join(repoRoot, "bin", "padlock"), "--http-port", "0", "--https-port", "0", "--listen", "127.0.0.1", "--log-format", "json"], {
     cwd: repoRoot,
+    env: { ...process.env, XDG_DATA_HOME: data.dir },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout!.on("data", (c: Buffer) => output.push(String(c)));
