@@ -42,6 +42,8 @@ export interface NameSet {
 
 export interface CertificateManagerOptions {
   ca: CaChoice;
+  /** A staging CA: the first issuance of each name set is tried there before `ca` is asked. */
+  rehearsal?: CaChoice;
   /** PEM of an extra root trusted for the CA's API. */
   caRoot?: string;
   email?: string;
@@ -102,6 +104,8 @@ interface SetState {
   nextRetry?: Date;
   failures: number;
   lastError?: string;
+  /** The first issuance was rehearsed against staging successfully (not again before production). */
+  rehearsed?: boolean;
   /** Clock time this process installed a certificate it had just ordered. */
   issuedAt?: number;
   running?: Promise<void>;
@@ -111,6 +115,8 @@ interface SetState {
 type RefreshMode = "check" | "scheduled" | "forced";
 
 interface Connection {
+  /** Its own per directory: a CA's nonces are no good at another. */
+  transport: CaTransport;
   directory: AcmeDirectory;
   account: AcmeAccount;
   issuer: Issuer;
@@ -125,7 +131,8 @@ export class CertificateManager {
   private readonly random: () => number;
   private readonly caId: string;
   private readonly states: SetState[];
-  private connection?: Promise<Connection>;
+  /** By directory URL: the CA, and its staging directory when rehearsing. */
+  private readonly connections = new Map<string, Promise<Connection>>();
   private closed = false;
   /** Orders placed by this process (for tests and `padlock certs`). */
   ordersPlaced = 0;
@@ -178,6 +185,8 @@ export class CertificateManager {
     this.closed = true;
     for (const s of this.states) this.cancel(s);
     await Promise.allSettled(this.states.map((s) => s.running));
+    const others = await Promise.allSettled([...this.connections.values()]);
+    for (const c of others) if (c.status === "fulfilled" && c.value.transport !== this.transport) await c.value.transport.close();
     await this.transport.close();
   }
 
@@ -234,6 +243,7 @@ export class CertificateManager {
         return;
       }
       if (mode === "check" && s.current && !this.isDue(s.current) && s.current.info.serial === stored?.info.serial) return;
+      if (this.o.rehearsal && !s.current && !stored && !s.rehearsed) await this.rehearse(s, this.o.rehearsal);
       const conn = await this.connect();
       const problem = profileProblem(conn.directory, this.o.ca.directoryUrl, s.set.profile);
       if (problem) throw new CaSetupError(problem);
@@ -247,7 +257,7 @@ export class CertificateManager {
         replaces,
         challenges: s.set.challenges,
         solvers: s.solvers,
-        onStep: (step) => this.logStep(s, step),
+        onStep: (step) => this.logStep(s, step, this.o.ca),
       });
       const info = readCertificate(issued.chainPem);
       const meta: CertificateMeta = {
@@ -272,6 +282,31 @@ export class CertificateManager {
     } finally {
       await lock.release();
     }
+  }
+
+  /**
+   * A first issuance goes to the staging directory first, so a broken setup (DNS, ports, a DNS
+   * provider) fails there and not against the production CA's rate limits. The staging
+   * certificate is thrown away.
+   */
+  private async rehearse(s: SetState, staging: CaChoice): Promise<void> {
+    const log = this.log(s);
+    log.info(`${label(s)}: first certificate for these names: rehearsing against the staging directory ${staging.directoryUrl} before asking ${this.o.ca.directoryUrl}`);
+    try {
+      const conn = await this.connect(staging.directoryUrl);
+      await conn.issuer.issue({
+        names: s.set.names,
+        keyType: s.set.keyType,
+        challenges: s.set.challenges,
+        solvers: s.solvers,
+        onStep: (step) => this.logStep(s, step, staging),
+      });
+    } catch (err) {
+      log.warn(`${label(s)}: the rehearsal against the staging directory ${staging.directoryUrl} failed; the production directory ${this.o.ca.directoryUrl} was not asked`);
+      throw err;
+    }
+    s.rehearsed = true;
+    log.info(`${label(s)}: the rehearsal against the staging directory ${staging.directoryUrl} passed; ordering from the production directory ${this.o.ca.directoryUrl}`);
   }
 
   private failed(s: SetState, err: unknown): void {
@@ -396,38 +431,44 @@ export class CertificateManager {
     }
   }
 
-  private connect(): Promise<Connection> {
-    this.connection ??= (async () => {
-      const directory = await fetchDirectory(this.transport, this.o.ca.directoryUrl);
-      const lock = await this.o.storage.lock(`account-${this.caId}`);
+  private connect(directoryUrl = this.o.ca.directoryUrl): Promise<Connection> {
+    let connection = this.connections.get(directoryUrl);
+    if (connection) return connection;
+    const caId = caIdOf(directoryUrl);
+    const transport = directoryUrl === this.o.ca.directoryUrl ? this.transport : new CaTransport({ extraRoot: this.o.caRoot });
+    connection = (async () => {
+      const directory = await fetchDirectory(transport, directoryUrl);
+      const lock = await this.o.storage.lock(`account-${caId}`);
       try {
         const account = await AcmeAccount.open({
           storage: this.o.storage,
-          caId: this.caId,
-          directoryUrl: this.o.ca.directoryUrl,
+          caId,
+          directoryUrl,
           directory,
-          transport: this.transport,
+          transport,
           email: this.o.email,
           acceptTerms: this.o.acceptTerms,
           eab: this.o.eab,
         });
-        return { directory, account, issuer: new Issuer(account, this.solvers) };
+        return { transport, directory, account, issuer: new Issuer(account, this.solvers) };
       } finally {
         await lock.release();
       }
     })();
-    this.connection.catch(() => {
-      this.connection = undefined;
+    this.connections.set(directoryUrl, connection);
+    connection.catch(() => {
+      this.connections.delete(directoryUrl);
+      if (transport !== this.transport) void transport.close();
     });
-    return this.connection;
+    return connection;
   }
 
-  private logStep(s: SetState, step: IssueStep): void {
+  private logStep(s: SetState, step: IssueStep, ca: CaChoice): void {
     const log = this.log(s);
     switch (step.step) {
       case "ordering":
         log.info(
-          `${label(s)}: ordering a certificate from ${this.o.ca.label}${step.profile ? ` (profile ${step.profile})` : ""}${step.replaces ? ` replacing ${step.replaces}` : ""}`,
+          `${label(s)}: ordering a certificate from ${ca.label}${ca.label !== ca.directoryUrl ? ` (${ca.directoryUrl})` : ""}${step.profile ? ` (profile ${step.profile})` : ""}${step.replaces ? ` replacing ${step.replaces}` : ""}`,
         );
         break;
       case "validating":

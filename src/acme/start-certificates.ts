@@ -5,7 +5,7 @@ import type { Config } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import { openStorage } from "../storage/open-storage.js";
 import type { CertificateCache } from "../tls/certificate-cache.js";
-import { chooseCa, CaSetupError } from "./ca-directory.js";
+import { chooseCa, CaSetupError, stagingOf } from "./ca-directory.js";
 import type { Http01Challenges } from "./http01-challenges.js";
 import type { TlsAlpn01Challenges } from "./tls-alpn01-challenges.js";
 import { CertificateManager, type NameSet } from "./manager.js";
@@ -22,6 +22,8 @@ export interface CertificateTuning {
   ariRecheckMs?: number;
   /** How DNS-01 finds and asks a zone's authoritative servers (tests: a local server on its own port). */
   dnsCheck?: AuthoritativeTxtCheck;
+  /** Rehearse first issuances against this directory whatever the CA (tests: a second Pebble). */
+  stagingDirectoryUrl?: string;
 }
 
 export interface StartCertificatesOptions {
@@ -65,9 +67,11 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
     if (!caRoot.includes("-----BEGIN CERTIFICATE-----")) throw new CaSetupError(`ca_root: ${file} is not a PEM certificate`);
   }
   const storage = await openStorage(config, o.baseDir);
-  log.info(`certificates: CA ${ca.label}, storage ${storage.location}`);
+  const staging = config.staging_rehearsal === false ? undefined : o.tuning?.stagingDirectoryUrl ? chooseCa(o.tuning.stagingDirectoryUrl) : stagingOf(ca);
+  log.info(`certificates: CA ${ca.label}, storage ${storage.location}${staging ? `; first issuances are rehearsed against ${staging.directoryUrl}` : ""}`);
   const manager = new CertificateManager({
     ca,
+    rehearsal: staging,
     caRoot,
     email: config.email,
     acceptTerms: config.accept_terms,
