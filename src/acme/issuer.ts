@@ -20,7 +20,8 @@ export interface ChallengeSolver {
 export type IssueStep =
   | { step: "ordering"; replaces?: string; profile?: string }
   | { step: "validating"; name: string; challenge: ChallengeType }
-  | { step: "fallback"; name: string; failed: ChallengeType; reason: string; next: ChallengeType }
+  /** A challenge type failed; `next` is tried with a new order, or none is left. */
+  | { step: "fallback"; name: string; failed: ChallengeType; reason: string; next?: ChallengeType }
   | { step: "already-valid"; name: string }
   | { step: "finalizing" };
 
@@ -93,16 +94,20 @@ export class Issuer {
     const keyPem = createPrivateKey(req.keyType ?? "ecdsa-p256");
     // The CSR is built while the CA validates; it does not depend on the order.
     const csrPromise = createCsr(req.names, keyPem);
+    let firstFailure: ChallengeFailed | undefined;
     for (;;) {
       try {
         return await this.attempt(req, remaining, solvers, keyPem, csrPromise, step);
       } catch (err) {
         if (!(err instanceof ChallengeFailed)) throw err;
+        firstFailure ??= err;
         // A failed challenge makes its authorization and the order invalid: the next challenge
         // type needs a new order.
         remaining = remaining.filter((t) => t !== err.challenge);
-        if (remaining.length === 0) throw err.cause;
-        step({ step: "fallback", name: err.identifier, failed: err.challenge, reason: (err.cause as Error).message ?? String(err.cause), next: remaining[0]! });
+        const next = remaining[0];
+        if (next || firstFailure !== err) step({ step: "fallback", name: err.identifier, failed: err.challenge, reason: err.message, next });
+        // The preferred challenge's failure is the one reported: usually the root cause.
+        if (!next) throw firstFailure.cause;
       }
     }
   }

@@ -475,7 +475,7 @@ export class CertificateManager {
         log.info(`${label(s)}: validating ${step.name} (${step.challenge})`);
         break;
       case "fallback":
-        log.warn(`${step.name}: ${step.failed} failed (${step.reason}); trying ${step.next}`);
+        log.warn(`${step.name}: ${step.failed} failed (${step.reason}); ${step.next ? `trying ${step.next}` : "no other allowed challenge is left"}`);
         break;
       case "already-valid":
         log.info(`${label(s)}: ${step.name} is already validated for this account`);
