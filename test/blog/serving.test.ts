@@ -30,7 +30,7 @@ before(async () => {
   port = await pollUntil("padlock to log its address", () => {
     const m = /serving http:\/\/[^:]+:(\d+)\//.exec(output.join(""));
     return m ? Number(m[1]) : undefined;
-  });
+  }, 30_000);
   base = `http://127.0.0.1:${port}`;
 });
 
