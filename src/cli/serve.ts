@@ -43,7 +43,8 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     baseDir = path.dirname(path.resolve(flags.config));
   } else {
     const dir = path.resolve(flags.site ?? exampleBlogDir);
-    config = { storage: defaultStorageDir(), sites: [{ hosts: LOCAL_HOSTS, blog: dir, default: true }] };
+    // Both http://localhost:8080 and https://localhost:8443 serve the blog: no redirect on localhost.
+    config = { storage: defaultStorageDir(), sites: [{ hosts: LOCAL_HOSTS, blog: dir, default: true, http: "serve" }] };
     baseDir = process.cwd();
     if (!flags.site) log.info(`no config given: serving the bundled example blog from ${dir}`);
   }

@@ -14,12 +14,11 @@ let child: ChildProcess;
 let port: number;
 let base: string;
 const output: string[] = [];
+const data = tempDir("serving-data");
 
 before(async () => {
   // Ports 0: the CLI logs the ports it got. Its default storage (the internal CA for localhost's
   // HTTPS) goes to a temp folder, not the user's home.
-  const data = tempDir("serving-data");
-  after(() => data.remove());
   child = spawn(process.execPath, [path.join(repoRoot, "bin", "padlock"), "--http-port", "0", "--https-port", "0", "--listen", "127.0.0.1", "--log-format", "json"], {
     cwd: repoRoot,
     env: { ...process.env, XDG_DATA_HOME: data.dir },
@@ -36,6 +35,7 @@ before(async () => {
 
 after(() => {
   child.kill("SIGTERM");
+  data.remove();
 });
 
 test("with no arguments, padlock serves the bundled example blog and says so", async () => {

@@ -98,6 +98,9 @@ test("with no config, padlock serve serves the example blog over HTTPS too (8443
     const curl: { stdout: string } = await run("curl", ["--silent", "--show-error", "--cacert", rootPath!, "--resolve", `localhost:${httpsPort}:127.0.0.1`, "-w", "\n%{http_code} %{ssl_verify_result}", `https://localhost:${httpsPort}/`]);
     assert.match(curl.stdout, /\n200 0$/, "a verified TLS connection");
     assert.match(curl.stdout, /<html/i, "the example blog's front page");
+    const httpPort = /serving http:\/\/[^:]+:(\d+)\//.exec(output)?.[1];
+    const plain: { stdout: string } = await run("curl", ["--silent", "--show-error", "-o", "/dev/null", "-w", "%{http_code}", `http://127.0.0.1:${httpPort}/`]);
+    assert.equal(plain.stdout, "200", "plain HTTP keeps serving the blog (no redirect on localhost)");
   } finally {
     await stopProcess(serve);
   }
