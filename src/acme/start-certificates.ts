@@ -12,7 +12,6 @@ import { CertificateManager, type NameSet } from "./manager.js";
 import { allowedChallenges } from "./dns01/challenge-settings.js";
 import type { AuthoritativeTxtCheck } from "./dns01/authoritative.js";
 import { createDns01Provider } from "./dns01/from-config.js";
-import type { ChallengeType } from "./issuer.js";
 import type { Clock, RetryPolicy } from "./renewal.js";
 
 export interface CertificateTuning {
@@ -53,7 +52,7 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
       names: site.hosts,
       keyType: site.tls?.key_type,
       profile: site.tls?.profile,
-      challenges: allowedChallenges(site) as ChallengeType[],
+      challenges: allowedChallenges(site),
       dns01: dns ? createDns01Provider(dns, { configKey: `sites[${i}].tls.dns`, check: o.tuning?.dnsCheck }) : undefined,
     });
   });
