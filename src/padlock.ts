@@ -9,6 +9,7 @@ import { SiteTable } from "./server/site-table.js";
 import { buildSite } from "./sites/build-site.js";
 import type { SiteRuntime } from "./sites/site-runtime.js";
 import { Http01Challenges } from "./acme/http01-challenges.js";
+import { TlsAlpn01Challenges } from "./acme/tls-alpn01-challenges.js";
 import { CertificateCache } from "./tls/certificate-cache.js";
 import { TrustedProxies } from "./proxy/forwarding.js";
 import { startInternalCertificates, type InternalCertificates } from "./tls/internal-certificates.js";
@@ -59,6 +60,7 @@ export class Padlock {
     const certificates = new CertificateCache();
     const challenges = new Http01Challenges();
     if (config.ca) challenges.expectFallback();
+    const tlsAlpnChallenges = new TlsAlpn01Challenges();
     const accessSink = accessSinkOf(options);
     const operations = new Operations(config, options.baseDir, log, options.certificateTuning?.clock);
     const edge = new Edge({
@@ -67,6 +69,7 @@ export class Padlock {
       httpsPort: options.httpsPort,
       sites: tableOf(config, sites),
       challenges,
+      tlsAlpnChallenges,
       certificates,
       limits: limitsOf(config),
       log,
@@ -83,7 +86,16 @@ export class Padlock {
       // Loaded only when needed: the ACME client and its dependencies are a large part of start-up.
       if (config.ca) {
         const { startCertificates } = await import("./acme/start-certificates.js");
-        padlock.certificateManager = await startCertificates({ config, baseDir: options.baseDir, log, certificates, challenges, tuning: options.certificateTuning, onEvent: operations.observe });
+        padlock.certificateManager = await startCertificates({
+          config,
+          baseDir: options.baseDir,
+          log,
+          certificates,
+          challenges,
+          tlsAlpnChallenges: edge.httpsPort !== undefined ? tlsAlpnChallenges : undefined,
+          tuning: options.certificateTuning,
+          onEvent: operations.observe,
+        });
       }
       // Nothing to share tokens through after all (no site wants a certificate): stop waiting.
       if (!padlock.certificateManager) challenges.setFallback(async () => undefined);

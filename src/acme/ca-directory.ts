@@ -18,6 +18,12 @@ export const KNOWN_CAS: Record<string, Omit<CaChoice, "label">> = {
   zerossl: { directoryUrl: "https://acme.zerossl.com/v2/DV90", publicCa: true, requiresEab: true, staging: false },
 };
 
+/** The staging directory of a CA that has one, where a first issuance can be rehearsed. */
+export function stagingOf(ca: CaChoice): CaChoice | undefined {
+  if (ca.label !== "letsencrypt") return undefined;
+  return { ...KNOWN_CAS["letsencrypt-staging"]!, label: "letsencrypt-staging" };
+}
+
 /** The CA a config's `ca:` names; undefined when it is neither a known name nor a URL. */
 export function chooseCa(ca: string): CaChoice | undefined {
   const known = KNOWN_CAS[ca];

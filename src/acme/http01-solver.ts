@@ -16,14 +16,15 @@ export class Http01Solver implements ChallengeSolver {
     if (storage) challenges.setFallback(async (token) => (TOKEN.test(token) ? (await storage.get(storageKey(token)))?.toString("utf8") : undefined));
   }
 
-  async present(_identifier: string, token: string, keyAuthorization: string): Promise<void> {
+  async withProof<T>(_identifier: string, token: string, keyAuthorization: string, validate: () => Promise<T>): Promise<T> {
     this.challenges.publish(token, keyAuthorization);
-    await this.storage?.put(storageKey(token), keyAuthorization);
-  }
-
-  async cleanup(_identifier: string, token: string): Promise<void> {
-    this.challenges.withdraw(token);
-    await this.storage?.delete(storageKey(token));
+    try {
+      await this.storage?.put(storageKey(token), keyAuthorization);
+      return await validate();
+    } finally {
+      this.challenges.withdraw(token);
+      await this.storage?.delete(storageKey(token));
+    }
   }
 }
 

@@ -10,16 +10,18 @@ import { AcmeProblem, type ProblemDocument } from "./problems.js";
 export type ChallengeType = "http-01" | "tls-alpn-01" | "dns-01";
 export type KeyType = "ecdsa-p256" | "ecdsa-p384" | "rsa2048" | "rsa3072" | "rsa4096";
 
-/** Publishes what a challenge needs (a token file, a TXT record, a TLS certificate) and removes it. */
+/** Publishes what a challenge needs (a token file, a TLS certificate, a TXT record) while the CA checks it. */
 export interface ChallengeSolver {
   readonly type: ChallengeType;
-  present(identifier: string, token: string, keyAuthorization: string): Promise<void>;
-  cleanup(identifier: string, token: string): Promise<void>;
+  /** Publishes the proof for `identifier`, runs `validate` (the CA checks), and withdraws the proof whatever happened. */
+  withProof<T>(identifier: string, token: string, keyAuthorization: string, validate: () => Promise<T>): Promise<T>;
 }
 
 export type IssueStep =
   | { step: "ordering"; replaces?: string; profile?: string }
   | { step: "validating"; name: string; challenge: ChallengeType }
+  /** A challenge type failed; `next` is tried with a new order, or none is left. */
+  | { step: "fallback"; name: string; failed: ChallengeType; reason: string; next?: ChallengeType }
   | { step: "already-valid"; name: string }
   | { step: "finalizing" };
 
@@ -29,8 +31,10 @@ export interface IssueRequest {
   profile?: string;
   /** ARI id of the certificate this one replaces (RFC 9773 §5). */
   replaces?: string;
-  /** Challenge types in order of preference. */
+  /** Challenge types in order of preference; when one fails, the order is placed again without it. */
   challenges?: ChallengeType[];
+  /** Solvers for this request only (a site's DNS-01 provider), before the issuer's own. */
+  solvers?: ChallengeSolver[];
   onStep?: (s: IssueStep) => void;
 }
 
@@ -80,15 +84,50 @@ export class Issuer {
 
   async issue(req: IssueRequest): Promise<Issued> {
     const step = req.onStep ?? (() => undefined);
+    const solvers = new Map(this.solvers);
+    for (const s of req.solvers ?? []) solvers.set(s.type, s);
+    const wanted = req.challenges ?? ["http-01"];
+    let remaining = wanted.filter((t) => solvers.has(t));
+    if (remaining.length === 0) {
+      throw new Error(`cannot prove control of ${req.names.join(", ")}: tls.challenges allows ${wanted.join(", ")}, but padlock can only answer ${[...solvers.keys()].join(", ")} here`);
+    }
     const keyPem = createPrivateKey(req.keyType ?? "ecdsa-p256");
     // The CSR is built while the CA validates; it does not depend on the order.
     const csrPromise = createCsr(req.names, keyPem);
+    let firstFailure: ChallengeFailed | undefined;
+    for (;;) {
+      try {
+        return await this.attempt(req, remaining, solvers, keyPem, csrPromise, step);
+      } catch (err) {
+        if (!(err instanceof ChallengeFailed)) throw err;
+        firstFailure ??= err;
+        // A failed challenge makes its authorization and the order invalid: the next challenge
+        // type needs a new order.
+        remaining = remaining.filter((t) => t !== err.challenge);
+        const next = remaining[0];
+        if (next || firstFailure !== err) step({ step: "fallback", name: err.identifier, failed: err.challenge, reason: err.message, next });
+        // The preferred challenge's failure is the one reported: usually the root cause.
+        if (!next) throw firstFailure.cause;
+      }
+    }
+  }
 
+  private async attempt(
+    req: IssueRequest,
+    preference: ChallengeType[],
+    solvers: Map<ChallengeType, ChallengeSolver>,
+    keyPem: string,
+    csrPromise: Promise<string>,
+    step: (s: IssueStep) => void,
+  ): Promise<Issued> {
     step({ step: "ordering", replaces: req.replaces, profile: req.profile });
     const { order, orderUrl } = await this.newOrder(req);
 
     if (order.status === "pending") {
-      await Promise.all(order.authorizations.map((url) => this.authorize(url, req.challenges ?? ["http-01"], step)));
+      // Every authorization runs to its end (and cleans up) before a failure is reported.
+      const results = await Promise.allSettled(order.authorizations.map((url) => this.authorize(url, preference, solvers, step)));
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failure) throw failure.reason;
     } else if (order.status === "invalid") {
       throw new AcmeProblem(order.error ?? { detail: "the order is invalid" }, { what: "the new order" });
     }
@@ -124,31 +163,41 @@ export class Issuer {
     return { order: res.data as Order, orderUrl };
   }
 
-  private async authorize(url: string, preference: ChallengeType[], step: (s: IssueStep) => void): Promise<void> {
+  private async authorize(url: string, preference: ChallengeType[], solvers: Map<ChallengeType, ChallengeSolver>, step: (s: IssueStep) => void): Promise<void> {
     const authz = (await this.account.post(url, null, "reading an authorization")).data as Authorization;
     const name = (authz.wildcard ? "*." : "") + authz.identifier.value;
     if (authz.status === "valid") {
       step({ step: "already-valid", name });
       return;
     }
-    const type = preference.find((t) => this.solvers.has(t) && authz.challenges.some((c) => c.type === t));
+    const type = preference.find((t) => authz.challenges.some((c) => c.type === t));
     const challenge = authz.challenges.find((c) => c.type === type);
     if (!type || !challenge) {
       const offered = authz.challenges.map((c) => c.type).join(", ");
-      throw new Error(`cannot prove ${name}: the CA offers ${offered || "no challenge"}, padlock may use ${preference.join(", ")}; change tls.challenges`);
+      const hint = authz.wildcard ? "a wildcard is only issued through dns-01: add dns-01 (and tls.dns) to tls.challenges" : "change tls.challenges";
+      throw new Error(`cannot prove ${name}: the CA offers ${offered || "no challenge"}, padlock may use ${preference.join(", ")}; ${hint}`);
     }
-    const solver = this.solvers.get(type)!;
     step({ step: "validating", name, challenge: type });
-    await solver.present(authz.identifier.value, challenge.token, this.account.keyAuthorization(challenge.token));
+    // Errors talking to the CA are not the challenge's fault: no other challenge type would help.
+    let caError: unknown;
+    let verdict: Authorization;
     try {
-      await this.account.post(challenge.url, {}, `answering the ${type} challenge for ${name}`);
-      const done = await this.pollUntil(url, `the authorization of ${name}`, (a: Authorization) => a.status !== "pending");
-      if (done.status !== "valid") {
-        const failed = done.challenges.find((c) => c.type === type);
-        throw new AcmeProblem(failed?.error ?? { detail: `the authorization ended as "${done.status}"` }, { what: `validating ${name} with ${type}` });
-      }
-    } finally {
-      await solver.cleanup(authz.identifier.value, challenge.token);
+      verdict = await solvers.get(type)!.withProof(authz.identifier.value, challenge.token, this.account.keyAuthorization(challenge.token), async () => {
+        try {
+          await this.account.post(challenge.url, {}, `answering the ${type} challenge for ${name}`);
+          return await this.pollUntil(url, `the authorization of ${name}`, (a: Authorization) => a.status !== "pending");
+        } catch (err) {
+          caError = err;
+          throw err;
+        }
+      });
+    } catch (err) {
+      if (err === caError) throw err;
+      throw new ChallengeFailed(name, type, err);
+    }
+    if (verdict.status !== "valid") {
+      const failed = verdict.challenges.find((c) => c.type === type);
+      throw new ChallengeFailed(name, type, new AcmeProblem(failed?.error ?? { detail: `the authorization ended as "${verdict.status}"` }, { what: `validating ${name} with ${type}` }));
     }
   }
 
@@ -165,6 +214,18 @@ export class Issuer {
       await new Promise((r) => setTimeout(r, wait));
       delay = Math.min(delay * POLL_GROWTH, POLL_MAX_MS);
     }
+  }
+}
+
+/** Proving one name with one challenge type failed (the CA's verdict, or publishing the proof). */
+class ChallengeFailed extends Error {
+  override name = "ChallengeFailed";
+  constructor(
+    readonly identifier: string,
+    readonly challenge: ChallengeType,
+    override readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
   }
 }
 

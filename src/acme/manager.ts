@@ -12,7 +12,11 @@ import type { CertificateEvent, CertificateObserver } from "./certificate-events
 import { caId as caIdOf, CaSetupError, fetchDirectory, profileProblem, type AcmeDirectory, type CaChoice } from "./ca-directory.js";
 import { CaTransport } from "./ca-transport.js";
 import type { Http01Challenges } from "./http01-challenges.js";
+import { Dns01Solver } from "./dns01-solver.js";
+import type { Dns01Provider } from "./dns01/provider.js";
 import { Http01Solver } from "./http01-solver.js";
+import type { TlsAlpn01Challenges } from "./tls-alpn01-challenges.js";
+import { TlsAlpn01Solver } from "./tls-alpn01-solver.js";
 import { Issuer, type ChallengeSolver, type ChallengeType, type IssueStep, type KeyType } from "./issuer.js";
 import { AcmeProblem } from "./problems.js";
 import {
@@ -33,10 +37,14 @@ export interface NameSet {
   keyType?: KeyType;
   profile?: string;
   challenges?: ChallengeType[];
+  /** Publishes this set's DNS-01 TXT records (the site's tls.dns). */
+  dns01?: Dns01Provider;
 }
 
 export interface CertificateManagerOptions {
   ca: CaChoice;
+  /** A staging CA: the first issuance of each name set is tried there before `ca` is asked. */
+  rehearsal?: CaChoice;
   /** PEM of an extra root trusted for the CA's API. */
   caRoot?: string;
   email?: string;
@@ -45,6 +53,8 @@ export interface CertificateManagerOptions {
   storage: Storage;
   certificates: CertificateCache;
   challenges: Http01Challenges;
+  /** Where TLS-ALPN-01 challenge certificates go (the HTTPS listener answers from it). */
+  tlsAlpnChallenges?: TlsAlpn01Challenges;
   sets: NameSet[];
   log: Logger;
   clock?: Clock;
@@ -92,12 +102,16 @@ export interface NameSetStatus {
 
 interface SetState {
   set: Required<Pick<NameSet, "names" | "keyType" | "challenges">> & Pick<NameSet, "profile">;
+  /** Solvers only this set uses (its DNS-01 provider). */
+  solvers: ChallengeSolver[];
   folder: string;
   current?: StoredCertificate;
   plan?: RenewalPlan;
   nextRetry?: Date;
   failures: number;
   lastError?: string;
+  /** The first issuance was rehearsed against staging successfully (not again before production). */
+  rehearsed?: boolean;
   /** Clock time this process installed a certificate it had just ordered. */
   issuedAt?: number;
   running?: Promise<void>;
@@ -107,6 +121,8 @@ interface SetState {
 type RefreshMode = "check" | "scheduled" | "forced";
 
 interface Connection {
+  /** Its own per directory: a CA's nonces are no good at another. */
+  transport: CaTransport;
   directory: AcmeDirectory;
   account: AcmeAccount;
   issuer: Issuer;
@@ -121,7 +137,8 @@ export class CertificateManager {
   private readonly random: () => number;
   private readonly caId: string;
   private readonly states: SetState[];
-  private connection?: Promise<Connection>;
+  /** By directory URL: the CA, and its staging directory when rehearsing. */
+  private readonly connections = new Map<string, Promise<Connection>>();
   private closed = false;
   /** Orders placed by this process (for tests and `padlock certs`). */
   ordersPlaced = 0;
@@ -130,12 +147,14 @@ export class CertificateManager {
     // Created first: from now on this instance also answers challenges other instances sharing
     // the storage published, even before its own CA connection is up.
     this.solvers = [new Http01Solver(o.challenges, o.storage)];
+    if (o.tlsAlpnChallenges) this.solvers.push(new TlsAlpn01Solver(o.tlsAlpnChallenges));
     this.transport = new CaTransport({ extraRoot: o.caRoot, observe: (outcome) => this.emit({ type: "ca-request", outcome }) });
     this.clock = o.clock ?? systemClock;
     this.random = o.random ?? Math.random;
     this.caId = caIdOf(o.ca.directoryUrl);
     this.states = o.sets.map((s) => ({
-      set: { names: s.names, keyType: s.keyType ?? "ecdsa-p256", profile: s.profile, challenges: s.challenges ?? ["http-01"] },
+      set: { names: s.names, keyType: s.keyType ?? "ecdsa-p256", profile: s.profile, challenges: s.challenges ?? ["http-01", "tls-alpn-01"] },
+      solvers: s.dns01 ? [new Dns01Solver(s.dns01, (fqdn, err) => o.log.warn(`${s.names.join(", ")}: removing the TXT record ${fqdn} failed: ${(err as Error).message}`))] : [],
       folder: `certificates/${this.caId}/${folderName(s.names)}`,
       failures: 0,
       cancelTimers: [],
@@ -172,6 +191,8 @@ export class CertificateManager {
     this.closed = true;
     for (const s of this.states) this.cancel(s);
     await Promise.allSettled(this.states.map((s) => s.running));
+    const others = await Promise.allSettled([...this.connections.values()]);
+    for (const c of others) if (c.status === "fulfilled" && c.value.transport !== this.transport) await c.value.transport.close();
     await this.transport.close();
   }
 
@@ -256,6 +277,7 @@ export class CertificateManager {
         return;
       }
       if (mode === "check" && s.current && !this.isDue(s.current) && s.current.info.serial === stored?.info.serial) return;
+      if (this.o.rehearsal && !s.current && !stored && !s.rehearsed) await this.rehearse(s, this.o.rehearsal);
       const conn = await this.connect();
       const problem = profileProblem(conn.directory, this.o.ca.directoryUrl, s.set.profile);
       if (problem) throw new CaSetupError(problem);
@@ -268,7 +290,8 @@ export class CertificateManager {
         profile: s.set.profile,
         replaces,
         challenges: s.set.challenges,
-        onStep: (step) => this.logStep(s, step),
+        solvers: s.solvers,
+        onStep: (step) => this.logStep(s, step, this.o.ca),
       });
       const info = readCertificate(issued.chainPem);
       const meta: CertificateMeta = {
@@ -293,6 +316,31 @@ export class CertificateManager {
     } finally {
       await lock.release();
     }
+  }
+
+  /**
+   * A first issuance goes to the staging directory first, so a broken setup (DNS, ports, a DNS
+   * provider) fails there and not against the production CA's rate limits. The staging
+   * certificate is thrown away.
+   */
+  private async rehearse(s: SetState, staging: CaChoice): Promise<void> {
+    const log = this.log(s);
+    log.info(`${label(s)}: first certificate for these names: rehearsing against the staging directory ${staging.directoryUrl} before asking ${this.o.ca.directoryUrl}`);
+    try {
+      const conn = await this.connect(staging.directoryUrl);
+      await conn.issuer.issue({
+        names: s.set.names,
+        keyType: s.set.keyType,
+        challenges: s.set.challenges,
+        solvers: s.solvers,
+        onStep: (step) => this.logStep(s, step, staging),
+      });
+    } catch (err) {
+      log.warn(`${label(s)}: the rehearsal against the staging directory ${staging.directoryUrl} failed; the production directory ${this.o.ca.directoryUrl} was not asked`);
+      throw err;
+    }
+    s.rehearsed = true;
+    log.info(`${label(s)}: the rehearsal against the staging directory ${staging.directoryUrl} passed; ordering from the production directory ${this.o.ca.directoryUrl}`);
   }
 
   private failed(s: SetState, err: unknown): void {
@@ -421,42 +469,51 @@ export class CertificateManager {
     }
   }
 
-  private connect(): Promise<Connection> {
-    this.connection ??= (async () => {
-      const directory = await fetchDirectory(this.transport, this.o.ca.directoryUrl);
-      const lock = await this.o.storage.lock(`account-${this.caId}`);
+  private connect(directoryUrl = this.o.ca.directoryUrl): Promise<Connection> {
+    let connection = this.connections.get(directoryUrl);
+    if (connection) return connection;
+    const caId = caIdOf(directoryUrl);
+    const transport = directoryUrl === this.o.ca.directoryUrl ? this.transport : new CaTransport({ extraRoot: this.o.caRoot, observe: (outcome) => this.emit({ type: "ca-request", outcome }) });
+    connection = (async () => {
+      const directory = await fetchDirectory(transport, directoryUrl);
+      const lock = await this.o.storage.lock(`account-${caId}`);
       try {
         const account = await AcmeAccount.open({
           storage: this.o.storage,
-          caId: this.caId,
-          directoryUrl: this.o.ca.directoryUrl,
+          caId,
+          directoryUrl,
           directory,
-          transport: this.transport,
+          transport,
           email: this.o.email,
           acceptTerms: this.o.acceptTerms,
           eab: this.o.eab,
         });
-        return { directory, account, issuer: new Issuer(account, this.solvers) };
+        return { transport, directory, account, issuer: new Issuer(account, this.solvers) };
       } finally {
         await lock.release();
       }
     })();
-    this.connection.catch(() => {
-      this.connection = undefined;
+    this.connections.set(directoryUrl, connection);
+    connection.catch(() => {
+      this.connections.delete(directoryUrl);
+      if (transport !== this.transport) void transport.close();
     });
-    return this.connection;
+    return connection;
   }
 
-  private logStep(s: SetState, step: IssueStep): void {
+  private logStep(s: SetState, step: IssueStep, ca: CaChoice): void {
     const log = this.log(s);
     switch (step.step) {
       case "ordering":
         log.info(
-          `${label(s)}: ordering a certificate from ${this.o.ca.label}${step.profile ? ` (profile ${step.profile})` : ""}${step.replaces ? ` replacing ${step.replaces}` : ""}`,
+          `${label(s)}: ordering a certificate from ${ca.label}${ca.label !== ca.directoryUrl ? ` (${ca.directoryUrl})` : ""}${step.profile ? ` (profile ${step.profile})` : ""}${step.replaces ? ` replacing ${step.replaces}` : ""}`,
         );
         break;
       case "validating":
         log.info(`${label(s)}: validating ${step.name} (${step.challenge})`);
+        break;
+      case "fallback":
+        log.warn(`${step.name}: ${step.failed} failed (${step.reason}); ${step.next ? `trying ${step.next}` : "no other allowed challenge is left"}`);
         break;
       case "already-valid":
         log.info(`${label(s)}: ${step.name} is already validated for this account`);

@@ -6,10 +6,13 @@ import type { Config } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import { openStorage } from "../storage/open-storage.js";
 import type { CertificateCache } from "../tls/certificate-cache.js";
-import { chooseCa, CaSetupError } from "./ca-directory.js";
+import { chooseCa, CaSetupError, stagingOf } from "./ca-directory.js";
 import type { Http01Challenges } from "./http01-challenges.js";
-import type { CertificateObserver } from "./certificate-events.js";
+import type { TlsAlpn01Challenges } from "./tls-alpn01-challenges.js";
 import { CertificateManager, type NameSet } from "./manager.js";
+import { allowedChallenges } from "./dns01/challenge-settings.js";
+import type { AuthoritativeTxtCheck } from "./dns01/authoritative.js";
+import { createDns01Provider } from "./dns01/from-config.js";
 import type { Clock, RetryPolicy } from "./renewal.js";
 
 export interface CertificateTuning {
@@ -17,6 +20,10 @@ export interface CertificateTuning {
   retry?: RetryPolicy;
   random?: () => number;
   ariRecheckMs?: number;
+  /** How DNS-01 finds and asks a zone's authoritative servers (tests: a local server on its own port). */
+  dnsCheck?: AuthoritativeTxtCheck;
+  /** Rehearse first issuances against this directory whatever the CA (tests: a second Pebble). */
+  stagingDirectoryUrl?: string;
 }
 
 export interface StartCertificatesOptions {
@@ -25,6 +32,7 @@ export interface StartCertificatesOptions {
   log: Logger;
   certificates: CertificateCache;
   challenges: Http01Challenges;
+  tlsAlpnChallenges?: TlsAlpn01Challenges;
   tuning?: CertificateTuning;
   onEvent?: CertificateObserver;
 }
@@ -35,9 +43,18 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
   if (config.ca === "internal") return undefined; // every site is the internal CA's
   const ca = chooseCa(config.ca);
   if (!ca) throw new CaSetupError(`unknown CA "${config.ca}"`);
-  const sets: NameSet[] = config.sites
-    .filter((site) => site.tls?.enabled !== false && !usesInternalCa(config, site))
-    .map((site) => ({ names: site.hosts, keyType: site.tls?.key_type, profile: site.tls?.profile, challenges: site.tls?.challenges }));
+  const sets: NameSet[] = [];
+  config.sites.forEach((site, i) => {
+    if (site.tls?.enabled === false || usesInternalCa(config, site)) return;
+    const dns = site.tls?.dns;
+    sets.push({
+      names: site.hosts,
+      keyType: site.tls?.key_type,
+      profile: site.tls?.profile,
+      challenges: allowedChallenges(site),
+      dns01: dns ? createDns01Provider(dns, { configKey: `sites[${i}].tls.dns`, check: o.tuning?.dnsCheck }) : undefined,
+    });
+  });
   if (sets.length === 0) return undefined;
   let caRoot: string | undefined;
   if (config.ca_root) {
@@ -48,9 +65,11 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
     if (!caRoot.includes("-----BEGIN CERTIFICATE-----")) throw new CaSetupError(`ca_root: ${file} is not a PEM certificate`);
   }
   const storage = await openStorage(config, o.baseDir);
-  log.info(`certificates: CA ${ca.label}, storage ${storage.location}`);
+  const staging = config.staging_rehearsal === false ? undefined : o.tuning?.stagingDirectoryUrl ? chooseCa(o.tuning.stagingDirectoryUrl) : stagingOf(ca);
+  log.info(`certificates: CA ${ca.label}, storage ${storage.location}${staging ? `; first issuances are rehearsed against ${staging.directoryUrl}` : ""}`);
   const manager = new CertificateManager({
     ca,
+    rehearsal: staging,
     caRoot,
     email: config.email,
     acceptTerms: config.accept_terms,
@@ -58,10 +77,14 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
     storage,
     certificates: o.certificates,
     challenges: o.challenges,
+    tlsAlpnChallenges: o.tlsAlpnChallenges,
     sets,
     log,
     onEvent: o.onEvent,
-    ...o.tuning,
+    clock: o.tuning?.clock,
+    retry: o.tuning?.retry,
+    random: o.tuning?.random,
+    ariRecheckMs: o.tuning?.ariRecheckMs,
   });
   try {
     await manager.start();

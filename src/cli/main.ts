@@ -25,7 +25,7 @@ program
   .option("-c, --config <file>", "config file (padlock.yaml)")
   .option("-s, --site <dir>", "serve this blog folder (content/, templates/, static/) on localhost")
   .option("--http-port <n>", "plain HTTP port (default 80 with --config, else 8080)", port)
-  .option("--https-port <n>", "HTTPS port (default 443 with --config)", port)
+  .option("--https-port <n>", "HTTPS port (default 443 with --config, else 8443)", port)
   .option("--listen <addr>", "address to listen on (default: all addresses)")
   .option("-w, --watch", "re-render the blog when its files change")
   .option("--log-format <format>", "json or pretty (default: pretty on a terminal, else json)")

@@ -36,7 +36,8 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     baseDir = path.dirname(path.resolve(flags.config));
   } else {
     const dir = path.resolve(flags.site ?? exampleBlogDir);
-    config = { storage: defaultStorageDir(), sites: [{ hosts: LOCAL_HOSTS, blog: dir, default: true }] };
+    // Both http://localhost:8080 and https://localhost:8443 serve the blog: no redirect on localhost.
+    config = { storage: defaultStorageDir(), sites: [{ hosts: LOCAL_HOSTS, blog: dir, default: true, http: "serve" }] };
     baseDir = process.cwd();
     if (!flags.site) log.info(`no config given: serving the bundled example blog from ${dir}`);
   }
@@ -47,7 +48,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     baseDir,
     log,
     httpPort: flags.httpPort ?? config.http_port ?? (local ? 8080 : 80),
-    httpsPort: flags.httpsPort ?? config.https_port ?? (local ? undefined : 443),
+    httpsPort: flags.httpsPort ?? config.https_port ?? (local ? 8443 : 443),
     listen: flags.listen,
     watch: flags.watch,
   }).catch((err: unknown) => {

@@ -11,6 +11,7 @@ import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import type { Logger } from "../log.js";
 import { ACME_CHALLENGE_PREFIX, type Http01Challenges } from "../acme/http01-challenges.js";
+import type { TlsAlpn01Challenges } from "../acme/tls-alpn01-challenges.js";
 import type { CertificateCache } from "../tls/certificate-cache.js";
 import { resolveClient, TrustedProxies } from "../proxy/forwarding.js";
 import { rawResponse } from "../proxy/websocket.js";
@@ -21,6 +22,7 @@ import type { SiteTable } from "./site-table.js";
 import { sitePolicy, type SitePolicy } from "./site-policy.js";
 import type { SiteRuntime } from "../sites/site-runtime.js";
 import { MIN_TLS_VERSION, TLS12_CIPHERS } from "./tls-settings.js";
+import { answerTlsAlpnChallenges } from "./tls-alpn-challenge-listener.js";
 
 /** Per-request behaviour that a config reload may change. */
 export interface EdgePolicy {
@@ -53,6 +55,8 @@ export interface EdgeOptions extends EdgePolicy {
   httpsPort?: number;
   sites: SiteTable<SiteRuntime>;
   challenges: Http01Challenges;
+  /** TLS-ALPN-01 challenges answered on the HTTPS listener. */
+  tlsAlpnChallenges?: TlsAlpn01Challenges;
   certificates: CertificateCache;
   limits?: EdgeLimits;
   log: Logger;
@@ -160,6 +164,7 @@ export class Edge {
         (req, res) => this.onRequest(req, asResponse(res), true),
       );
       applyHttp1Limits(server, limits);
+      if (this.options.tlsAlpnChallenges) answerTlsAlpnChallenges(server, this.options.tlsAlpnChallenges);
       server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, true));
       server.on("session", (session: http2.ServerHttp2Session) => {
         // An idle session gets GOAWAY; streams still open (a slow upstream, a long poll) finish.

@@ -7,17 +7,21 @@ import { promisify } from "node:util";
 import path from "node:path";
 import zlib from "node:zlib";
 import { linkTargets, pollUntil, rawRequest, repoRoot } from "../support/blog-server.js";
+import { tempDir } from "../support/env.js";
 
 const run = promisify(execFile);
 let child: ChildProcess;
 let port: number;
 let base: string;
 const output: string[] = [];
+const data = tempDir("serving-data");
 
 before(async () => {
-  // --http-port 0: the CLI logs the port it got.
-  child = spawn(process.execPath, [path.join(repoRoot, "bin", "padlock"), "--http-port", "0", "--listen", "127.0.0.1", "--log-format", "json"], {
+  // Ports 0: the CLI logs the ports it got. Its default storage (the internal CA for localhost's
+  // HTTPS) goes to a temp folder, not the user's home.
+  child = spawn(process.execPath, [path.join(repoRoot, "bin", "padlock"), "--http-port", "0", "--https-port", "0", "--listen", "127.0.0.1", "--log-format", "json"], {
     cwd: repoRoot,
+    env: { ...process.env, XDG_DATA_HOME: data.dir },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout!.on("data", (c: Buffer) => output.push(String(c)));
@@ -25,12 +29,13 @@ before(async () => {
   port = await pollUntil("padlock to log its address", () => {
     const m = /serving http:\/\/[^:]+:(\d+)\//.exec(output.join(""));
     return m ? Number(m[1]) : undefined;
-  });
+  }, 30_000);
   base = `http://127.0.0.1:${port}`;
 });
 
 after(() => {
   child.kill("SIGTERM");
+  data.remove();
 });
 
 test("with no arguments, padlock serves the bundled example blog and says so", async () => {

@@ -73,3 +73,35 @@ test("a storage folder padlock may not write stops start-up with a message namin
   assert.ok(result.stderr.includes(`sudo chown -R "$(id -un)" ${privateDir}/data`), result.stderr);
   assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
 });
+
+test("with no config, padlock serve serves the example blog over HTTPS too (8443 by default); curl --cacert <printed root> succeeds", async () => {
+  const help = await run(process.execPath, [padlockBin, "serve", "--help"]);
+  assert.match(help.stdout, /--https-port <n> +HTTPS port \(default 443 with --config, else 8443\)/);
+  const dataHome = path.join(scratch, "xdg-data");
+  const serve = spawn(process.execPath, [padlockBin, "serve", "--listen", "127.0.0.1", "--http-port", "0", "--https-port", "0", "--log-format", "json"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, XDG_DATA_HOME: dataHome },
+  });
+  let output = "";
+  serve.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  try {
+    const httpsPort = await new Promise<number>((resolve, reject) => {
+      serve.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        output += chunk;
+        const port = /serving https:\/\/[^:]+:(\d+)\//.exec(output)?.[1];
+        if (port) resolve(Number(port));
+      });
+      serve.once("exit", (code) => reject(new Error(`padlock serve exited (${code}):\n${output}`)));
+    });
+    const rootPath = /root certificate at (\S+);/.exec(output)?.[1];
+    assert.equal(rootPath, path.join(dataHome, "padlock", "internal-ca", "root.crt"), `the log names the root to trust:\n${output}`);
+    const curl: { stdout: string } = await run("curl", ["--silent", "--show-error", "--cacert", rootPath!, "--resolve", `localhost:${httpsPort}:127.0.0.1`, "-w", "\n%{http_code} %{ssl_verify_result}", `https://localhost:${httpsPort}/`]);
+    assert.match(curl.stdout, /\n200 0$/, "a verified TLS connection");
+    assert.match(curl.stdout, /<html/i, "the example blog's front page");
+    const httpPort = /serving http:\/\/[^:]+:(\d+)\//.exec(output)?.[1];
+    const plain: { stdout: string } = await run("curl", ["--silent", "--show-error", "-o", "/dev/null", "-w", "%{http_code}", `http://127.0.0.1:${httpPort}/`]);
+    assert.equal(plain.stdout, "200", "plain HTTP keeps serving the blog (no redirect on localhost)");
+  } finally {
+    await stopProcess(serve);
+  }
+});

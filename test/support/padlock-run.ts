@@ -25,13 +25,13 @@ export interface RunningPadlock {
   close(): Promise<void>;
 }
 
-export async function startPadlock(o: { dir: string; config: Record<string, unknown>; httpPort: number; tuning?: CertificateTuning }): Promise<RunningPadlock> {
+export async function startPadlock(o: { dir: string; config: Record<string, unknown>; httpPort: number; httpsPort?: number; tuning?: CertificateTuning }): Promise<RunningPadlock> {
   const file = path.join(o.dir, "padlock.yaml");
   writeFileSync(file, JSON.stringify(o.config, null, 2));
   const config = loadConfigFile(file);
   const logs: LogLine[] = [];
   const log = pino({ level: "debug", base: undefined }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
-  const padlock = await Padlock.start({ config, baseDir: o.dir, log, httpPort: o.httpPort, httpsPort: 0, listen: "127.0.0.1", certificateTuning: o.tuning });
+  const padlock = await Padlock.start({ config, baseDir: o.dir, log, httpPort: o.httpPort, httpsPort: o.httpsPort ?? 0, listen: "127.0.0.1", certificateTuning: o.tuning });
   return {
     padlock,
     httpPort: padlock.edge.httpPort!,

@@ -5,7 +5,7 @@ import type { PathProblem } from "../../config/check.js";
 import { usesInternalCa } from "../../tls/internal-ca-choice.js";
 
 /** The challenges a site may use, in order (the default when the config does not say). */
-export function allowedChallenges(site: Site): string[] {
+export function allowedChallenges(site: Site): NonNullable<NonNullable<Site["tls"]>["challenges"]> {
   return site.tls?.challenges ?? ["http-01", "tls-alpn-01"];
 }
 
