@@ -9,6 +9,7 @@ import type { CertificateCache } from "../tls/certificate-cache.js";
 import { chooseCa, CaSetupError, stagingOf } from "./ca-directory.js";
 import type { Http01Challenges } from "./http01-challenges.js";
 import type { TlsAlpn01Challenges } from "./tls-alpn01-challenges.js";
+import type { CertificateObserver } from "./certificate-events.js";
 import { CertificateManager, type NameSet } from "./manager.js";
 import { allowedChallenges } from "./dns01/challenge-settings.js";
 import type { AuthoritativeTxtCheck } from "./dns01/authoritative.js";
