@@ -1,44 +1,49 @@
-// Headless Chromium trusts a leaf from the internal CA once the root is in its NSS database:
-// https://localhost loads with no certificate error, as a secure context. Without the root it
+// Headless Chromium trusts padlock's HTTPS on localhost (the internal CA's certificate) once the
+// root is in its NSS database: https://localhost loads with no certificate error, as a secure context. Without the root it
 // refuses the same page, so the test shows the trust comes from the root (localhost counts as a
 // secure context even over plain HTTP, so isSecureContext alone would prove little).
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import { InternalCa, LOCAL_NAMES } from "../../src/tls/internal-ca.js";
+import { InternalCa, internalCaFolder } from "../../src/tls/internal-ca.js";
 import { FolderKeyFileStore } from "../../src/tls/key-files.js";
-import { packageRoot } from "../../src/paths.js";
+import { exampleBlogDir, packageRoot } from "../../src/paths.js";
 import { createNssDb, launchChromium, tempHome, trustInNssDb } from "../support/chromium.js";
-import { startHttpsServer, type TestHttpsServer } from "../support/https-server.js";
+import { startPadlock, type RunningPadlock } from "../support/padlock-run.js";
 
 let home: string;
-let ca: InternalCa;
-let server: TestHttpsServer;
+let padlock: RunningPadlock;
+let rootCertificatePath: string;
 
+// padlock as `padlock serve` runs it with no config: the example blog on local names, with the
+// internal CA's certificate on the HTTPS port.
 before(async () => {
   home = await tempHome();
-  ca = await InternalCa.open(new FolderKeyFileStore(path.join(home, "padlock-ca")));
-  const leaf = await ca.issue(LOCAL_NAMES);
-  server = await startHttpsServer({ chainPem: leaf.chainPem, keyPem: leaf.keyPem, host: "127.0.0.1" });
+  padlock = await startPadlock({
+    dir: home,
+    httpPort: 0,
+    config: { storage: "padlock-data", sites: [{ hosts: ["localhost", "127.0.0.1", "::1"], blog: exampleBlogDir, default: true }] },
+  });
+  rootCertificatePath = InternalCa.rootCertificatePath(new FolderKeyFileStore(internalCaFolder(path.join(home, "padlock-data"))));
 });
 
 after(async () => {
-  await server?.close();
+  await padlock?.close();
   if (home) await rm(home, { recursive: true, force: true });
 });
 
 test("with the root in its NSS database, Chromium loads https://localhost as a secure context", async () => {
   const trustingHome = path.join(home, "trusting");
   await mkdir(trustingHome);
-  await trustInNssDb(await createNssDb(trustingHome), ca.rootCertificatePath);
+  await trustInNssDb(await createNssDb(trustingHome), rootCertificatePath);
   const browser = await launchChromium(trustingHome);
   try {
     const page = await browser.newPage();
-    const response = await page.goto(`https://localhost:${server.port}/`);
+    const response = await page.goto(`https://localhost:${padlock.httpsPort}/`);
     assert.equal(response?.status(), 200);
     assert.equal(await page.evaluate(() => window.isSecureContext), true);
-    assert.equal(await page.textContent("h1"), "served over HTTPS");
+    assert.match(await page.title(), /padlock example blog/);
     const security = await response!.securityDetails();
     assert.match(security?.issuer ?? "", /padlock local intermediate/);
     assert.equal(security?.subjectName, "localhost");
@@ -57,7 +62,7 @@ test("without the root, Chromium refuses the same certificate", async () => {
   const browser = await launchChromium(plainHome);
   try {
     const page = await browser.newPage();
-    await assert.rejects(page.goto(`https://localhost:${server.port}/`), /ERR_CERT_AUTHORITY_INVALID/);
+    await assert.rejects(page.goto(`https://localhost:${padlock.httpsPort}/`), /ERR_CERT_AUTHORITY_INVALID/);
   } finally {
     await browser.close();
   }
