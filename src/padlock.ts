@@ -93,6 +93,7 @@ export class Padlock {
           certificates,
           challenges,
           tlsAlpnChallenges: edge.httpsPort !== undefined ? tlsAlpnChallenges : undefined,
+          httpPort: edge.httpPort,
           tuning: options.certificateTuning,
           onEvent: operations.observe,
         });

@@ -6,6 +6,7 @@ import { isIP } from "node:net";
 import acme from "acme-client";
 import type { AcmeAccount } from "./account.js";
 import { AcmeProblem, type ProblemDocument } from "./problems.js";
+import type { Observation } from "./problem-catalogue.js";
 
 export type ChallengeType = "http-01" | "tls-alpn-01" | "dns-01";
 export type KeyType = "ecdsa-p256" | "ecdsa-p384" | "rsa2048" | "rsa3072" | "rsa4096";
@@ -78,6 +79,8 @@ export class Issuer {
   constructor(
     private readonly account: AcmeAccount,
     solvers: ChallengeSolver[],
+    /** What padlock itself sees at a name's HTTP-01 URL, added to a failed validation's message. */
+    private readonly observeHttp01?: (name: string) => Promise<Observation[]>,
   ) {
     for (const s of solvers) this.solvers.set(s.type, s);
   }
@@ -197,7 +200,9 @@ export class Issuer {
     }
     if (verdict.status !== "valid") {
       const failed = verdict.challenges.find((c) => c.type === type);
-      throw new ChallengeFailed(name, type, new AcmeProblem(failed?.error ?? { detail: `the authorization ended as "${verdict.status}"` }, { what: `validating ${name} with ${type}` }));
+      const observations = type === "http-01" && this.observeHttp01 ? await this.observeHttp01(name).catch(() => []) : [];
+      const problem = failed?.error ?? { detail: `the authorization ended as "${verdict.status}"` };
+      throw new ChallengeFailed(name, type, new AcmeProblem(problem, { what: `validating ${name} with ${type}`, observations }));
     }
   }
 

@@ -2,6 +2,7 @@
 // installed at once; a missing or due one is ordered under a storage lock (so instances sharing
 // storage order once), stored, installed for the next handshake, and its renewal scheduled.
 // Failures keep the current certificate and retry with backoff. One log line per step.
+import type { Observation } from "./problem-catalogue.js";
 import { createHash } from "node:crypto";
 import type { Logger } from "../log.js";
 import type { Storage } from "../storage/storage.js";
@@ -55,6 +56,8 @@ export interface CertificateManagerOptions {
   challenges: Http01Challenges;
   /** Where TLS-ALPN-01 challenge certificates go (the HTTPS listener answers from it). */
   tlsAlpnChallenges?: TlsAlpn01Challenges;
+  /** What padlock itself sees at a name's HTTP-01 URL when a validation fails (for the message). */
+  observeHttp01?: (name: string) => Promise<Observation[]>;
   sets: NameSet[];
   log: Logger;
   clock?: Clock;
@@ -488,7 +491,7 @@ export class CertificateManager {
           acceptTerms: this.o.acceptTerms,
           eab: this.o.eab,
         });
-        return { transport, directory, account, issuer: new Issuer(account, this.solvers) };
+        return { transport, directory, account, issuer: new Issuer(account, this.solvers, this.o.observeHttp01) };
       } finally {
         await lock.release();
       }

@@ -1,7 +1,7 @@
 // ACME problem documents (RFC 8555 §6.7, RFC 7807) as errors the issuer throws, worded by the
 // problem catalogue. Retry-After and rate limits travel with the error so the
 // scheduler can honour them.
-import { ACME_ERROR_PREFIX, explainAcmeProblem, type ProblemDocument } from "./problem-catalogue.js";
+import { ACME_ERROR_PREFIX, explainAcmeProblem, type Observation, type ProblemDocument } from "./problem-catalogue.js";
 
 export type { ProblemDocument };
 
@@ -16,10 +16,10 @@ export class AcmeProblem extends Error {
   /** When the CA said to try again (Retry-After), if it did. */
   readonly retryAfter?: Date;
 
-  constructor(doc: ProblemDocument, context: { status?: number; retryAfter?: Date; what?: string } = {}) {
+  constructor(doc: ProblemDocument, context: { status?: number; retryAfter?: Date; what?: string; observations?: Observation[] } = {}) {
     const type = doc.type ?? "about:blank";
     const detail = doc.detail ?? "(no detail given)";
-    super(`${context.what ? context.what + ": " : ""}${describeProblem(doc)}`);
+    super(`${context.what ? context.what + ": " : ""}${describeProblem(doc, context.observations)}`);
     this.type = type;
     this.detail = detail;
     this.status = context.status ?? doc.status;
@@ -39,8 +39,8 @@ export class AcmeProblem extends Error {
 }
 
 /** The problem in plain words: cause, the CA's detail, what padlock saw, and the fix. */
-export function describeProblem(doc: ProblemDocument): string {
-  return explainAcmeProblem(doc).message;
+export function describeProblem(doc: ProblemDocument, observations: Observation[] = []): string {
+  return explainAcmeProblem(doc, observations).message;
 }
 
 /** Retry-After is either seconds or an HTTP date. */

@@ -34,9 +34,14 @@ export interface StartCertificatesOptions {
   certificates: CertificateCache;
   challenges: Http01Challenges;
   tlsAlpnChallenges?: TlsAlpn01Challenges;
+  /** padlock's HTTP port, probed to explain a failed HTTP-01 validation. */
+  httpPort?: number;
   tuning?: CertificateTuning;
   onEvent?: CertificateObserver;
 }
+
+/** How long padlock's own look at a failed challenge URL may take before the failure is logged. */
+const OBSERVE_TIMEOUT_MS = 3000;
 
 export async function startCertificates(o: StartCertificatesOptions): Promise<CertificateManager | undefined> {
   const { config, log } = o;
@@ -79,6 +84,10 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
     certificates: o.certificates,
     challenges: o.challenges,
     tlsAlpnChallenges: o.tlsAlpnChallenges,
+    observeHttp01: async (name) => {
+      const { observeHttp01 } = await import("../doctor/observe-challenge.js");
+      return observeHttp01({ name, port: o.httpPort ?? 80, resolver: config.resolver, timeoutMs: OBSERVE_TIMEOUT_MS });
+    },
     sets,
     log,
     onEvent: o.onEvent,

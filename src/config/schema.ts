@@ -129,6 +129,7 @@ export const Config = Type.Object(
     ),
     staging_rehearsal: Type.Optional(doc("Try a first issuance against staging before production (default true)", Type.Boolean())),
     storage: Type.Optional(doc("Folder for certificates and keys, or redis://host:port/db", Type.String({ minLength: 1 }))),
+    resolver: Type.Optional(doc("DNS server padlock asks when it checks names itself (padlock doctor, explaining a failed challenge), host:port; default the system's", Type.String({ minLength: 1 }))),
     user: Type.Optional(doc("Drop to this user after binding ports when started as root", Type.String())),
     listen: Type.Optional(doc("Address to listen on (default all)", Type.String())),
     http_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),

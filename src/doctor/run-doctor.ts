@@ -69,7 +69,7 @@ async function checkEverythingElse(config: Config, options: DoctorOptions): Prom
     timeoutMs: options.timeoutMs ?? 10_000,
     httpPort: options.httpPort ?? config.http_port ?? 80,
     httpsPort: options.httpsPort ?? config.https_port ?? 443,
-    resolver: options.resolver ?? process.env.PADLOCK_RESOLVER,
+    resolver: options.resolver ?? process.env.PADLOCK_RESOLVER ?? config.resolver,
   };
   const ca = caTargetOf(config);
   const http = await checkPort("HTTP", settings.httpPort, config.listen, settings.timeoutMs);

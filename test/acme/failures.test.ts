@@ -89,11 +89,16 @@ test("another server answering the challenge wrongly: incorrect response explain
   await pebble.dns.addA("blog.test", ["127.0.0.3"]);
   const work = tempDir("wrong-answer");
   t.after(() => work.remove());
-  const p = await startPadlock({ dir: work.dir, config: config(pebble.directoryUrl, pebble.apiRootFile), httpPort, tuning: FAST_RETRY });
+  // padlock asks the CA's DNS, so its own look at the challenge URL reaches the same server.
+  const settings = { ...config(pebble.directoryUrl, pebble.apiRootFile), resolver: pebble.dns.address };
+  const p = await startPadlock({ dir: work.dir, config: settings, httpPort, tuning: FAST_RETRY });
   t.after(() => p.close());
 
   const failure = await waitFor("a failed attempt", () => failures(p)[0], 30_000);
   assert.match(failure.msg, /validating blog\.test with http-01: .*\(ACME unauthorized\)\. The CA said: ".*404/);
+  // The same words as padlock doctor: what answered instead of padlock, and where.
+  assert.match(failure.msg, /127\.0\.0\.3/);
+  assert.match(failure.msg, /Server: nginx/);
   assert.match(failure.msg, /HTTPS for these names waits, HTTP keeps serving/);
   assert.equal(p.padlock.certificateManager!.status()[0]!.serial, undefined);
   await waitFor("a second attempt", () => failures(p).length >= 2, 30_000);

@@ -49,6 +49,8 @@ export interface Pebble {
 }
 
 export interface ChallTestSrv {
+  /** host:port of the DNS server Pebble resolves names with. */
+  address: string;
   addA(host: string, addresses: string[]): Promise<void>;
   clearA(host: string): Promise<void>;
 }
@@ -156,6 +158,7 @@ async function startPebbleOnce(options: PebbleOptions): Promise<Pebble> {
       return JSON.parse(text) as Record<string, unknown>;
     },
     dns: {
+      address: `127.0.0.1:${dnsPort}`,
       addA: (host, addresses) => dnsPost("add-a", { host, addresses }),
       clearA: (host) => dnsPost("clear-a", { host }),
     },
