@@ -180,7 +180,12 @@ async function checkOwnership(root: string): Promise<void> {
   if (typeof process.geteuid !== "function") return;
   const me = process.geteuid();
   const visit = async (p: string): Promise<void> => {
-    const stat = await fs.lstat(p);
+    // Another instance sharing the folder may rename or remove a file between readdir and lstat.
+    const stat = await fs.lstat(p).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT" && p !== root) return undefined;
+      throw err;
+    });
+    if (!stat) return;
     if (stat.uid !== me) {
       throw new StorageError(
         `the storage ${p === root ? "folder" : "file"} ${p} is owned by ${userLabel(stat.uid)}, but padlock runs as ${currentUserLabel()} and must own it. ` +
@@ -188,7 +193,11 @@ async function checkOwnership(root: string): Promise<void> {
       );
     }
     if (stat.isDirectory()) {
-      for (const entry of await fs.readdir(p)) await visit(path.join(p, entry));
+      const entries = await fs.readdir(p).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === "ENOENT") return [];
+        throw err;
+      });
+      for (const entry of entries) await visit(path.join(p, entry));
     }
   };
   await visit(root);
