@@ -56,7 +56,10 @@ test("TLS-ALPN-01 alone: certificates through the HTTPS listener while normal HT
   assert.match(second.names, /DNS:second\.test/);
   const messages = p.messages();
   for (const name of ["first.test", "second.test"]) {
-    assert.equal(messages.filter((m) => m.includes(`validating ${name} (tls-alpn-01)`)).length, 2, `two TLS-ALPN-01 validations of ${name} in:\n${messages.join("\n")}`);
+    // At least the first order of each name is validated here; Pebble may hand the renewal's
+    // order an authorization it already holds as valid, which needs no second validation.
+    assert.ok(messages.some((m) => m.includes(`validating ${name} (tls-alpn-01)`)), `a TLS-ALPN-01 validation of ${name} in:\n${messages.join("\n")}`);
+    assert.ok(!messages.some((m) => m.includes(`validating ${name} (http-01)`)), `no HTTP-01 validation of ${name}`);
   }
   assert.ok(!messages.some((m) => /http-01/.test(m)), "HTTP-01 was never tried");
 });
