@@ -11,6 +11,7 @@ import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeTestPki } from "../test/support/tls.js";
+import { CLOCK_TICKS_PER_SECOND, cpuTicks } from "./process-cpu.js";
 
 const [rounds = 5, seconds = 8, connections = 32] = process.argv.slice(2).map(Number);
 const HOST = "bench.test";
@@ -54,14 +55,6 @@ interface WrkResult {
   cpuUs: number;
 }
 
-// Linux USER_HZ; /proc/PID/stat counts CPU time in these ticks.
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** utime + stime of a process in clock ticks (fields 14 and 15 of /proc/PID/stat). */
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 /** nginx's single worker: the master's only child (waits for the master to fork it). */
 async function nginxWorker(master: number): Promise<number> {

@@ -16,6 +16,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateSite } from "./generate-site.js";
+import { CLOCK_TICKS_PER_SECOND, cpuTicks } from "./process-cpu.js";
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -34,14 +35,6 @@ interface Result {
   cpuUsPerRequest: number;
 }
 
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** utime + stime of a process in clock ticks (Linux /proc/PID/stat fields 14 and 15). */
-function cpuTicks(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 async function startProcess(args: string[], portPattern: RegExp): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });

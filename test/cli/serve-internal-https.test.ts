@@ -22,23 +22,31 @@ after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
+/** `padlock serve` on free loopback ports; `started` resolves once it logs its HTTPS address. */
+function startServe(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [padlockBin, "serve", ...args, "--listen", "127.0.0.1", "--http-port", "0", "--https-port", "0", "--log-format", "json"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
+  let output = "";
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  const started = new Promise<{ httpsPort: number; output: string }>((resolve, reject) => {
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      output += chunk;
+      const port = /serving https:\/\/[^:]+:(\d+)\//.exec(output)?.[1];
+      if (port) resolve({ httpsPort: Number(port), output });
+    });
+    child.once("exit", (code) => reject(new Error(`padlock serve exited (${code}):\n${output}`)));
+  });
+  return { child, started };
+}
+
 test("local hosts get HTTPS from the internal CA; curl --cacert <printed root> succeeds", async () => {
   const config = path.join(scratch, "padlock.yaml");
   await writeFile(config, 'storage: ./data\nsites:\n  - hosts: [localhost, 127.0.0.1, "::1"]\n    redirect: https://example.org\n');
-  const serve = spawn(process.execPath, [padlockBin, "serve", "--config", config, "--listen", "127.0.0.1", "--http-port", "0", "--https-port", "0", "--log-format", "json"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  serve.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  const serve = startServe(["--config", config]);
   try {
-    const httpsPort = await new Promise<number>((resolve, reject) => {
-      serve.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-        output += chunk;
-        const port = /serving https:\/\/[^:]+:(\d+)\//.exec(output)?.[1];
-        if (port) resolve(Number(port));
-      });
-      serve.once("exit", (code) => reject(new Error(`padlock serve exited (${code}):\n${output}`)));
-    });
+    const { httpsPort, output } = await serve.started;
     assert.match(output, /internal CA: certificate for localhost, 127\.0\.0\.1, ::1 installed/);
 
     const { stdout: trust } = await run(process.execPath, [padlockBin, "trust", "--config", config]);
@@ -50,7 +58,7 @@ test("local hosts get HTTPS from the internal CA; curl --cacert <printed root> s
       assert.equal(curl.stdout, "308 0", `${url}: a verified TLS connection answered by the site`);
     }
   } finally {
-    await stopProcess(serve);
+    await stopProcess(serve.child);
   }
 });
 
@@ -78,21 +86,9 @@ test("with no config, padlock serve serves the example blog over HTTPS too (8443
   const help = await run(process.execPath, [padlockBin, "serve", "--help"]);
   assert.match(help.stdout, /--https-port <n> +HTTPS port \(default 443 with --config, else 8443\)/);
   const dataHome = path.join(scratch, "xdg-data");
-  const serve = spawn(process.execPath, [padlockBin, "serve", "--listen", "127.0.0.1", "--http-port", "0", "--https-port", "0", "--log-format", "json"], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, XDG_DATA_HOME: dataHome },
-  });
-  let output = "";
-  serve.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  const serve = startServe([], { XDG_DATA_HOME: dataHome });
   try {
-    const httpsPort = await new Promise<number>((resolve, reject) => {
-      serve.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-        output += chunk;
-        const port = /serving https:\/\/[^:]+:(\d+)\//.exec(output)?.[1];
-        if (port) resolve(Number(port));
-      });
-      serve.once("exit", (code) => reject(new Error(`padlock serve exited (${code}):\n${output}`)));
-    });
+    const { httpsPort, output } = await serve.started;
     const rootPath = /root certificate at (\S+);/.exec(output)?.[1];
     assert.equal(rootPath, path.join(dataHome, "padlock", "internal-ca", "root.crt"), `the log names the root to trust:\n${output}`);
     const curl: { stdout: string } = await run("curl", ["--silent", "--show-error", "--cacert", rootPath!, "--resolve", `localhost:${httpsPort}:127.0.0.1`, "-w", "\n%{http_code} %{ssl_verify_result}", `https://localhost:${httpsPort}/`]);
@@ -102,6 +98,6 @@ test("with no config, padlock serve serves the example blog over HTTPS too (8443
     const plain: { stdout: string } = await run("curl", ["--silent", "--show-error", "-o", "/dev/null", "-w", "%{http_code}", `http://127.0.0.1:${httpPort}/`]);
     assert.equal(plain.stdout, "200", "plain HTTP keeps serving the blog (no redirect on localhost)");
   } finally {
-    await stopProcess(serve);
+    await stopProcess(serve.child);
   }
 });

@@ -2,18 +2,9 @@
 // is ordered: a wildcard without DNS-01, DNS-01 without a provider, a bad TSIG setting.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { parseConfig } from "../../src/config/load.js";
-import { ConfigError } from "../../src/config/problems.js";
+import { configProblems } from "../support/config-problems.js";
 
-function problemsOf(yaml: string): string[] {
-  try {
-    parseConfig(yaml, "padlock.yaml");
-  } catch (err) {
-    if (err instanceof ConfigError) return err.message.split("\n");
-    throw err;
-  }
-  return [];
-}
+const problemsOf = configProblems;
 
 const rfc2136 = "      dns: { provider: rfc2136, server: 127.0.0.1:53, tsig_name: k., tsig_secret: c2VjcmV0 }\n";
 

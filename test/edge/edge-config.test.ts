@@ -2,22 +2,13 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import http2 from "node:http2";
-import { parseConfig } from "../../src/config/load.js";
-import { ConfigError } from "../../src/config/problems.js";
 import { parseSize } from "../../src/config/size.js";
 import { curl, httpArgs, startPadlock } from "../support/edge-harness.js";
 import { makeTestPki } from "../support/tls.js";
 import { startEchoUpstream } from "../support/upstreams.js";
+import { configProblems } from "../support/config-problems.js";
 
-function problemsOf(yaml: string): string[] {
-  try {
-    parseConfig(yaml, "padlock.yaml");
-  } catch (err) {
-    if (err instanceof ConfigError) return err.message.split("\n");
-    throw err;
-  }
-  return [];
-}
+const problemsOf = configProblems;
 
 test("bad trusted_proxies, max_body and HSTS preload settings are reported with file, line and key", () => {
   const problems = problemsOf(
