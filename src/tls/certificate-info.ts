@@ -27,7 +27,7 @@ export function readCertificate(chainPem: string): CertificateInfo {
   const leaf = new X509Certificate(leafPem);
   const parsed = new x509.X509Certificate(leafPem);
   const keyId = parsed.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;
-  const serialDer = Buffer.from(parsed.serialNumber, "hex");
+  const serialDer = derIntegerBytes(parsed.serialNumber);
   return {
     names: namesOf(leaf),
     notBefore: new Date(leaf.validFrom),
@@ -57,4 +57,13 @@ export function canonicalName(name: string): string {
 /** True when the certificate's names include every wanted name. */
 export function covers(certNames: string[], wanted: string[]): boolean {
   return wanted.every((w) => certNames.includes(canonicalName(w)));
+}
+
+/**
+ * The content bytes of the serial's DER INTEGER, as RFC 9773 §4.1 wants them: a positive number
+ * whose first byte has its high bit set carries a leading 0x00 (the hex form drops it).
+ */
+function derIntegerBytes(hex: string): Buffer {
+  const bytes = Buffer.from(hex.length % 2 ? "0" + hex : hex, "hex");
+  return bytes.length > 0 && bytes[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes;
 }
