@@ -2,7 +2,7 @@
 // CA's terms accepted explicitly (and External Account Binding when the CA wants it). The
 // account signs every request; acme-client does the JWS signing and nonce handling.
 import { generateKeyPairSync, createHash } from "node:crypto";
-import acme from "acme-client";
+import { Client, crypto as acmeCrypto } from "./acme-client-parts.js";
 import type { Storage } from "../storage/storage.js";
 import { CaSetupError, type AcmeDirectory } from "./ca-directory.js";
 import type { CaResponse, CaTransport } from "./ca-transport.js";
@@ -40,7 +40,7 @@ const BAD_NONCE_RETRIES = 25;
 
 export class AcmeAccount {
   private constructor(
-    private readonly client: acme.Client,
+    private readonly client: Client,
     private readonly http: AcmeHttpClient,
     readonly directory: AcmeDirectory,
     private readonly register: () => Promise<void>,
@@ -62,7 +62,7 @@ export class AcmeAccount {
     }
     const stored = parseStored(await o.storage.get(infoKey));
     const contact = o.email ? [`mailto:${o.email}`] : [];
-    const client = new acme.Client({
+    const client = new Client({
       directoryUrl: o.directoryUrl,
       accountKey,
       accountUrl: stored?.url,
@@ -117,7 +117,7 @@ export class AcmeAccount {
   }
 
   keyAuthorization(token: string): string {
-    const jwk = acme.crypto.getJwk(Buffer.from((this.http as unknown as { accountKey: Buffer }).accountKey));
+    const jwk = acmeCrypto.getJwk(Buffer.from((this.http as unknown as { accountKey: Buffer }).accountKey));
     const thumbprint = createHash("sha256").update(JSON.stringify(jwk)).digest("base64url");
     return `${token}.${thumbprint}`;
   }

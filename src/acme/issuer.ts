@@ -3,7 +3,7 @@
 // milliseconds (Pebble) or in seconds (Let's Encrypt); the CA's Retry-After wins when given.
 import { generateKeyPairSync } from "node:crypto";
 import { isIP } from "node:net";
-import acme from "acme-client";
+import { crypto as acmeCrypto } from "./acme-client-parts.js";
 import type { AcmeAccount } from "./account.js";
 import { AcmeProblem, type ProblemDocument } from "./problems.js";
 import type { Observation } from "./problem-catalogue.js";
@@ -245,6 +245,6 @@ export function createPrivateKey(type: KeyType): string {
 async function createCsr(names: string[], keyPem: string): Promise<string> {
   // The common name is optional and limited to 64 characters; the SAN list is what counts.
   const commonName = names.find((n) => !isIP(n) && n.length <= 64);
-  const [, csrPem] = await acme.crypto.createCsr({ commonName, altNames: [...names] }, keyPem);
-  return acme.crypto.getPemBodyAsB64u(csrPem);
+  const [, csrPem] = await acmeCrypto.createCsr({ commonName, altNames: [...names] }, keyPem);
+  return acmeCrypto.getPemBodyAsB64u(csrPem);
 }

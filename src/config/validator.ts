@@ -4,11 +4,13 @@
 // schema changed), the schema is compiled here instead, with the same options.
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
+import path from "node:path";
 import type { Ajv, Options, ValidateFunction } from "ajv";
 import { Config } from "./schema.js";
+import { packageRoot } from "../paths.js";
 
-/** Where the build writes the standalone validator, relative to this module. */
-export const GENERATED_VALIDATOR = "./generated/validate-config.cjs";
+/** Where the build writes the standalone validator (also read from dist/bundle/). */
+export const GENERATED_VALIDATOR = path.join(packageRoot, "dist/src/config/generated/validate-config.cjs");
 
 type GeneratedValidator = ValidateFunction<Config> & { schemaHash?: string };
 

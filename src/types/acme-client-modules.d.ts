@@ -1,0 +1,9 @@
+// acme-client publishes types for its index only; acme-client-parts.ts gives these their types.
+declare module "acme-client/src/client.js" {
+  const client: unknown;
+  export default client;
+}
+declare module "acme-client/src/crypto/index.js" {
+  const crypto: unknown;
+  export default crypto;
+}
