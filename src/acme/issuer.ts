@@ -68,7 +68,7 @@ interface Authorization {
   wildcard?: boolean;
 }
 
-const POLL_FIRST_MS = 15;
+const POLL_FIRST_MS = 5;
 const POLL_GROWTH = 1.6;
 const POLL_MAX_MS = 2_000;
 const POLL_DEADLINE_MS = 5 * 60_000;
