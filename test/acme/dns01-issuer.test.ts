@@ -9,15 +9,15 @@ import path from "node:path";
 import { AuthoritativeTxtCheck } from "../../src/acme/dns01/authoritative.js";
 import { tempDir, waitFor } from "../support/env.js";
 import { startKnot, type KnotServer } from "../support/knot.js";
-import { startMinimalPebble, type MinimalPebble } from "../support/pebble-minimal.js";
+import { startPebble, type Pebble } from "../support/pebble.js";
 import { curl, httpsGet, startPadlock } from "../support/padlock-run.js";
 
 let knot: KnotServer;
-let pebble: MinimalPebble;
+let pebble: Omit<Pebble, "dns">;
 
 before(async () => {
   knot = await startKnot();
-  pebble = await startMinimalPebble({ dnsServer: knot.address });
+  pebble = await startPebble({ dnsServer: knot.address });
 });
 
 after(async () => {
@@ -28,12 +28,10 @@ after(async () => {
 test("a site with example.test and *.example.test gets its certificate through DNS-01 (RFC 2136 to Knot); no TXT record is left", async (t) => {
   const work = tempDir("dns01-issuer");
   t.after(() => work.remove());
-  const apiRoot = path.join(work.dir, "pebble-api-ca.pem");
-  writeFileSync(apiRoot, pebble.apiCaPem);
   const key = knot.keys["hmac-sha256"];
   const config = {
     ca: pebble.directoryUrl,
-    ca_root: apiRoot,
+    ca_root: pebble.apiRootFile,
     accept_terms: true,
     storage: "data",
     sites: [

@@ -15,17 +15,17 @@ import { ExecHookProvider } from "../../src/acme/dns01/exec-hook.js";
 import { challengeRecordName, withTxtRecord, type Dns01Provider } from "../../src/acme/dns01/provider.js";
 import { Rfc2136Provider } from "../../src/acme/dns01/rfc2136.js";
 import { startKnot, type KnotServer } from "../support/knot.js";
-import { startMinimalPebble, type MinimalPebble } from "../support/pebble-minimal.js";
+import { startPebble, type Pebble } from "../support/pebble.js";
 
 let knot: KnotServer;
-let pebble: MinimalPebble;
+let pebble: Omit<Pebble, "dns">;
 let scratch: string;
 
 before(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), "padlock-dns01-pebble-"));
   knot = await startKnot();
-  pebble = await startMinimalPebble({ dnsServer: knot.address });
-  acme.axios.defaults.httpsAgent = new https.Agent({ ca: pebble.apiCaPem });
+  pebble = await startPebble({ dnsServer: knot.address });
+  acme.axios.defaults.httpsAgent = new https.Agent({ ca: pebble.apiRootPem });
 });
 
 after(async () => {

@@ -36,7 +36,7 @@ async function doctor(httpPort: number): Promise<{ code: number | null; rows: Ch
     https_port: await freePort(),
     sites: [{ hosts: ["blog.test"], redirect: "https://example.org" }],
   });
-  const run = await runPadlock(["doctor", "--config", file, "--json", "--resolver", dns.dnsAddress, "--timeout", "5"], { cwd: dir });
+  const run = await runPadlock(["doctor", "--config", file, "--json", "--resolver", dns.address, "--timeout", "5"], { cwd: dir });
   assert.equal(run.stderr, "");
   return { code: run.code, rows: (JSON.parse(run.stdout) as { results: CheckResult[] }).results };
 }

@@ -14,7 +14,7 @@ let dns: DnsLookup;
 
 before(async () => {
   server = await ChallTestSrv.start();
-  dns = createDnsLookup(server.dnsAddress, 3000);
+  dns = createDnsLookup(server.address, 3000);
 });
 after(() => server.close());
 

@@ -4,8 +4,7 @@
 // fake whose Date header and advertised features the test chooses.
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { chownSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { chownSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { CheckResult } from "../../src/doctor/check-result.js";
 import { userByName } from "../../src/doctor/system-users.js";
@@ -14,15 +13,15 @@ import { FakeAcmeDirectory, type FakeDirectoryOptions } from "../support/fake-ac
 import { freePort } from "../support/free-port.js";
 import { runPadlock } from "../support/run-padlock.js";
 import { writeDoctorConfig } from "../support/doctor-config.js";
-import { makeTestCa, type TestCa } from "../support/test-ca.js";
+import { makeTestPki, type TestPki } from "../support/tls.js";
 
 let dns: ChallTestSrv;
-let ca: TestCa;
+let ca: TestPki;
 const nobody = userByName("nobody")!;
 
 before(async () => {
   dns = await ChallTestSrv.start();
-  ca = makeTestCa(mkdtempSync(path.join(os.tmpdir(), "padlock-doctor-ca-")));
+  ca = makeTestPki(["localhost", "127.0.0.1"]);
 });
 after(() => dns.close());
 
@@ -38,7 +37,7 @@ async function withDirectory<T>(options: FakeDirectoryOptions, body: (d: FakeAcm
 async function doctor(config: Record<string, unknown>, format: "json" | "table" = "json") {
   const { file, dir } = writeDoctorConfig({
     accept_terms: true,
-    ca_root: ca.rootFile,
+    ca_root: ca.caFile,
     storage: "data",
     user: "nobody",
     listen: "127.0.0.1",
@@ -49,7 +48,7 @@ async function doctor(config: Record<string, unknown>, format: "json" | "table" 
   });
   mkdirSync(path.join(dir, "data"));
   chownSync(path.join(dir, "data"), nobody.uid, nobody.gid);
-  const args = ["doctor", "--config", file, "--resolver", dns.dnsAddress, "--timeout", "5", ...(format === "json" ? ["--json"] : [])];
+  const args = ["doctor", "--config", file, "--resolver", dns.address, "--timeout", "5", ...(format === "json" ? ["--json"] : [])];
   const run = await runPadlock(args, { env: { COLUMNS: "120" } });
   assert.equal(run.stderr, "");
   const rows = format === "json" ? (JSON.parse(run.stdout) as { results: CheckResult[] }).results : [];

@@ -18,7 +18,7 @@ test("nginx answering the challenge port: the failure message names it and its 4
   const port = await freePort();
   const nginx = await Nginx.start(port);
   try {
-    const observations = await observeHttp01({ name: "seed.test", port, token: "tok3n", resolver: dns.dnsAddress });
+    const observations = await observeHttp01({ name: "seed.test", port, token: "tok3n", resolver: dns.address });
     const url = `http://seed.test:${port}/.well-known/acme-challenge/tok3n`;
     const explained = explainAcmeProblem(
       { type: `${ACME_ERROR_PREFIX}unauthorized`, detail: `Non-200 status code from HTTP: ${url} returned 404`, identifier: { type: "dns", value: "seed.test" } },
@@ -36,7 +36,7 @@ test("nginx answering the challenge port: the failure message names it and its 4
 test("a name resolving elsewhere is part of the observations", async () => {
   // 127.0.0.2 is not an address of any interface, yet traffic to it stays on loopback.
   await dns.addA("far.test", ["127.0.0.2"]);
-  const observations = await observeHttp01({ name: "far.test", port: await freePort(), resolver: dns.dnsAddress });
+  const observations = await observeHttp01({ name: "far.test", port: await freePort(), resolver: dns.address });
   const mismatch = observations.find((o) => o.kind === "dns-mismatch");
   assert.ok(mismatch && mismatch.kind === "dns-mismatch");
   assert.deepEqual(mismatch.resolvesTo, ["127.0.0.2"]);

@@ -8,30 +8,27 @@ import acme from "acme-client";
 import { ACME_ERROR_PREFIX, explainAcmeProblem, type ProblemDocument } from "../../src/acme/problem-catalogue.js";
 import type { CheckResult } from "../../src/doctor/check-result.js";
 import { observeHttp01 } from "../../src/doctor/observe-challenge.js";
-import { ChallTestSrv } from "../support/challtestsrv.js";
 import { freePort } from "../support/free-port.js";
 import { Nginx } from "../support/nginx.js";
-import { PebbleCa } from "../support/pebble-ca.js";
+import { startPebble, type Pebble } from "../support/pebble.js";
 import { runPadlock } from "../support/run-padlock.js";
 import { writeDoctorConfig } from "../support/doctor-config.js";
 
-let dns: ChallTestSrv;
 let nginx: Nginx;
-let pebble: PebbleCa;
+let pebble: Pebble;
 
 before(async () => {
-  dns = await ChallTestSrv.start();
   nginx = await Nginx.start(await freePort());
-  pebble = await PebbleCa.start({ dnsServer: dns.dnsAddress, httpPort: nginx.port });
+  pebble = await startPebble({ httpPort: nginx.port });
 });
 after(async () => {
-  await Promise.all([pebble?.close(), nginx?.close(), dns?.close()]);
+  await Promise.all([pebble?.stop(), nginx?.close()]);
 });
 
 test("padlock doctor names nginx before any order, against the real Pebble directory", async () => {
   const { file } = writeDoctorConfig({
     ca: pebble.directoryUrl,
-    ca_root: pebble.apiCa.rootFile,
+    ca_root: pebble.apiRootFile,
     accept_terms: true,
     storage: "data",
     listen: "127.0.0.1",
@@ -39,7 +36,7 @@ test("padlock doctor names nginx before any order, against the real Pebble direc
     https_port: await freePort(),
     sites: [{ hosts: ["seed.test"], redirect: "https://example.org" }],
   });
-  const run = await runPadlock(["doctor", "--config", file, "--json", "--resolver", dns.dnsAddress]);
+  const run = await runPadlock(["doctor", "--config", file, "--json", "--resolver", pebble.dns.address]);
   assert.equal(run.code, 1);
   const rows = (JSON.parse(run.stdout) as { results: CheckResult[] }).results;
   const byCheck = (check: string) => rows.find((r) => r.check === check)!;
@@ -52,7 +49,7 @@ test("padlock doctor names nginx before any order, against the real Pebble direc
 });
 
 test("a real Pebble order fails on the same 404, and its message names nginx", async () => {
-  acme.axios.defaults.httpsAgent = new https.Agent({ ca: pebble.apiCa.rootPem });
+  acme.axios.defaults.httpsAgent = new https.Agent({ ca: pebble.apiRootPem });
   const client = new acme.Client({ directoryUrl: pebble.directoryUrl, accountKey: await acme.crypto.createPrivateEcdsaKey() });
   await client.createAccount({ termsOfServiceAgreed: true });
   const order = await client.createOrder({ identifiers: [{ type: "dns", value: "seed.test" }] });
@@ -64,7 +61,7 @@ test("a real Pebble order fails on the same 404, and its message names nginx", a
   const problem = failed!.challenges.find((c) => c.type === "http-01")!.error as ProblemDocument;
   assert.equal(problem.type, `${ACME_ERROR_PREFIX}unauthorized`);
 
-  const observations = await observeHttp01({ name: "seed.test", port: nginx.port, token: challenge.token, resolver: dns.dnsAddress });
+  const observations = await observeHttp01({ name: "seed.test", port: nginx.port, token: challenge.token, resolver: pebble.dns.address });
   const explained = explainAcmeProblem({ ...problem, identifier: { type: "dns", value: "seed.test" } }, observations);
   const url = `http://seed.test:${nginx.port}/.well-known/acme-challenge/${challenge.token}`;
   assert.equal(explained.seen[0], `the CA fetched ${url} and got 404`);

@@ -2,6 +2,7 @@
 // every name answers 127.0.0.1 unless a test says otherwise through the management API.
 import { spawn, type ChildProcess } from "node:child_process";
 import { freePort } from "./free-port.js";
+import { stopProcess } from "./processes.js";
 
 export interface CaaPolicy {
   tag: "issue" | "issuewild" | "iodef" | string;
@@ -12,7 +13,7 @@ export class ChallTestSrv {
   private constructor(
     private readonly child: ChildProcess,
     /** host:port of the DNS server (UDP and TCP). */
-    readonly dnsAddress: string,
+    readonly address: string,
     private readonly managementUrl: string,
   ) {}
 
@@ -30,7 +31,7 @@ export class ChallTestSrv {
       child.stderr!.on("data", (d: Buffer) => (output += d));
       const server = new ChallTestSrv(child, `127.0.0.1:${dnsPort}`, `http://127.0.0.1:${managementPort}`);
       if (await server.waitReady()) return server;
-      child.kill();
+      await stopProcess(child);
       // Another process may have taken one of the ports between choosing and binding.
       if (attempt >= 3) throw new Error(`pebble-challtestsrv did not start:\n${output}`);
     }
@@ -41,7 +42,7 @@ export class ChallTestSrv {
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null) return false;
       try {
-        await this.post("/clear-a", { host: "ready.invalid" });
+        await this.clearA("ready.invalid");
         return true;
       } catch {
         await new Promise((r) => setTimeout(r, 50));
@@ -59,6 +60,10 @@ export class ChallTestSrv {
     return this.post("/add-a", { host, addresses });
   }
 
+  clearA(host: string): Promise<void> {
+    return this.post("/clear-a", { host });
+  }
+
   addAAAA(host: string, addresses: string[]): Promise<void> {
     return this.post("/add-aaaa", { host, addresses });
   }
@@ -71,11 +76,7 @@ export class ChallTestSrv {
     return this.post("/set-cname", { host, target });
   }
 
-  async close(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      this.child.once("exit", () => resolve());
-      this.child.kill();
-    });
+  close(): Promise<void> {
+    return stopProcess(this.child);
   }
 }

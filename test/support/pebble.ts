@@ -1,16 +1,24 @@
-// Pebble (Let's Encrypt's ACME test server) and pebble-challtestsrv (its DNS) on loopback, on
-// free ports, with a throwaway CA for Pebble's own API. Every test file gets its own pair.
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { writeFileSync, readFileSync } from "node:fs";
+// Pebble (Let's Encrypt's ACME test server, Debian `pebble`) on loopback, on free ports, with a
+// throwaway CA for its own API. It never rejects nonces at random, never sleeps before validating
+// and never reuses an authorization, unless a test asks. It resolves names with its own
+// pebble-challtestsrv (`pebble.dns`), or with a DNS server of the test's choosing (`dnsServer`,
+// Knot for DNS-01, say). Every test file gets its own.
+import { spawn, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { Agent, request } from "undici";
+import { ChallTestSrv } from "./challtestsrv.js";
 import { freePort, tempDir, waitFor } from "./env.js";
+import { stopProcess } from "./processes.js";
+import { makeTestPki, type TestPki } from "./tls.js";
 
 export interface PebbleOptions {
-  /** Port Pebble connects to for HTTP-01 (padlock's HTTP port). */
-  httpPort: number;
-  /** Port Pebble connects to for TLS-ALPN-01. */
+  /** Port Pebble connects to for HTTP-01 (padlock's HTTP port; default: a free one). */
+  httpPort?: number;
+  /** Port Pebble connects to for TLS-ALPN-01 (default: a free one). */
   tlsPort?: number;
+  /** host:port of the DNS server Pebble asks; without it Pebble gets its own challtestsrv. */
+  dnsServer?: string;
   /** Seconds; Pebble's default is 5 years. */
   certificateValidityPeriod?: number;
   /** Percent of nonces rejected with badNonce (Pebble's default is 5; 0 here unless asked). */
@@ -19,14 +27,7 @@ export interface PebbleOptions {
   /** Port of Pebble's ACME API (default: a free one). */
   listenPort?: number;
   /** Certificate for Pebble's API made beforehand (to trust it before Pebble runs). */
-  api?: ApiCertificate;
-}
-
-export interface ApiCertificate {
-  caFile: string;
-  certFile: string;
-  keyFile: string;
-  pem: string;
+  api?: TestPki;
 }
 
 export interface Pebble {
@@ -43,57 +44,49 @@ export interface Pebble {
   issuingRoot(): Promise<string>;
   /** Pebble's management view of a certificate it issued, by serial (hex, any case). */
   certificateStatus(serialHex: string): Promise<Record<string, unknown>>;
+  /** The DNS server Pebble resolves names with (its own challtestsrv). */
   dns: ChallTestSrv;
   logs(): string;
   stop(): Promise<void>;
 }
 
-export interface ChallTestSrv {
-  /** host:port of the DNS server Pebble resolves names with. */
-  address: string;
-  addA(host: string, addresses: string[]): Promise<void>;
-  clearA(host: string): Promise<void>;
+/** A certificate for Pebble's API (localhost, 127.0.0.1, ::1), signed by a throwaway CA. */
+export function makeApiCertificate(dir: string): TestPki {
+  return makeTestPki(["localhost", "127.0.0.1", "::1"], dir);
 }
 
-export async function startPebble(options: PebbleOptions): Promise<Pebble> {
+export function startPebble(options: PebbleOptions & { dnsServer: string }): Promise<Omit<Pebble, "dns">>;
+export function startPebble(options?: PebbleOptions): Promise<Pebble>;
+export async function startPebble(options: PebbleOptions = {}): Promise<Omit<Pebble, "dns"> & { dns?: ChallTestSrv }> {
+  const dns = options.dnsServer === undefined ? await ChallTestSrv.start() : undefined;
+  const dnsServer = options.dnsServer ?? dns!.address;
   // Free ports are found before Pebble binds them; another test may take one in between.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startPebbleOnce(options);
+      const pebble = await startPebbleOnce(options, dnsServer);
+      return { ...pebble, dns, stop: () => Promise.all([pebble.stop(), dns?.close()]).then(() => undefined) };
     } catch (err) {
-      if (attempt >= 3 || !/address already in use/.test((err as Error).message)) throw err;
+      if (attempt >= 3 || !/address already in use/.test((err as Error).message)) {
+        await dns?.close();
+        throw err;
+      }
     }
   }
 }
 
-async function startPebbleOnce(options: PebbleOptions): Promise<Pebble> {
+async function startPebbleOnce(options: PebbleOptions, dnsServer: string): Promise<Omit<Pebble, "dns">> {
   const tmp = tempDir("pebble");
-  const apiRoot = options.api ?? makeApiCertificate(tmp.dir);
-  const [dnsPort, dnsManagementPort, freeListenPort, managementPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const api = options.api ?? makeApiCertificate(tmp.dir);
+  const [freeListenPort, managementPort, freeHttpPort, freeTlsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const listenPort = options.listenPort ?? freeListenPort;
-  const output: string[] = [];
-  const children: ChildProcess[] = [];
-  const startChild = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout!.on("data", (d: Buffer) => output.push(d.toString()));
-    child.stderr!.on("data", (d: Buffer) => output.push(d.toString()));
-    children.push(child);
-    return child;
-  };
-  startChild("pebble-challtestsrv", [
-    "-dns01", `127.0.0.1:${dnsPort}`,
-    "-management", `127.0.0.1:${dnsManagementPort}`,
-    "-http01", "", "-https01", "", "-tlsalpn01", "",
-    "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
-  ]);
   const config = {
     pebble: {
       listenAddress: `127.0.0.1:${listenPort}`,
       managementListenAddress: `127.0.0.1:${managementPort}`,
-      certificate: apiRoot.certFile,
-      privateKey: apiRoot.keyFile,
-      httpPort: options.httpPort,
-      tlsPort: options.tlsPort ?? (await freePort()),
+      certificate: api.certFile,
+      privateKey: api.keyFile,
+      httpPort: options.httpPort ?? freeHttpPort,
+      tlsPort: options.tlsPort ?? freeTlsPort,
       ocspResponderURL: "",
       externalAccountBindingRequired: options.eabKeys !== undefined,
       externalAccountMACKeys: options.eabKeys ?? {},
@@ -102,50 +95,37 @@ async function startPebbleOnce(options: PebbleOptions): Promise<Pebble> {
   };
   const configFile = path.join(tmp.dir, "pebble.json");
   writeFileSync(configFile, JSON.stringify(config));
-  startChild("pebble", ["-config", configFile, "-dnsserver", `127.0.0.1:${dnsPort}`], {
-    PEBBLE_VA_NOSLEEP: "1",
-    PEBBLE_AUTHZREUSE: "0",
-    PEBBLE_WFE_NONCEREJECT: String(options.nonceReject ?? 0),
+  const child: ChildProcess = spawn("pebble", ["-config", configFile, "-dnsserver", dnsServer], {
+    env: { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_AUTHZREUSE: "0", PEBBLE_WFE_NONCEREJECT: String(options.nonceReject ?? 0) },
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  const output: string[] = [];
+  child.stdout!.on("data", (d: Buffer) => output.push(d.toString()));
+  child.stderr!.on("data", (d: Buffer) => output.push(d.toString()));
 
-  const agent = new Agent({ connect: { ca: apiRoot.pem } });
+  const agent = new Agent({ connect: { ca: api.ca } });
   const origin = `https://127.0.0.1:${listenPort}`;
   const directoryUrl = `${origin}/dir`;
   const management = `https://127.0.0.1:${managementPort}`;
-  const dnsManagement = `http://127.0.0.1:${dnsManagementPort}`;
   const stop = async () => {
-    await Promise.all(
-      children.map((c) => new Promise<void>((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve() : (c.once("exit", () => resolve()), c.kill("SIGTERM"))))),
-    );
+    await stopProcess(child);
     await agent.close();
     tmp.remove();
   };
   try {
-    const exited = new Promise<never>((_, reject) =>
-      children.forEach((c) => c.once("exit", (code) => reject(new Error(`${c.spawnfile} exited (code ${code}) during start-up`)))),
-    );
+    const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`pebble exited (code ${code}) during start-up`))));
     exited.catch(() => undefined);
     await Promise.race([exited, waitFor("Pebble to answer", async () => (await request(directoryUrl, { dispatcher: agent })).statusCode === 200, 20_000, 25)]);
-    await waitFor("challtestsrv to answer", async () => {
-      const res = await request(`${dnsManagement}/clear-a`, { method: "POST", body: JSON.stringify({ host: "ready.test" }) });
-      await res.body.dump();
-      return res.statusCode === 200;
-    });
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}\n${output.join("")}`);
   }
-  const dnsPost = async (what: string, body: unknown) => {
-    const res = await request(`${dnsManagement}/${what}`, { method: "POST", body: JSON.stringify(body) });
-    await res.body.dump();
-    if (res.statusCode !== 200) throw new Error(`challtestsrv ${what}: HTTP ${res.statusCode}`);
-  };
   return {
     directoryUrl,
-    apiRootFile: apiRoot.caFile,
-    apiRootPem: apiRoot.pem,
-    apiCertFile: apiRoot.certFile,
-    apiKeyFile: apiRoot.keyFile,
+    apiRootFile: api.caFile,
+    apiRootPem: api.ca,
+    apiCertFile: api.certFile,
+    apiKeyFile: api.keyFile,
     origin,
     issuingRoot: async () => {
       const res = await request(`${management}/roots/0`, { dispatcher: agent });
@@ -157,23 +137,7 @@ async function startPebbleOnce(options: PebbleOptions): Promise<Pebble> {
       if (res.statusCode !== 200) throw new Error(`Pebble cert-status-by-serial/${serialHex}: HTTP ${res.statusCode}: ${text}`);
       return JSON.parse(text) as Record<string, unknown>;
     },
-    dns: {
-      address: `127.0.0.1:${dnsPort}`,
-      addA: (host, addresses) => dnsPost("add-a", { host, addresses }),
-      clearA: (host) => dnsPost("clear-a", { host }),
-    },
     logs: () => output.join(""),
     stop,
   };
-}
-
-/** A throwaway CA and a certificate for 127.0.0.1/localhost signed by it, via the openssl CLI. */
-export function makeApiCertificate(dir: string): ApiCertificate {
-  const f = (n: string) => path.join(dir, n);
-  const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"] });
-  openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f("ca.key"), "-out", f("ca.pem"), "-days", "2", "-subj", "/CN=padlock test API CA");
-  openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f("key.pem"), "-out", f("api.csr"), "-subj", "/CN=localhost");
-  writeFileSync(f("ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n");
-  openssl("x509", "-req", "-in", f("api.csr"), "-CA", f("ca.pem"), "-CAkey", f("ca.key"), "-CAcreateserial", "-out", f("cert.pem"), "-days", "2", "-extfile", f("ext.cnf"));
-  return { caFile: f("ca.pem"), certFile: f("cert.pem"), keyFile: f("key.pem"), pem: readFileSync(f("ca.pem"), "utf8") };
 }

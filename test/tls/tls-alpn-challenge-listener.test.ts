@@ -12,18 +12,18 @@ import { parseClientHello } from "../../src/tls/client-hello.js";
 import { TlsAlpn01Challenges } from "../../src/acme/tls-alpn01-challenges.js";
 import { createChallengeCertificate } from "../../src/acme/tls-alpn01-solver.js";
 import { answerTlsAlpnChallenges } from "../../src/server/tls-alpn-challenge-listener.js";
-import { makeTestCa, type TestCa } from "../support/test-ca.js";
+import { makeTestPki, type TestPki } from "../support/tls.js";
 import { tempDir } from "../support/env.js";
 
 const KEY_AUTHORIZATION = "token-abc.thumbprint-xyz";
 const work = tempDir("tls-alpn-listener");
-let ca: TestCa;
+let ca: TestPki;
 let server: tls.Server;
 let port: number;
 const challenges = new TlsAlpn01Challenges();
 
 before(async () => {
-  ca = makeTestCa(work.dir);
+  ca = makeTestPki(["localhost", "127.0.0.1"], work.dir);
   server = tls.createServer({ key: ca.key, cert: ca.cert, ALPNProtocols: ["h2", "http/1.1"] }, (socket) => socket.end("normal\n"));
   answerTlsAlpnChallenges(server, challenges);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
