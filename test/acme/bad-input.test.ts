@@ -10,7 +10,7 @@ import { freePort, tempDir } from "../support/env.js";
 import { startPebble } from "../support/pebble.js";
 import { startAcmeFront } from "../support/ari-front.js";
 import { startPadlock } from "../support/padlock-run.js";
-import { spawnPadlock } from "../support/padlock-process.js";
+import { spawnPadlock, writeConfig } from "../support/padlock-process.js";
 
 function problemsOf(yaml: string): string {
   try {
@@ -50,8 +50,9 @@ test("a directory URL that is not ACME stops start-up before any order, without 
   const url = `http://127.0.0.1:${(notAcme.address() as AddressInfo).port}/directory`;
   const work = tempDir("not-acme");
   t.after(() => work.remove());
-  const p = spawnPadlock(path.join(work.dir, "padlock.yaml"), { ca: url, accept_terms: true, storage: "data", listen: "127.0.0.1", sites: [{ hosts: ["blog.test"], redirect: "https://x.test" }] }, [
-    "--http-port", String(await freePort()), "--https-port", String(await freePort()),
+  const p = spawnPadlock([
+    "serve", "--config", writeConfig(path.join(work.dir, "padlock.yaml"), { ca: url, accept_terms: true, storage: "data", listen: "127.0.0.1", sites: [{ hosts: ["blog.test"], redirect: "https://x.test" }] }),
+    "--log-format", "json", "--http-port", String(await freePort()), "--https-port", String(await freePort()),
   ]);
   t.after(() => p.stop());
   assert.equal(await p.exited, 2);

@@ -10,7 +10,7 @@ import { lookupUser } from "../../src/system/users.js";
 import { freePort, tempDir, waitFor } from "../support/env.js";
 import { startPebble } from "../support/pebble.js";
 import { httpsGet } from "../support/padlock-run.js";
-import { spawnPadlock } from "../support/padlock-process.js";
+import { spawnPadlock, writeConfig } from "../support/padlock-process.js";
 
 const isRoot = process.getuid?.() === 0;
 const nobody = lookupUser("nobody")!;
@@ -54,8 +54,9 @@ test("started as root with user: nobody — binds a privileged port, drops to no
   chmodSync(caRoot, 0o644);
   const storage = path.join(dir, "var", "padlock");
   const httpsPort = await freePort();
-  const p = spawnPadlock(path.join(dir, "padlock.yaml"), { ca: pebble.directoryUrl, ca_root: caRoot, accept_terms: true, user: "nobody", storage, listen: "127.0.0.1", sites: [{ hosts: ["blog.test", "www.blog.test"], redirect: "https://x.test" }] }, [
-    "--http-port", String(httpPort), "--https-port", String(httpsPort),
+  const p = spawnPadlock([
+    "serve", "--config", writeConfig(path.join(dir, "padlock.yaml"), { ca: pebble.directoryUrl, ca_root: caRoot, accept_terms: true, user: "nobody", storage, listen: "127.0.0.1", sites: [{ hosts: ["blog.test", "www.blog.test"], redirect: "https://x.test" }] }),
+    "--log-format", "json", "--http-port", String(httpPort), "--https-port", String(httpsPort),
   ]);
   t.after(() => p.stop());
   const root = await pebble.issuingRoot();
@@ -77,8 +78,9 @@ test("a root-owned storage folder stops start-up with its path, owner and the fi
   const dir = sharedWorkDir(t, "root-owned");
   const storage = path.join(dir, "padlock-data");
   mkdirSync(path.join(storage, "certificates"), { recursive: true });
-  const p = spawnPadlock(path.join(dir, "padlock.yaml"), { ca: "https://127.0.0.1:1/dir", accept_terms: true, user: "nobody", storage, listen: "127.0.0.1", sites: [{ hosts: ["blog.test"], redirect: "https://x.test" }] }, [
-    "--http-port", String(await freePort()), "--https-port", String(await freePort()),
+  const p = spawnPadlock([
+    "serve", "--config", writeConfig(path.join(dir, "padlock.yaml"), { ca: "https://127.0.0.1:1/dir", accept_terms: true, user: "nobody", storage, listen: "127.0.0.1", sites: [{ hosts: ["blog.test"], redirect: "https://x.test" }] }),
+    "--log-format", "json", "--http-port", String(await freePort()), "--https-port", String(await freePort()),
   ]);
   t.after(() => p.stop());
   assert.equal(await p.exited, 2);

@@ -9,7 +9,7 @@ import { startPebble } from "../support/pebble.js";
 import { startAcmeFront } from "../support/ari-front.js";
 import { readdirSync } from "node:fs";
 import { httpsGet, startPadlock } from "../support/padlock-run.js";
-import { spawnPadlock } from "../support/padlock-process.js";
+import { spawnPadlock, writeConfig } from "../support/padlock-process.js";
 
 test("two processes sharing a storage folder place one order between them", async (t) => {
   const httpPort = await freePort();
@@ -33,12 +33,12 @@ test("two processes sharing a storage folder place one order between them", asyn
     sites: [{ hosts: ["blog.test", "www.blog.test"], redirect: "https://elsewhere.test" }],
   };
   const [httpsA, httpB, httpsB] = await Promise.all([freePort(), freePort(), freePort()]);
-  const a = spawnPadlock(path.join(work.dir, "a.yaml"), config, ["--http-port", String(httpPort), "--https-port", String(httpsA)]);
+  const a = spawnPadlock(["serve", "--config", writeConfig(path.join(work.dir, "a.yaml"), config), "--log-format", "json", "--http-port", String(httpPort), "--https-port", String(httpsA)]);
   stops.push(() => a.stop());
   // The CA's validation requests go to A's port, as a load balancer would send them only to
   // instances that are up: B starts once A listens.
-  await waitFor("A to listen", () => /serving http:/.test(a.output()), 30_000);
-  const b = spawnPadlock(path.join(work.dir, "b.yaml"), config, ["--http-port", String(httpB), "--https-port", String(httpsB)]);
+  await a.serving();
+  const b = spawnPadlock(["serve", "--config", writeConfig(path.join(work.dir, "b.yaml"), config), "--log-format", "json", "--http-port", String(httpB), "--https-port", String(httpsB)]);
   stops.push(() => b.stop());
 
   const root = await pebble.issuingRoot();

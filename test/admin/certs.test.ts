@@ -9,8 +9,7 @@ import path from "node:path";
 import { request } from "undici";
 import { freePort, tempDir, waitFor } from "../support/env.js";
 import { startPebble } from "../support/pebble.js";
-import { spawnPadlock } from "../support/padlock-process.js";
-import { runPadlock } from "../support/run-padlock.js";
+import { runPadlock, spawnPadlock, writeConfig } from "../support/padlock-process.js";
 import { httpsGet } from "../support/padlock-run.js";
 
 const NAMES = ["blog.test", "www.blog.test"];
@@ -53,7 +52,7 @@ test("padlock certs: list, renew --force, revoke through the admin socket; metri
     metrics: { listen: `127.0.0.1:${metricsPort}` },
     sites: [{ hosts: NAMES, redirect: "https://elsewhere.test" }],
   };
-  const padlock = spawnPadlock(configFile, config, ["--http-port", String(httpPort), "--https-port", String(httpsPort), "--listen", "127.0.0.1"]);
+  const padlock = spawnPadlock(["serve", "--config", writeConfig(configFile, config), "--log-format", "json", "--http-port", String(httpPort), "--https-port", String(httpsPort), "--listen", "127.0.0.1"]);
   t.after(() => padlock.stop());
   const certs = async (...args: string[]) => runPadlock(["certs", ...args, "--config", configFile], { env: { COLUMNS: "220" } });
   const listJson = async (): Promise<Listing> => {

@@ -6,14 +6,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
-import { repoRoot, startBlog, type RunningBlog } from "../support/blog-server.js";
+import { exampleBlogDir } from "../../src/paths.js";
+import { startBlog, type RunningBlog } from "../support/blog-server.js";
 
 let blog: RunningBlog;
 let browser: BrowserContext;
 let profile: string;
 
 before(async () => {
-  blog = await startBlog(path.join(repoRoot, "examples", "blog"));
+  blog = await startBlog(exampleBlogDir);
   profile = fs.mkdtempSync(path.join(os.tmpdir(), "padlock-chromium-"));
   // A fresh profile (--user-data-dir) per run, as playwright passes it.
   browser = await chromium.launchPersistentContext(profile, {

@@ -2,44 +2,35 @@
 // rendered pages: validators, 304, content negotiation, redirects, 404/405, feed and sitemap.
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import path from "node:path";
 import zlib from "node:zlib";
-import { linkTargets, pollUntil, rawRequest, repoRoot } from "../support/blog-server.js";
+import { packageRoot } from "../../src/paths.js";
+import { linkTargets, rawRequest } from "../support/blog-server.js";
 import { tempDir } from "../support/env.js";
+import { runPadlock, spawnPadlock, type PadlockProcess } from "../support/padlock-process.js";
 
 const run = promisify(execFile);
-let child: ChildProcess;
+let padlock: PadlockProcess;
 let port: number;
 let base: string;
-const output: string[] = [];
 const data = tempDir("serving-data");
 
 before(async () => {
   // Ports 0: the CLI logs the ports it got. Its default storage (the internal CA for localhost's
   // HTTPS) goes to a temp folder, not the user's home.
-  child = spawn(process.execPath, [path.join(repoRoot, "bin", "padlock"), "--http-port", "0", "--https-port", "0", "--listen", "127.0.0.1", "--log-format", "json"], {
-    cwd: repoRoot,
-    env: { ...process.env, XDG_DATA_HOME: data.dir },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout!.on("data", (c: Buffer) => output.push(String(c)));
-  child.stderr!.on("data", (c: Buffer) => output.push(String(c)));
-  port = await pollUntil("padlock to log its address", () => {
-    const m = /serving http:\/\/[^:]+:(\d+)\//.exec(output.join(""));
-    return m ? Number(m[1]) : undefined;
-  }, 30_000);
+  padlock = spawnPadlock(["--http-port", "0", "--https-port", "0", "--listen", "127.0.0.1", "--log-format", "json"], { cwd: packageRoot, env: { XDG_DATA_HOME: data.dir } });
+  port = (await padlock.serving()).httpPort;
   base = `http://127.0.0.1:${port}`;
 });
 
-after(() => {
-  child.kill("SIGTERM");
+after(async () => {
+  await padlock.stop();
   data.remove();
 });
 
 test("with no arguments, padlock serves the bundled example blog and says so", async () => {
-  assert.match(output.join(""), /serving the bundled example blog/);
+  assert.match(padlock.output(), /serving the bundled example blog/);
   const res = await fetch(base + "/");
   assert.equal(res.status, 200);
   assert.equal(res.headers.get("content-type"), "text/html; charset=utf-8");
@@ -174,10 +165,7 @@ test("malformed requests never crash the server", async () => {
 });
 
 test("--site with a folder that is not a blog stops start-up with a clear message and exit code 2", async () => {
-  const result = await run(process.execPath, [path.join(repoRoot, "bin", "padlock"), "serve", "--site", "/nonexistent-blog", "--http-port", "0"]).then(
-    () => ({ code: 0, stderr: "" }),
-    (err: { code: number; stderr: string }) => err,
-  );
+  const result = await runPadlock(["serve", "--site", "/nonexistent-blog", "--http-port", "0"]);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /\/nonexistent-blog:1: blog: the blog folder does not exist/);
   assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");

@@ -2,16 +2,14 @@
 // CA, and curl trusts it with the root `padlock trust` prints.
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { packageRoot } from "../../src/paths.js";
-import { stopProcess } from "../support/processes.js";
+import { runPadlock, servePadlock } from "../support/padlock-process.js";
 
 const run = promisify(execFile);
-const padlockBin = path.join(packageRoot, "bin", "padlock");
 let scratch: string;
 
 before(async () => {
@@ -22,34 +20,16 @@ after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-/** `padlock serve` on free loopback ports; `started` resolves once it logs its HTTPS address. */
-function startServe(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [padlockBin, "serve", ...args, "--listen", "127.0.0.1", "--http-port", "0", "--https-port", "0", "--log-format", "json"], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...env },
-  });
-  let output = "";
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-  const started = new Promise<{ httpsPort: number; output: string }>((resolve, reject) => {
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      output += chunk;
-      const port = /serving https:\/\/[^:]+:(\d+)\//.exec(output)?.[1];
-      if (port) resolve({ httpsPort: Number(port), output });
-    });
-    child.once("exit", (code) => reject(new Error(`padlock serve exited (${code}):\n${output}`)));
-  });
-  return { child, started };
-}
-
 test("local hosts get HTTPS from the internal CA; curl --cacert <printed root> succeeds", async () => {
   const config = path.join(scratch, "padlock.yaml");
   await writeFile(config, 'storage: ./data\nsites:\n  - hosts: [localhost, 127.0.0.1, "::1"]\n    redirect: https://example.org\n');
-  const serve = startServe(["--config", config]);
+  const serve = await servePadlock(["--config", config]);
   try {
-    const { httpsPort, output } = await serve.started;
-    assert.match(output, /internal CA: certificate for localhost, 127\.0\.0\.1, ::1 installed/);
+    const { httpsPort } = serve;
+    assert.match(serve.output(), /internal CA: certificate for localhost, 127\.0\.0\.1, ::1 installed/);
 
-    const { stdout: trust } = await run(process.execPath, [padlockBin, "trust", "--config", config]);
+    const { code, stdout: trust, stderr } = await runPadlock(["trust", "--config", config]);
+    assert.equal(code, 0, stderr);
     const rootPath = /stored at: +(\S+)/.exec(trust)?.[1];
     assert.equal(rootPath, path.join(scratch, "data", "internal-ca", "root.crt"));
 
@@ -58,7 +38,7 @@ test("local hosts get HTTPS from the internal CA; curl --cacert <printed root> s
       assert.equal(curl.stdout, "308 0", `${url}: a verified TLS connection answered by the site`);
     }
   } finally {
-    await stopProcess(serve.child);
+    await serve.stop();
   }
 });
 
@@ -70,12 +50,10 @@ test("a storage folder padlock may not write stops start-up with a message namin
   await chmod(scratch, 0o755);
   const config = path.join(publicDir, "padlock.yaml");
   await writeFile(config, `storage: ${privateDir}/data\nsites:\n  - hosts: [localhost]\n    redirect: https://example.org\n`, { mode: 0o644 });
-  const result = await run("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, padlockBin, "serve", "--config", config, "--listen", "127.0.0.1", "--http-port", "0", "--https-port", "0"], {
-    env: { ...process.env, HOME: publicDir },
-  }).then(
-    () => assert.fail("padlock serve should have stopped"),
-    (err: { code: number; stderr: string }) => err,
-  );
+  const result = await runPadlock(["serve", "--config", config, "--listen", "127.0.0.1", "--http-port", "0", "--https-port", "0"], {
+    asUser: { user: "nobody", group: "nogroup" },
+    env: { HOME: publicDir },
+  });
   assert.equal(result.code, 2);
   assert.ok(result.stderr.includes(`cannot keep padlock's internal CA in ${privateDir}/data/internal-ca (EACCES`), result.stderr);
   assert.ok(result.stderr.includes(`sudo chown -R "$(id -un)" ${privateDir}/data`), result.stderr);
@@ -83,21 +61,22 @@ test("a storage folder padlock may not write stops start-up with a message namin
 });
 
 test("with no config, padlock serve serves the example blog over HTTPS too (8443 by default); curl --cacert <printed root> succeeds", async () => {
-  const help = await run(process.execPath, [padlockBin, "serve", "--help"]);
+  const help = await runPadlock(["serve", "--help"]);
+  assert.equal(help.code, 0, help.stderr);
   assert.match(help.stdout, /--https-port <n> +HTTPS port \(default 443 with --config, else 8443\)/);
   const dataHome = path.join(scratch, "xdg-data");
-  const serve = startServe([], { XDG_DATA_HOME: dataHome });
+  const serve = await servePadlock([], { env: { XDG_DATA_HOME: dataHome } });
   try {
-    const { httpsPort, output } = await serve.started;
+    const { httpsPort } = serve;
+    const output = serve.output();
     const rootPath = /root certificate at (\S+);/.exec(output)?.[1];
     assert.equal(rootPath, path.join(dataHome, "padlock", "internal-ca", "root.crt"), `the log names the root to trust:\n${output}`);
     const curl: { stdout: string } = await run("curl", ["--silent", "--show-error", "--cacert", rootPath!, "--resolve", `localhost:${httpsPort}:127.0.0.1`, "-w", "\n%{http_code} %{ssl_verify_result}", `https://localhost:${httpsPort}/`]);
     assert.match(curl.stdout, /\n200 0$/, "a verified TLS connection");
     assert.match(curl.stdout, /<html/i, "the example blog's front page");
-    const httpPort = /serving http:\/\/[^:]+:(\d+)\//.exec(output)?.[1];
-    const plain: { stdout: string } = await run("curl", ["--silent", "--show-error", "-o", "/dev/null", "-w", "%{http_code}", `http://127.0.0.1:${httpPort}/`]);
+    const plain: { stdout: string } = await run("curl", ["--silent", "--show-error", "-o", "/dev/null", "-w", "%{http_code}", `http://127.0.0.1:${serve.httpPort}/`]);
     assert.equal(plain.stdout, "200", "plain HTTP keeps serving the blog (no redirect on localhost)");
   } finally {
-    await stopProcess(serve.child);
+    await serve.stop();
   }
 });

@@ -10,10 +10,9 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { packageRoot } from "../../src/paths.js";
+import { runPadlock, type RunResult } from "../support/padlock-process.js";
 
 const run = promisify(execFile);
-const padlockBin = path.join(packageRoot, "bin", "padlock");
 let scratch: string;
 
 before(async () => {
@@ -25,23 +24,8 @@ after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function padlock(args: string[], options: { env?: NodeJS.ProcessEnv; asNobody?: boolean } = {}): Promise<Result> {
-  const [file, argv] = options.asNobody
-    ? ["setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, padlockBin, ...args]]
-    : [process.execPath, [padlockBin, ...args]];
-  try {
-    const { stdout, stderr } = await run(file, argv, { env: { ...process.env, ...options.env } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function padlock(args: string[], options: { env?: NodeJS.ProcessEnv; asNobody?: boolean } = {}): Promise<RunResult> {
+  return runPadlock(args, { env: options.env, asUser: options.asNobody ? { user: "nobody", group: "nogroup" } : undefined });
 }
 
 function printedPem(stdout: string): string {

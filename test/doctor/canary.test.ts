@@ -13,7 +13,7 @@ import { ChallTestSrv } from "../support/challtestsrv.js";
 import { FakeAcmeDirectory } from "../support/fake-acme-directory.js";
 import { freePort } from "../support/free-port.js";
 import { Nginx } from "../support/nginx.js";
-import { runPadlock } from "../support/run-padlock.js";
+import { runPadlock } from "../support/padlock-process.js";
 import { writeDoctorConfig } from "../support/doctor-config.js";
 
 let dns: ChallTestSrv;

@@ -11,7 +11,7 @@ import { userByName } from "../../src/doctor/system-users.js";
 import { ChallTestSrv } from "../support/challtestsrv.js";
 import { FakeAcmeDirectory, type FakeDirectoryOptions } from "../support/fake-acme-directory.js";
 import { freePort } from "../support/free-port.js";
-import { runPadlock } from "../support/run-padlock.js";
+import { runPadlock } from "../support/padlock-process.js";
 import { writeDoctorConfig } from "../support/doctor-config.js";
 import { makeTestPki, type TestPki } from "../support/tls.js";
 

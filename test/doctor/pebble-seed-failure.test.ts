@@ -11,7 +11,7 @@ import { observeHttp01 } from "../../src/doctor/observe-challenge.js";
 import { freePort } from "../support/free-port.js";
 import { Nginx } from "../support/nginx.js";
 import { startPebble, type Pebble } from "../support/pebble.js";
-import { runPadlock } from "../support/run-padlock.js";
+import { runPadlock } from "../support/padlock-process.js";
 import { writeDoctorConfig } from "../support/doctor-config.js";
 
 let nginx: Nginx;

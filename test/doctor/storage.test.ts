@@ -10,7 +10,7 @@ import { checkStorage } from "../../src/doctor/checks/storage.js";
 import { userByName } from "../../src/doctor/system-users.js";
 import { FakeAcmeDirectory } from "../support/fake-acme-directory.js";
 import { freePort } from "../support/free-port.js";
-import { runPadlock } from "../support/run-padlock.js";
+import { runPadlock } from "../support/padlock-process.js";
 import { writeDoctorConfig } from "../support/doctor-config.js";
 
 const nobody = userByName("nobody")!;

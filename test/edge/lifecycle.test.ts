@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { Pool } from "undici";
 import { waitFor } from "../support/edge-harness.js";
-import { spawnPadlock } from "../support/padlock-child.js";
+import { servePadlock } from "../support/padlock-process.js";
 import { startEchoUpstream } from "../support/upstreams.js";
 
 const HOST = "life.test";
@@ -50,7 +50,7 @@ test("SIGHUP swaps the config under load with zero failed requests; a broken con
   const dir = mkdtempSync(path.join(os.tmpdir(), "padlock-reload-"));
   const file = path.join(dir, "padlock.yaml");
   writeFileSync(file, configText(a.url, "A"));
-  const padlock = await spawnPadlock(file);
+  const padlock = await servePadlock(["--config", file]);
   const pool = new Pool(`http://127.0.0.1:${padlock.httpPort}`, { connections: 8 });
   const load = startLoad(pool, 8);
   try {
@@ -61,15 +61,15 @@ test("SIGHUP swaps the config under load with zero failed requests; a broken con
 
     writeFileSync(file, configText(b.url, "C", "no_such_key: 1\n"));
     padlock.child.kill("SIGHUP");
-    await waitFor("the rejection in the log", () => padlock.lines.some((l) => String(l.msg).includes("config reload rejected") && String(l.msg).includes("no_such_key")));
+    await waitFor("the rejection in the log", () => padlock.logLines().some((l) => String(l.msg).includes("config reload rejected") && String(l.msg).includes("no_such_key")));
     const before = load.count("B");
     await waitFor("more answers after the rejection", () => load.count("B") > before + 200);
     assert.equal(load.count("C"), 0, "the broken config never took effect");
-    assert.ok(padlock.lines.some((l) => String(l.msg).includes("previous config stays in force")));
+    assert.ok(padlock.logLines().some((l) => String(l.msg).includes("previous config stays in force")));
   } finally {
     await load.stop();
     await pool.close();
-    await padlock.stop();
+    await padlock.stop("SIGKILL");
     await Promise.all([a.close(), b.close()]);
   }
   assert.deepEqual(load.failures, []);
@@ -82,7 +82,7 @@ test("SIGTERM: requests in flight finish, new connections are refused, exit code
   const dir = mkdtempSync(path.join(os.tmpdir(), "padlock-term-"));
   const file = path.join(dir, "padlock.yaml");
   writeFileSync(file, configText(upstream.url, "T", "limits: { shutdown_timeout: 30 }\n"));
-  const padlock = await spawnPadlock(file);
+  const padlock = await servePadlock(["--config", file]);
   const pool = new Pool(`http://127.0.0.1:${padlock.httpPort}`, { connections: 12 });
   try {
     const inFlight = Array.from({ length: 12 }, () =>
@@ -95,10 +95,10 @@ test("SIGTERM: requests in flight finish, new connections are refused, exit code
     assert.ok(results.every((r) => r.body.includes('"url":"/slow?ms=1500"')));
     assert.equal(await padlock.exited, 0);
     await assert.rejects(fetch(`http://127.0.0.1:${padlock.httpPort}/`), "the listener is closed");
-    assert.ok(padlock.lines.some((l) => String(l.msg).includes("SIGTERM received")));
+    assert.ok(padlock.logLines().some((l) => String(l.msg).includes("SIGTERM received")));
   } finally {
     await pool.destroy();
-    await padlock.stop();
+    await padlock.stop("SIGKILL");
     await upstream.close();
   }
 });

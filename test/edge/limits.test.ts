@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
 import { startPadlock, type RunningPadlock } from "../support/edge-harness.js";
-import { spawnPadlock } from "../support/padlock-child.js";
+import { servePadlock } from "../support/padlock-process.js";
 import { makeTestPki, type TestPki } from "../support/tls.js";
 import { startEchoUpstream, type TestUpstream } from "../support/upstreams.js";
 
@@ -88,7 +88,7 @@ for (const [mode, flags] of [
     const dir = mkdtempSync(path.join(os.tmpdir(), "padlock-slow-"));
     const file = path.join(dir, "padlock.yaml");
     writeFileSync(file, `log: { access: "off" }\nlimits: { headers_timeout: 2, request_timeout: 4 }\nsites:\n  - hosts: [${NAME}]\n    default: true\n    http: serve\n    proxy: ${upstream.url}\n`);
-    const padlock = await spawnPadlock(file);
+    const padlock = await servePadlock(["--config", file]);
     try {
       const attack = slowhttptest([...flags, "-c", "400", "-r", "200", "-i", "1", "-l", "6", "-p", "3", "-u", `http://127.0.0.1:${padlock.httpPort}/`]);
       let done = false;
@@ -112,7 +112,7 @@ for (const [mode, flags] of [
       assert.ok(answered >= 3, `only ${answered} answers during the attack`);
       assert.doesNotMatch(report, /service available:\s+NO/);
     } finally {
-      await padlock.stop();
+      await padlock.stop("SIGKILL");
     }
   });
 }

@@ -7,14 +7,14 @@ import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { Client } from "undici";
-import { spawnPadlock, type PadlockProcess } from "../support/padlock-child.js";
+import { servePadlock, type ServingPadlock } from "../support/padlock-process.js";
 import { startEchoUpstream, type Echo, type TestUpstream } from "../support/upstreams.js";
 
 const SIZE = 200 * 1024 * 1024;
 // V8 collects external (Buffer) memory after ~64 MB of it; more than 100 MB means buffering.
 const MAX_RSS_GROWTH = 100 * 1024 * 1024;
 let upstream: TestUpstream;
-let padlock: PadlockProcess;
+let padlock: ServingPadlock;
 let client: Client;
 
 before(async () => {
@@ -22,7 +22,7 @@ before(async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "padlock-stream-"));
   const config = path.join(dir, "padlock.yaml");
   writeFileSync(config, `log: { access: "off" }\nsites:\n  - hosts: [stream.test]\n    http: serve\n    proxy: ${upstream.url}\n`);
-  padlock = await spawnPadlock(config);
+  padlock = await servePadlock(["--config", config]);
   client = new Client(`http://127.0.0.1:${padlock.httpPort}`);
   // Warm up so the baseline includes the code paths' own allocations.
   const warm = await client.request({ path: "/big?bytes=1000000", method: "GET", headers: { host: "stream.test" } });
@@ -30,7 +30,7 @@ before(async () => {
 });
 after(async () => {
   await client.close();
-  await padlock.stop();
+  await padlock.stop("SIGKILL");
   await upstream.close();
 });
 

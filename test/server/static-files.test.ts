@@ -7,7 +7,8 @@ import os from "node:os";
 import path from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { rawRequest, repoRoot, startPadlock, type RunningBlog } from "../support/blog-server.js";
+import { exampleBlogDir } from "../../src/paths.js";
+import { rawRequest, startPadlock, type RunningBlog } from "../support/blog-server.js";
 import { isFingerprinted, parseRange, safeRelativePath } from "../../src/server/static-files.js";
 
 const run = promisify(execFile);
@@ -33,7 +34,7 @@ before(async () => {
   server = await startPadlock({
     sites: [
       { hosts: ["static.test"], static: root },
-      { hosts: ["127.0.0.1"], blog: path.join(repoRoot, "examples", "blog"), default: true, routes: [{ path: "/files/", static: root }] },
+      { hosts: ["127.0.0.1"], blog: exampleBlogDir, default: true, routes: [{ path: "/files/", static: root }] },
     ],
   });
 });

@@ -2,15 +2,14 @@
 // raw HTTP requests (paths sent exactly as given, unlike fetch), and HTML text extraction.
 import http from "node:http";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { Padlock } from "../../src/padlock.js";
+import { packageRoot } from "../../src/paths.js";
 import type { Config } from "../../src/config/schema.js";
 
-export const repoRoot = path.resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
 /** ../shared beside the clone (CI puts it there too). */
-export const sharedDir = path.resolve(repoRoot, "../shared");
+const sharedDir = path.resolve(packageRoot, "../shared");
 export const corpusSite = path.join(sharedDir, "corpus", "flask_site");
 export const corpusRendered = path.join(sharedDir, "corpus", "flask_site_rendered");
 
@@ -40,7 +39,7 @@ export function captureLogger(logs: LogRecord[]) {
 
 export async function startPadlock(config: Config, options: { baseDir?: string; watch?: boolean } = {}): Promise<RunningBlog> {
   const logs: LogRecord[] = [];
-  const padlock = await Padlock.start({ config, baseDir: options.baseDir ?? repoRoot, log: captureLogger(logs), httpPort: 0, listen: "127.0.0.1", watch: options.watch });
+  const padlock = await Padlock.start({ config, baseDir: options.baseDir ?? packageRoot, log: captureLogger(logs), httpPort: 0, listen: "127.0.0.1", watch: options.watch });
   const port = padlock.edge.httpPort!;
   return { padlock, port, base: `http://127.0.0.1:${port}`, logs, close: () => padlock.close() };
 }
