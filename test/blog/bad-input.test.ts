@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { pollUntil, rawRequest, startBlog, type LogRecord, type RunningBlog } from "../support/blog-server.js";
+import { rawRequest, startBlog, type LogRecord, type RunningBlog } from "../support/blog-server.js";
+import { waitFor } from "../support/env.js";
 
 let dir: string;
 let blog: RunningBlog;
@@ -101,16 +102,16 @@ test("the rest of the site is served", async () => {
 test("--watch: a fix is picked up; a new break is reported and the last good page kept", async () => {
   const before = blog.logs.length;
   write("templates/posts.html", `{% extends "layout.html" %}\n{% block body %}\n<p>fixed list</p>\n{% endblock %}\n`);
-  await pollUntil("the fixed /posts/ page", async () => {
+  await waitFor("the fixed /posts/ page", async () => {
     const res = await rawRequest(blog.port, "/posts/");
     return res.status === 200 && res.text.includes("fixed list") ? true : undefined;
   });
 
   // Break the post template: posts keep their previous rendering, the error names file:line.
   write("content/posts/good.md", post("Good post, edited", "new body"));
-  await pollUntil("the edited post", async () => ((await rawRequest(blog.port, "/posts/good/")).text.includes("Good post, edited") ? true : undefined));
+  await waitFor("the edited post", async () => ((await rawRequest(blog.port, "/posts/good/")).text.includes("Good post, edited") ? true : undefined));
   write("templates/post.html", `{% extends "layout.html" %}\n{% block body %}\n{{ post.nonexistent_field }}\n{% endblock %}\n`);
-  const log = await pollUntil("the template error on reload", () => blog.logs.slice(before).find((l) => l.file === "templates/post.html"));
+  const log = await waitFor("the template error on reload", () => blog.logs.slice(before).find((l) => l.file === "templates/post.html"));
   assert.equal(log.line, 3);
   const kept = await rawRequest(blog.port, "/posts/good/");
   assert.equal(kept.status, 200);
@@ -119,5 +120,5 @@ test("--watch: a fix is picked up; a new break is reported and the last good pag
   // A new post appears.
   fs.rmSync(path.join(dir, "templates", "post.html"));
   write("content/posts/brand-new.md", post("Brand new", "hello"));
-  await pollUntil("the new post", async () => ((await rawRequest(blog.port, "/posts/brand-new/")).status === 200 ? true : undefined));
+  await waitFor("the new post", async () => ((await rawRequest(blog.port, "/posts/brand-new/")).status === 200 ? true : undefined));
 });

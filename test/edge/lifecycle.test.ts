@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Pool } from "undici";
-import { waitFor } from "../support/edge-harness.js";
+import { waitFor } from "../support/env.js";
 import { servePadlock } from "../support/padlock-process.js";
 import { startEchoUpstream } from "../support/upstreams.js";
 

@@ -7,7 +7,8 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
 import WebSocket from "ws";
-import { curl, httpArgs, httpsArgs, startPadlock, waitFor, type RunningPadlock } from "../support/edge-harness.js";
+import { curl, httpArgs, httpsArgs, startPadlock, type RunningPadlock } from "../support/edge-harness.js";
+import { waitFor } from "../support/env.js";
 import { makeTestPki, type TestPki } from "../support/tls.js";
 import { startEchoUpstream, startWsEchoUpstream, type Echo, type TestUpstream } from "../support/upstreams.js";
 

@@ -106,13 +106,3 @@ export function textContent(html: string): string {
 export function linkTargets(html: string): { attr: string; url: string }[] {
   return [...html.matchAll(/\s(href|src)\s*=\s*(?:"([^"]*)"|'([^']*)')/gi)].map((m) => ({ attr: m[1]!.toLowerCase(), url: decodeEntities(m[2] ?? m[3] ?? "") }));
 }
-
-export async function pollUntil<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -88,12 +88,3 @@ export function httpsArgs(pki: TestPki, name: string, port: number, pathAndQuery
 export function httpArgs(name: string, port: number, pathAndQuery = "/"): string[] {
   return ["--resolve", `${name}:${port}:127.0.0.1`, `http://${name}:${port}${pathAndQuery}`];
 }
-
-/** Polls until `check` holds, failing with `what` after the deadline. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, deadlineMs = 10_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
