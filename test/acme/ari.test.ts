@@ -10,7 +10,7 @@ import { freePort, tempDir, waitFor } from "../support/env.js";
 import { startPebble, type Pebble } from "../support/pebble.js";
 import { startAcmeFront, type FrontOptions } from "../support/ari-front.js";
 import { FakeClock } from "../support/fake-clock.js";
-import { startPadlock } from "../support/padlock-run.js";
+import { loadConfigIn, startPadlock } from "../support/padlock-in-process.js";
 import type { CertificateTuning } from "../../src/acme/start-certificates.js";
 
 const DAY = 86400_000;
@@ -24,7 +24,7 @@ async function setup(t: test.TestContext, front: FrontOptions, siteTls: Record<s
   t.after(() => acmeFront.stop());
   const work = tempDir("ari");
   t.after(() => work.remove());
-  const p = await startPadlock({ dir: work.dir, httpPort, tuning, config: { ca: acmeFront.directoryUrl, ca_root: pebble.apiRootFile, accept_terms: true, storage: "data", sites: [site(siteTls)] } });
+  const p = await startPadlock(loadConfigIn(work.dir, { ca: acmeFront.directoryUrl, ca_root: pebble.apiRootFile, accept_terms: true, storage: "data", sites: [site(siteTls)] }), { baseDir: work.dir, httpPort, tuning });
   t.after(() => p.close());
   return { p, front: acmeFront, manager: p.padlock.certificateManager!, work };
 }
@@ -97,7 +97,7 @@ test("a profile the CA advertises is requested in the order; one it does not is 
   const work = tempDir("profile");
   t.after(() => work.remove());
   await assert.rejects(
-    startPadlock({ dir: work.dir, httpPort, config: { ca: other.directoryUrl, ca_root: pebble.apiRootFile, accept_terms: true, storage: "data", sites: [site({ profile: "tinylived" })] } }),
+    startPadlock(loadConfigIn(work.dir, { ca: other.directoryUrl, ca_root: pebble.apiRootFile, accept_terms: true, storage: "data", sites: [site({ profile: "tinylived" })] }), { baseDir: work.dir, httpPort }),
     /does not offer the profile "tinylived"; it offers classic, shortlived/,
   );
   assert.equal(other.orders().length, 0);

@@ -9,7 +9,7 @@ import { parseConfig } from "../../src/config/load.js";
 import { freePort, tempDir } from "../support/env.js";
 import { startPebble } from "../support/pebble.js";
 import { startAcmeFront } from "../support/ari-front.js";
-import { startPadlock } from "../support/padlock-run.js";
+import { loadConfigIn, startPadlock } from "../support/padlock-in-process.js";
 import { spawnPadlock, writeConfig } from "../support/padlock-process.js";
 
 function problemsOf(yaml: string): string {
@@ -69,7 +69,7 @@ test("terms not accepted: no account is created, and the message says how to acc
   const work = tempDir("terms");
   t.after(() => work.remove());
   await assert.rejects(
-    startPadlock({ dir: work.dir, httpPort, config: { ca: front.directoryUrl, ca_root: pebble.apiRootFile, storage: "data", sites: [{ hosts: ["blog.test"], redirect: "https://x.test" }] } }),
+    startPadlock(loadConfigIn(work.dir, { ca: front.directoryUrl, ca_root: pebble.apiRootFile, storage: "data", sites: [{ hosts: ["blog.test"], redirect: "https://x.test" }] }), { baseDir: work.dir, httpPort }),
     /the CA's terms of service \(.+\) must be accepted before padlock may create an account: read them, then add accept_terms: true/,
   );
   assert.deepEqual(front.requests.filter((r) => r.method === "POST"), [], "nothing signed was sent");
@@ -79,7 +79,7 @@ test("ca_root that does not exist is named", async (t) => {
   const work = tempDir("ca-root");
   t.after(() => work.remove());
   await assert.rejects(
-    startPadlock({ dir: work.dir, httpPort: await freePort(), config: { ca: "https://127.0.0.1:1/dir", ca_root: "missing-root.pem", accept_terms: true, storage: "data", sites: [{ hosts: ["blog.test"], redirect: "https://x.test" }] } }),
+    startPadlock(loadConfigIn(work.dir, { ca: "https://127.0.0.1:1/dir", ca_root: "missing-root.pem", accept_terms: true, storage: "data", sites: [{ hosts: ["blog.test"], redirect: "https://x.test" }] }), { baseDir: work.dir, httpPort: await freePort() }),
     new RegExp(`ca_root: cannot read ${path.join(work.dir, "missing-root.pem").replace(/[.]/g, "\\.")}: file not found`),
   );
 });

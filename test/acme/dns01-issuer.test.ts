@@ -10,7 +10,8 @@ import { AuthoritativeTxtCheck } from "../../src/acme/dns01/authoritative.js";
 import { tempDir, waitFor } from "../support/env.js";
 import { startKnot, type KnotServer } from "../support/knot.js";
 import { startPebble, type Pebble } from "../support/pebble.js";
-import { curl, httpsGet, startPadlock } from "../support/padlock-run.js";
+import { curlHttpsStatus, httpsGet } from "../support/clients.js";
+import { loadConfigIn, startPadlock } from "../support/padlock-in-process.js";
 
 let knot: KnotServer;
 let pebble: Omit<Pebble, "dns">;
@@ -46,7 +47,7 @@ test("a site with example.test and *.example.test gets its certificate through D
     ],
   };
   const dnsCheck = new AuthoritativeTxtCheck({ resolvers: [knot.address], nameserverPort: knot.port, pollIntervalMs: 50 });
-  const p = await startPadlock({ dir: work.dir, config, httpPort: 0, tuning: { dnsCheck } });
+  const p = await startPadlock(loadConfigIn(work.dir, config), { baseDir: work.dir, httpPort: 0, tuning: { dnsCheck } });
   t.after(() => p.close());
   const serial = await waitFor("the certificate", () => p.padlock.certificateManager!.status()[0]!.serial, 60_000);
 
@@ -54,7 +55,7 @@ test("a site with example.test and *.example.test gets its certificate through D
   const rootFile = path.join(work.dir, "pebble-root.pem");
   writeFileSync(rootFile, root);
   for (const name of ["example.test", "www.example.test", "anything.example.test"]) {
-    const result = await curl(name, p.httpsPort, rootFile);
+    const result = await curlHttpsStatus(name, p.httpsPort, rootFile);
     assert.equal(result.code, 0, `curl https://${name}/ failed: ${result.stderr}`);
     assert.equal(result.status, "308");
   }

@@ -7,7 +7,8 @@ import http from "node:http";
 import { freePort, tempDir, waitFor } from "../support/env.js";
 import { makeApiCertificate, startPebble } from "../support/pebble.js";
 import { startAcmeFront } from "../support/ari-front.js";
-import { curl, httpsGet, startPadlock, type RunningPadlock } from "../support/padlock-run.js";
+import { curlHttpsStatus, httpsGet } from "../support/clients.js";
+import { loadConfigIn, startPadlock, type RunningPadlock } from "../support/padlock-in-process.js";
 
 const NAMES = ["blog.test", "www.blog.test"];
 const FAST_RETRY = { retry: { baseMs: 100, maxMs: 1500 } };
@@ -34,10 +35,10 @@ test("CA unreachable at start: HTTP serves, HTTPS refuses cleanly, retries back 
   const directoryUrl = `https://127.0.0.1:${caPort}/dir`;
   const api = makeApiCertificate(work.dir);
 
-  const p = await startPadlock({ dir: work.dir, config: config(directoryUrl, api.caFile), httpPort, tuning: FAST_RETRY });
+  const p = await startPadlock(loadConfigIn(work.dir, config(directoryUrl, api.caFile)), { baseDir: work.dir, httpPort, tuning: FAST_RETRY });
   t.after(() => p.close());
   assert.equal(await httpGet(p.httpPort, "blog.test"), 308, "HTTP serves the site while there is no certificate");
-  const handshake = await curl("blog.test", p.httpsPort, api.caFile);
+  const handshake = await curlHttpsStatus("blog.test", p.httpsPort, api.caFile);
   assert.notEqual(handshake.code, 0, "no HTTPS (and no self-signed placeholder) before the certificate");
   assert.match(handshake.stderr, /SSL|TLS|alert/i);
   await waitFor("three failed attempts", () => failures(p).length >= 3);
@@ -62,7 +63,7 @@ test("a name whose DNS points elsewhere: the failure names it, the challenge and
   await pebble.dns.addA("www.blog.test", ["127.0.0.2"]);
   const work = tempDir("dns-elsewhere");
   t.after(() => work.remove());
-  const p = await startPadlock({ dir: work.dir, config: config(pebble.directoryUrl, pebble.apiRootFile), httpPort, tuning: FAST_RETRY });
+  const p = await startPadlock(loadConfigIn(work.dir, config(pebble.directoryUrl, pebble.apiRootFile)), { baseDir: work.dir, httpPort, tuning: FAST_RETRY });
   t.after(() => p.close());
 
   const failure = await waitFor("a failed attempt", () => failures(p)[0], 30_000);
@@ -91,7 +92,7 @@ test("another server answering the challenge wrongly: incorrect response explain
   t.after(() => work.remove());
   // padlock asks the CA's DNS, so its own look at the challenge URL reaches the same server.
   const settings = { ...config(pebble.directoryUrl, pebble.apiRootFile), resolver: pebble.dns.address };
-  const p = await startPadlock({ dir: work.dir, config: settings, httpPort, tuning: FAST_RETRY });
+  const p = await startPadlock(loadConfigIn(work.dir, settings), { baseDir: work.dir, httpPort, tuning: FAST_RETRY });
   t.after(() => p.close());
 
   const failure = await waitFor("a failed attempt", () => failures(p)[0], 30_000);
@@ -110,7 +111,7 @@ test("the CA rejects half of all nonces: badNonce is retried without the user no
   t.after(() => pebble.stop());
   const work = tempDir("nonces");
   t.after(() => work.remove());
-  const p = await startPadlock({ dir: work.dir, config: config(pebble.directoryUrl, pebble.apiRootFile), httpPort, tuning: FAST_RETRY });
+  const p = await startPadlock(loadConfigIn(work.dir, config(pebble.directoryUrl, pebble.apiRootFile)), { baseDir: work.dir, httpPort, tuning: FAST_RETRY });
   t.after(() => p.close());
   const serial = await waitFor("the certificate", () => p.padlock.certificateManager!.status()[0]!.serial, 30_000);
   assert.deepEqual(failures(p), [], "no failure reported");
@@ -125,7 +126,7 @@ test("rate limited: the CA's Retry-After is honoured, not the (shorter) backoff"
   t.after(() => front.stop());
   const work = tempDir("rate-limited");
   t.after(() => work.remove());
-  const p = await startPadlock({ dir: work.dir, config: config(front.directoryUrl, pebble.apiRootFile), httpPort, tuning: FAST_RETRY });
+  const p = await startPadlock(loadConfigIn(work.dir, config(front.directoryUrl, pebble.apiRootFile)), { baseDir: work.dir, httpPort, tuning: FAST_RETRY });
   t.after(() => p.close());
   const failure = await waitFor("the rate-limited attempt", () => failures(p)[0], 30_000);
   assert.match(failure.msg, /The CA's rate limit was reached .*\(ACME rateLimited\)\. The CA said: "too many new orders recently \(test\)"\. Fix: .*staging\)\. HTTPS for these names waits/);
@@ -142,7 +143,7 @@ test("a failed renewal keeps the current certificate in service and says so", as
   t.after(() => pebble.stop());
   const work = tempDir("renewal-fails");
   t.after(() => work.remove());
-  const p = await startPadlock({ dir: work.dir, config: config(pebble.directoryUrl, pebble.apiRootFile), httpPort, tuning: FAST_RETRY });
+  const p = await startPadlock(loadConfigIn(work.dir, config(pebble.directoryUrl, pebble.apiRootFile)), { baseDir: work.dir, httpPort, tuning: FAST_RETRY });
   t.after(() => p.close());
   const manager = p.padlock.certificateManager!;
   const serial = await waitFor("the certificate", () => manager.status()[0]!.serial, 30_000);

@@ -7,7 +7,8 @@ import tls from "node:tls";
 import { freePort, tempDir, waitFor } from "../support/env.js";
 import { startPebble } from "../support/pebble.js";
 import { startAcmeFront } from "../support/ari-front.js";
-import { curl, httpsGet, startPadlock } from "../support/padlock-run.js";
+import { curlHttpsStatus, httpsGet } from "../support/clients.js";
+import { loadConfigIn, startPadlock } from "../support/padlock-in-process.js";
 
 const NAMES = ["blog.test", "www.blog.test"];
 
@@ -28,14 +29,14 @@ test("one certificate for two names from empty storage, served over verified HTT
     sites: [{ hosts: NAMES, redirect: "https://elsewhere.test" }],
   };
 
-  const first = await startPadlock({ dir: work.dir, config, httpPort });
+  const first = await startPadlock(loadConfigIn(work.dir, config), { baseDir: work.dir, httpPort });
   const installed = await waitFor("the certificate", () => first.padlock.certificateManager!.status()[0]!.serial, 30_000);
   const root = await pebble.issuingRoot();
   const rootFile = path.join(work.dir, "pebble-root.pem");
   writeFileSync(rootFile, root);
 
   for (const name of NAMES) {
-    const result = await curl(name, first.httpsPort, rootFile);
+    const result = await curlHttpsStatus(name, first.httpsPort, rootFile);
     assert.equal(result.code, 0, `curl https://${name}/ failed: ${result.stderr}`);
     assert.equal(result.status, "308");
     const answer = await httpsGet(name, first.httpsPort, root);
@@ -67,7 +68,7 @@ test("one certificate for two names from empty storage, served over verified HTT
 
   // Restart on the same storage: the stored certificate is served, no order is placed.
   const requestsBefore = front.requests.length;
-  const second = await startPadlock({ dir: work.dir, config, httpPort });
+  const second = await startPadlock(loadConfigIn(work.dir, config), { baseDir: work.dir, httpPort });
   t.after(() => second.close());
   assert.equal(second.padlock.certificateManager!.status()[0]!.serial, installed, "installed from storage during start-up");
   const again = await httpsGet("www.blog.test", second.httpsPort, root);
@@ -89,7 +90,7 @@ test("an IP address gets a certificate through http-01 and is served to clients 
   t.after(() => pebble.stop());
   const work = tempDir("ip");
   t.after(() => work.remove());
-  const p = await startPadlock({ dir: work.dir, httpPort, config: { ca: pebble.directoryUrl, ca_root: pebble.apiRootFile, accept_terms: true, storage: "data", sites: [{ hosts: ["127.0.0.1"], redirect: "https://elsewhere.test" }] } });
+  const p = await startPadlock(loadConfigIn(work.dir, { ca: pebble.directoryUrl, ca_root: pebble.apiRootFile, accept_terms: true, storage: "data", sites: [{ hosts: ["127.0.0.1"], redirect: "https://elsewhere.test" }] }), { baseDir: work.dir, httpPort });
   t.after(() => p.close());
   const serial = await waitFor("the certificate", () => p.padlock.certificateManager!.status()[0]!.serial, 30_000);
   const root = await pebble.issuingRoot();

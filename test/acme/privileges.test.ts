@@ -9,7 +9,7 @@ import path from "node:path";
 import { lookupUser } from "../../src/system/users.js";
 import { freePort, tempDir, waitFor } from "../support/env.js";
 import { startPebble } from "../support/pebble.js";
-import { httpsGet } from "../support/padlock-run.js";
+import { httpsGet } from "../support/clients.js";
 import { spawnPadlock, writeConfig } from "../support/padlock-process.js";
 
 const isRoot = process.getuid?.() === 0;

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { freePort, tempDir, waitFor } from "../support/env.js";
 import { makeApiCertificate, startPebble, type Pebble } from "../support/pebble.js";
 import { startAcmeFront, type AcmeFront } from "../support/ari-front.js";
-import { httpsGet, startPadlock } from "../support/padlock-run.js";
+import { httpsGet } from "../support/clients.js";
+import { loadConfigIn, startPadlock } from "../support/padlock-in-process.js";
 
 let httpPort: number;
 let staging: Pebble;
@@ -48,7 +49,7 @@ test("a broken setup fails against staging, and production receives no order", a
   await Promise.all([staging.dns.addA(host, ["127.0.0.2"]), production.dns.addA(host, ["127.0.0.2"])]);
   const work = tempDir("rehearsal-broken");
   t.after(() => work.remove());
-  const p = await startPadlock({ dir: work.dir, config: configFor(host), httpPort, tuning: { stagingDirectoryUrl: stagingFront.directoryUrl } });
+  const p = await startPadlock(loadConfigIn(work.dir, configFor(host)), { baseDir: work.dir, httpPort, tuning: { stagingDirectoryUrl: stagingFront.directoryUrl } });
   t.after(() => p.close());
   await waitFor("the failed attempt", () => p.padlock.certificateManager!.status()[0]!.failures > 0, 30_000);
   await p.close();
@@ -69,7 +70,7 @@ test("a working setup is rehearsed against staging once, then reaches production
   const work = tempDir("rehearsal-working");
   t.after(() => work.remove());
   const tuning = { stagingDirectoryUrl: stagingFront.directoryUrl };
-  const first = await startPadlock({ dir: work.dir, config: configFor(host), httpPort, tuning });
+  const first = await startPadlock(loadConfigIn(work.dir, configFor(host)), { baseDir: work.dir, httpPort, tuning });
   const serial = await waitFor("the certificate", () => first.padlock.certificateManager!.status()[0]!.serial, 30_000);
   const answer = await httpsGet(host, first.httpsPort, await production.issuingRoot());
   assert.equal(answer.serial, serial, "the certificate served is production's");
@@ -92,7 +93,7 @@ test("a working setup is rehearsed against staging once, then reaches production
     at = found;
   }
 
-  const second = await startPadlock({ dir: work.dir, config: configFor(host), httpPort, tuning });
+  const second = await startPadlock(loadConfigIn(work.dir, configFor(host)), { baseDir: work.dir, httpPort, tuning });
   t.after(() => second.close());
   assert.equal(second.padlock.certificateManager!.status()[0]!.serial, serial, "the stored certificate is used");
   assert.equal(ordersFor(stagingFront, host).length, 1, "no new rehearsal after a restart");

@@ -10,7 +10,8 @@ import { startPebble } from "../support/pebble.js";
 import { startAcmeFront } from "../support/ari-front.js";
 import { FakeClock } from "../support/fake-clock.js";
 import { startLoad } from "../support/load.js";
-import { httpsGet, startPadlock } from "../support/padlock-run.js";
+import { httpsGet } from "../support/clients.js";
+import { loadConfigIn, startPadlock } from "../support/padlock-in-process.js";
 import { readCertificate } from "../../src/tls/certificate-info.js";
 
 /** The stored chain of the only certificate in a padlock storage under dir/data. */
@@ -31,7 +32,7 @@ test("forced renewal under load: zero failed requests, the new certificate is se
   t.after(() => front.stop());
   const work = tempDir("forced");
   t.after(() => work.remove());
-  const p = await startPadlock({ dir: work.dir, httpPort, config: { ca: front.directoryUrl, ca_root: pebble.apiRootFile, accept_terms: true, storage: "data", sites: [site] } });
+  const p = await startPadlock(loadConfigIn(work.dir, { ca: front.directoryUrl, ca_root: pebble.apiRootFile, accept_terms: true, storage: "data", sites: [site] }), { baseDir: work.dir, httpPort });
   t.after(() => p.close());
   const manager = p.padlock.certificateManager!;
   const before = await waitFor("the first certificate", () => manager.status()[0]!.serial, 30_000);
@@ -60,10 +61,9 @@ test("lifetime rule on an injected clock: nothing before 2/3 of the lifetime, a 
   const work = tempDir("lifetime");
   t.after(() => work.remove());
   const clock = new FakeClock();
-  const p = await startPadlock({
-    dir: work.dir,
+  const p = await startPadlock(loadConfigIn(work.dir, { ca: front.directoryUrl, ca_root: pebble.apiRootFile, accept_terms: true, storage: "data", sites: [site] }), {
+    baseDir: work.dir,
     httpPort,
-    config: { ca: front.directoryUrl, ca_root: pebble.apiRootFile, accept_terms: true, storage: "data", sites: [site] },
     tuning: { clock, random: () => 0.5 },
   });
   t.after(() => p.close());
@@ -93,7 +93,7 @@ test("real time with certificates living 30 seconds: renewed before expiry while
   t.after(() => pebble.stop());
   const work = tempDir("shortlived");
   t.after(() => work.remove());
-  const p = await startPadlock({ dir: work.dir, httpPort, config: { ca: pebble.directoryUrl, ca_root: pebble.apiRootFile, accept_terms: true, storage: "data", sites: [site] } });
+  const p = await startPadlock(loadConfigIn(work.dir, { ca: pebble.directoryUrl, ca_root: pebble.apiRootFile, accept_terms: true, storage: "data", sites: [site] }), { baseDir: work.dir, httpPort });
   t.after(() => p.close());
   const manager = p.padlock.certificateManager!;
   const first = await waitFor("the first certificate", () => manager.status()[0]!.serial, 30_000);

@@ -8,7 +8,8 @@ import { freePort, tempDir, waitFor } from "../support/env.js";
 import { startPebble } from "../support/pebble.js";
 import { startAcmeFront } from "../support/ari-front.js";
 import { readdirSync } from "node:fs";
-import { httpsGet, startPadlock } from "../support/padlock-run.js";
+import { httpsGet } from "../support/clients.js";
+import { loadConfigIn, startPadlock } from "../support/padlock-in-process.js";
 import { spawnPadlock, writeConfig } from "../support/padlock-process.js";
 
 test("two processes sharing a storage folder place one order between them", async (t) => {
@@ -69,10 +70,10 @@ test("an instance answers the CA with a token another instance published in the 
     sites: [{ hosts: ["blog.test", "www.blog.test"], redirect: "https://elsewhere.test" }],
   };
   // A receives the CA's requests; B's HTTP port is never contacted.
-  const a = await startPadlock({ dir: work.dir, config, httpPort });
+  const a = await startPadlock(loadConfigIn(work.dir, config), { baseDir: work.dir, httpPort });
   t.after(() => a.close());
   const first = await waitFor("A's certificate", () => a.padlock.certificateManager!.status()[0]!.serial, 30_000);
-  const b = await startPadlock({ dir: work.dir, config, httpPort: await freePort() });
+  const b = await startPadlock(loadConfigIn(work.dir, config), { baseDir: work.dir, httpPort: await freePort() });
   t.after(() => b.close());
   assert.equal(b.padlock.certificateManager!.status()[0]!.serial, first, "B starts with the stored certificate");
 

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { freePort, tempDir, waitFor } from "../support/env.js";
 import { startPebble, type Pebble } from "../support/pebble.js";
 import { startLoad } from "../support/load.js";
-import { httpsGet, startPadlock } from "../support/padlock-run.js";
+import { httpsGet } from "../support/clients.js";
+import { loadConfigIn, startPadlock } from "../support/padlock-in-process.js";
 
 let pebble: Pebble;
 let httpsPort: number;
@@ -32,7 +33,7 @@ test("TLS-ALPN-01 alone: certificates through the HTTPS listener while normal HT
     { hosts: ["second.test"], redirect: "https://elsewhere.test", tls: { challenges: ["tls-alpn-01"] } },
   ]);
   // The HTTP listener is on another port than Pebble's HTTP-01 port: HTTP-01 could not work.
-  const p = await startPadlock({ dir: work.dir, config, httpPort: 0, httpsPort });
+  const p = await startPadlock(loadConfigIn(work.dir, config), { baseDir: work.dir, httpPort: 0, httpsPort });
   t.after(() => p.close());
   const manager = p.padlock.certificateManager!;
   await waitFor("both certificates", () => manager.status().every((s) => s.serial), 30_000);
@@ -69,7 +70,7 @@ test("fallback: an HTTP-01-first site whose port 80 Pebble cannot reach gets its
   t.after(() => work.remove());
   // No tls.challenges: the default order, http-01 then tls-alpn-01.
   const config = configFor([{ hosts: ["blog.test"], redirect: "https://elsewhere.test" }]);
-  const p = await startPadlock({ dir: work.dir, config, httpPort: 0, httpsPort });
+  const p = await startPadlock(loadConfigIn(work.dir, config), { baseDir: work.dir, httpPort: 0, httpsPort });
   t.after(() => p.close());
   const serial = await waitFor("the certificate", () => p.padlock.certificateManager!.status()[0]!.serial, 30_000);
   const answer = await httpsGet("blog.test", p.httpsPort, await pebble.issuingRoot());

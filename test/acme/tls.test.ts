@@ -6,7 +6,7 @@ import tls from "node:tls";
 import { execFile } from "node:child_process";
 import { freePort, tempDir, waitFor } from "../support/env.js";
 import { startPebble } from "../support/pebble.js";
-import { startPadlock } from "../support/padlock-run.js";
+import { loadConfigIn, startPadlock } from "../support/padlock-in-process.js";
 
 function connect(port: number, options: tls.ConnectionOptions): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
@@ -30,7 +30,7 @@ test("TLS: versions, ALPN, resumption, no-SNI default", async (t) => {
   t.after(() => pebble.stop());
   const work = tempDir("tls");
   t.after(() => work.remove());
-  const p = await startPadlock({ dir: work.dir, httpPort, config: { ca: pebble.directoryUrl, ca_root: pebble.apiRootFile, accept_terms: true, storage: "data", sites: [{ hosts: ["blog.test", "www.blog.test"], redirect: "https://x.test" }] } });
+  const p = await startPadlock(loadConfigIn(work.dir, { ca: pebble.directoryUrl, ca_root: pebble.apiRootFile, accept_terms: true, storage: "data", sites: [{ hosts: ["blog.test", "www.blog.test"], redirect: "https://x.test" }] }), { baseDir: work.dir, httpPort });
   t.after(() => p.close());
   const serial = await waitFor("the certificate", () => p.padlock.certificateManager!.status()[0]!.serial, 30_000);
   const ca = await pebble.issuingRoot();

@@ -10,7 +10,7 @@ import { request } from "undici";
 import { freePort, tempDir, waitFor } from "../support/env.js";
 import { startPebble } from "../support/pebble.js";
 import { runPadlock, spawnPadlock, writeConfig } from "../support/padlock-process.js";
-import { httpsGet } from "../support/padlock-run.js";
+import { httpsGet } from "../support/clients.js";
 
 const NAMES = ["blog.test", "www.blog.test"];
 const DAY_MS = 86_400_000;

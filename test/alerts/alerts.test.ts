@@ -9,7 +9,7 @@ import path from "node:path";
 import { pino } from "pino";
 import { freePort, tempDir, waitFor } from "../support/env.js";
 import { startPebble } from "../support/pebble.js";
-import { startPadlock } from "../support/padlock-run.js";
+import { loadConfigIn, startPadlock } from "../support/padlock-in-process.js";
 import { FakeClock } from "../support/fake-clock.js";
 import { AlertNotifier, type Alert } from "../../src/alerts/notifier.js";
 import { CertificateAlerts } from "../../src/alerts/certificate-alerts.js";
@@ -58,7 +58,7 @@ test("a failed renewal alerts the webhook (JSON) and the command (env vars), in 
     alerts: { webhook: receiver.url, command: `printf '%s\\n%s\\n%s\\n' "$PADLOCK_EVENT" "$PADLOCK_NAMES" "$PADLOCK_MESSAGE" > '${commandOut}'` },
     sites: [{ hosts: NAMES, redirect: "https://elsewhere.test" }],
   };
-  const run = await startPadlock({ dir: work.dir, config, httpPort, tuning: { retry: { baseMs: 60_000, maxMs: 60_000 } } });
+  const run = await startPadlock(loadConfigIn(work.dir, config), { baseDir: work.dir, httpPort, tuning: { retry: { baseMs: 60_000, maxMs: 60_000 } } });
   t.after(() => run.close());
   const manager = run.padlock.certificateManager!;
   // Planned renewal = the first issuance has finished (a renew during it would join it).

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { rawRequest, startBlog, type LogRecord, type RunningBlog } from "../support/blog-server.js";
+import { rawRequest, startBlog, type RunningBlog } from "../support/blog-server.js";
+import type { LogLine } from "../support/padlock-in-process.js";
 import { waitFor } from "../support/env.js";
 
 let dir: string;
@@ -17,7 +18,7 @@ const write = (rel: string, text: string) => {
 };
 const post = (title: string, body: string, extra = "") => `---\ntitle: ${title}\ndate: 2024-01-02\ntags: [t]\n${extra}---\n\n${body}\n`;
 
-function problem(logs: LogRecord[], file: string, pattern: RegExp): LogRecord {
+function problem(logs: LogLine[], file: string, pattern: RegExp): LogLine {
   const found = logs.find((l) => l.file === file && pattern.test(l.msg));
   assert.ok(found, `no log for ${file} matching ${pattern}; got:\n${logs.filter((l) => l.file).map((l) => l.msg).join("\n")}`);
   return found;
@@ -53,72 +54,72 @@ test("malformed front matter is reported at its line and that page is not served
   assert.equal(log.line, 5);
   assert.equal(log.level, 50);
   assert.match(log.msg, /content\/posts\/bad-yaml\.md:5: /);
-  assert.equal((await rawRequest(blog.port, "/posts/bad-yaml/")).status, 404);
+  assert.equal((await rawRequest(blog.httpPort, "/posts/bad-yaml/")).status, 404);
 });
 
 test("an unknown template variable is reported with the template's file and line; that page alone fails", async () => {
   const log = problem(blog.logs, "templates/posts.html", /does not exist/);
   assert.equal(log.line, 3);
-  assert.equal((await rawRequest(blog.port, "/posts/")).status, 500);
+  assert.equal((await rawRequest(blog.httpPort, "/posts/")).status, 500);
 });
 
 test("a template syntax error is reported with file and line", async () => {
   const log = problem(blog.logs, "templates/tags.html", /.+/);
   assert.equal(log.line, 2);
-  assert.equal((await rawRequest(blog.port, "/tag/t/")).status, 500);
+  assert.equal((await rawRequest(blog.httpPort, "/tag/t/")).status, 500);
 });
 
 test("a missing image is reported at the line that references it; the page is still served", async () => {
   const log = problem(blog.logs, "content/posts/missing-image.md", /image \/static\/img\/nope\.png does not exist/);
   assert.equal(log.line, 9);
-  assert.equal((await rawRequest(blog.port, "/posts/missing-image/")).status, 200);
+  assert.equal((await rawRequest(blog.httpPort, "/posts/missing-image/")).status, 200);
 });
 
 test("two posts with the same name are reported; the first keeps the URL", async () => {
   const log = problem(blog.logs, "content/posts/older/dup.md", /post name "dup" is already used by content\/posts\/dup\.md/);
   assert.equal(log.line, 1);
-  assert.match((await rawRequest(blog.port, "/posts/dup/")).text, /First dup/);
+  assert.match((await rawRequest(blog.httpPort, "/posts/dup/")).text, /First dup/);
 });
 
 test("an unknown url_for endpoint in markdown is reported and rendered as a dead link", async () => {
   const log = problem(blog.logs, "content/posts/unknown-endpoint.md", /url_for\('no_such_endpoint'\): no such endpoint/);
   assert.equal(log.line, 7);
-  assert.match((await rawRequest(blog.port, "/posts/unknown-endpoint/")).text, /<a href="#">x<\/a>/);
+  assert.match((await rawRequest(blog.httpPort, "/posts/unknown-endpoint/")).text, /<a href="#">x<\/a>/);
 });
 
 test("quoted and unparseable dates never crash anything; undated posts sort last", async () => {
   problem(blog.logs, "content/posts/bad-date.md", /date "someday" is not a date/);
-  const feed = (await rawRequest(blog.port, "/feed.xml")).text;
+  const feed = (await rawRequest(blog.httpPort, "/feed.xml")).text;
   const order = ["/posts/good/", "/posts/quoted-date/", "/posts/bad-date/"].map((u) => feed.indexOf(u));
   assert.ok(order[0]! < order[1]! && order[1]! < order[2]!, `feed order ${order}`);
 });
 
 test("the rest of the site is served", async () => {
-  assert.equal((await rawRequest(blog.port, "/")).status, 200);
-  assert.match((await rawRequest(blog.port, "/posts/good/")).text, /src="\/static\/ok.png"/);
-  assert.equal((await rawRequest(blog.port, "/static/ok.png")).status, 200);
+  assert.equal((await rawRequest(blog.httpPort, "/")).status, 200);
+  assert.match((await rawRequest(blog.httpPort, "/posts/good/")).text, /src="\/static\/ok.png"/);
+  assert.equal((await rawRequest(blog.httpPort, "/static/ok.png")).status, 200);
 });
 
 test("--watch: a fix is picked up; a new break is reported and the last good page kept", async () => {
   const before = blog.logs.length;
   write("templates/posts.html", `{% extends "layout.html" %}\n{% block body %}\n<p>fixed list</p>\n{% endblock %}\n`);
   await waitFor("the fixed /posts/ page", async () => {
-    const res = await rawRequest(blog.port, "/posts/");
+    const res = await rawRequest(blog.httpPort, "/posts/");
     return res.status === 200 && res.text.includes("fixed list") ? true : undefined;
   });
 
   // Break the post template: posts keep their previous rendering, the error names file:line.
   write("content/posts/good.md", post("Good post, edited", "new body"));
-  await waitFor("the edited post", async () => ((await rawRequest(blog.port, "/posts/good/")).text.includes("Good post, edited") ? true : undefined));
+  await waitFor("the edited post", async () => ((await rawRequest(blog.httpPort, "/posts/good/")).text.includes("Good post, edited") ? true : undefined));
   write("templates/post.html", `{% extends "layout.html" %}\n{% block body %}\n{{ post.nonexistent_field }}\n{% endblock %}\n`);
   const log = await waitFor("the template error on reload", () => blog.logs.slice(before).find((l) => l.file === "templates/post.html"));
   assert.equal(log.line, 3);
-  const kept = await rawRequest(blog.port, "/posts/good/");
+  const kept = await rawRequest(blog.httpPort, "/posts/good/");
   assert.equal(kept.status, 200);
   assert.match(kept.text, /Good post, edited/);
 
   // A new post appears.
   fs.rmSync(path.join(dir, "templates", "post.html"));
   write("content/posts/brand-new.md", post("Brand new", "hello"));
-  await waitFor("the new post", async () => ((await rawRequest(blog.port, "/posts/brand-new/")).status === 200 ? true : undefined));
+  await waitFor("the new post", async () => ((await rawRequest(blog.httpPort, "/posts/brand-new/")).status === 200 ? true : undefined));
 });

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { loadConfigFile } from "../../src/config/load.js";
-import { corpusRendered, corpusSite, linkTargets, rawRequest, startBlog, startPadlock, textContent, type RunningBlog } from "../support/blog-server.js";
+import { corpusRendered, corpusSite, linkTargets, rawRequest, startBlog, startBlogServer, textContent, type RunningBlog } from "../support/blog-server.js";
 
 // Links in the corpus that are broken in the corpus itself, not by padlock (asserted exactly,
 // so this list cannot go stale):
@@ -41,7 +41,7 @@ before(async () => {
       "",
     ].join("\n"),
   );
-  blog = await startPadlock(loadConfigFile(configFile), { baseDir: configDir });
+  blog = await startBlogServer(loadConfigFile(configFile), { baseDir: configDir });
   await crawl();
 });
 
@@ -161,7 +161,7 @@ test("served with --site alone, the app's endpoints are reported at their templa
     const report = alone.logs.find((l) => l.file === "templates/layout.html" && /url_for\('dp_sim'\): no such endpoint/.test(l.msg));
     assert.ok(report, "the unknown endpoint is reported");
     assert.equal(report.line, expectedLine);
-    const home = await rawRequest(alone.port, "/posts/making_of_2/");
+    const home = await rawRequest(alone.httpPort, "/posts/making_of_2/");
     assert.equal(home.status, 200);
     assert.match(home.text, /<a class="navbar" href="#"\s*>Diffraction Pattern Simulation/);
   } finally {

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { freePort, tempDir, waitFor } from "../support/env.js";
 import { startPebble } from "../support/pebble.js";
-import { startPadlock } from "../support/padlock-run.js";
+import { loadConfigIn, startPadlock } from "../support/padlock-in-process.js";
 
 const artifacts = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../test-artifacts");
 
@@ -21,7 +21,7 @@ test("Chromium loads https://blog.test with a Pebble-issued certificate as a sec
   const work = tempDir("browser");
   t.after(() => work.remove());
   mkdirSync(path.join(work.dir, "site"));
-  const p = await startPadlock({ dir: work.dir, httpPort, config: { ca: pebble.directoryUrl, ca_root: pebble.apiRootFile, accept_terms: true, storage: "data", sites: [{ hosts: ["blog.test", "www.blog.test"], static: "site" }] } });
+  const p = await startPadlock(loadConfigIn(work.dir, { ca: pebble.directoryUrl, ca_root: pebble.apiRootFile, accept_terms: true, storage: "data", sites: [{ hosts: ["blog.test", "www.blog.test"], static: "site" }] }), { baseDir: work.dir, httpPort });
   t.after(() => p.close());
   await waitFor("the certificate", () => p.padlock.certificateManager!.status()[0]!.serial, 30_000);
 

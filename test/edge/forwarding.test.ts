@@ -4,7 +4,8 @@
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { parseForwarded, resolveClient, setForwardingHeaders, TrustedProxies } from "../../src/proxy/forwarding.js";
-import { curl, httpArgs, httpsArgs, startPadlock, type RunningPadlock } from "../support/edge-harness.js";
+import { curl, httpArgs, httpsArgs } from "../support/clients.js";
+import { startPadlock, type RunningPadlock } from "../support/padlock-in-process.js";
 import { makeTestPki, type TestPki } from "../support/tls.js";
 import { startEchoUpstream, type Echo, type TestUpstream } from "../support/upstreams.js";
 

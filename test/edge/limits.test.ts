@@ -9,7 +9,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
-import { startPadlock, type RunningPadlock } from "../support/edge-harness.js";
+import { startPadlock, type RunningPadlock } from "../support/padlock-in-process.js";
 import { servePadlock } from "../support/padlock-process.js";
 import { makeTestPki, type TestPki } from "../support/tls.js";
 import { startEchoUpstream, type TestUpstream } from "../support/upstreams.js";

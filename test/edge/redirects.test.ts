@@ -3,7 +3,8 @@
 // per-site headers. Certificates are installed straight into the cache, as the manager would.
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { curl, httpArgs, httpsArgs, startPadlock, type RunningPadlock } from "../support/edge-harness.js";
+import { curl, httpArgs, httpsArgs } from "../support/clients.js";
+import { startPadlock, type RunningPadlock } from "../support/padlock-in-process.js";
 import { makeTestPki, type TestPki } from "../support/tls.js";
 import { startEchoUpstream, type TestUpstream } from "../support/upstreams.js";
 

@@ -8,7 +8,7 @@ import path from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { exampleBlogDir } from "../../src/paths.js";
-import { rawRequest, startPadlock, type RunningBlog } from "../support/blog-server.js";
+import { rawRequest, startBlogServer, type RunningBlog } from "../support/blog-server.js";
 import { isFingerprinted, parseRange, safeRelativePath } from "../../src/server/static-files.js";
 
 const run = promisify(execFile);
@@ -31,7 +31,7 @@ before(async () => {
   fs.symlinkSync(outside, path.join(root, "escape"));
   fs.symlinkSync(path.join(outside, "passwd"), path.join(root, "link.txt"));
   fs.symlinkSync(path.join(root, "hello.txt"), path.join(root, "inside-link.txt"));
-  server = await startPadlock({
+  server = await startBlogServer({
     sites: [
       { hosts: ["static.test"], static: root },
       { hosts: ["127.0.0.1"], blog: exampleBlogDir, default: true, routes: [{ path: "/files/", static: root }] },
@@ -44,7 +44,7 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-const onStaticSite = (p: string, headers: Record<string, string> = {}, method = "GET") => rawRequest(server.port, p, { headers: { host: "static.test", ...headers }, method });
+const onStaticSite = (p: string, headers: Record<string, string> = {}, method = "GET") => rawRequest(server.httpPort, p, { headers: { host: "static.test", ...headers }, method });
 
 test("a static site serves files with their types, index.html for folders, and a slash redirect", async () => {
   const hello = await onStaticSite("/hello.txt");
@@ -104,7 +104,7 @@ test("single ranges give 206, unsatisfiable ones 416, a stale If-Range the whole
   assert.equal(stale.status, 200);
   assert.equal(stale.text, "hello, world\n");
   // And through curl, as a download tool would ask.
-  const { stdout } = await run("curl", ["-sS", "-r", "7-11", "-H", "Host: static.test", `http://127.0.0.1:${server.port}/hello.txt`]);
+  const { stdout } = await run("curl", ["-sS", "-r", "7-11", "-H", "Host: static.test", `http://127.0.0.1:${server.httpPort}/hello.txt`]);
   assert.equal(stdout, "world");
 });
 
@@ -136,13 +136,13 @@ test("no path traversal on a static site: dot segments in any encoding, backslas
 test("no path traversal through a static route or the blog's /static/", async () => {
   for (const prefix of ["/files", "/static"]) {
     for (const p of TRAVERSALS) {
-      const res = await rawRequest(server.port, prefix + p);
+      const res = await rawRequest(server.httpPort, prefix + p);
       assert.ok(res.status === 404 || res.status === 400, `${prefix}${p}: ${res.status}`);
       assert.ok(!res.text.includes(SECRET) && !res.text.includes("root:"), `${prefix}${p} leaked a file`);
     }
   }
-  assert.equal((await rawRequest(server.port, "/files/hello.txt")).text, "hello, world\n");
-  assert.equal((await rawRequest(server.port, "/static//img/padlock.svg")).status, 200, "doubled slashes (Flask's /static//x) still find the file");
+  assert.equal((await rawRequest(server.httpPort, "/files/hello.txt")).text, "hello, world\n");
+  assert.equal((await rawRequest(server.httpPort, "/static//img/padlock.svg")).status, 200, "doubled slashes (Flask's /static//x) still find the file");
 });
 
 test("safeRelativePath decodes once and refuses anything that could leave the folder", () => {

@@ -1,52 +1,26 @@
-// Test support for the blog: a padlock started in-process on a free port with its log captured,
-// raw HTTP requests (paths sent exactly as given, unlike fetch), and HTML text extraction.
+// Test support for the blog: padlock serving blogs in this process over plain HTTP, raw HTTP
+// requests (paths sent exactly as given, unlike fetch), and HTML text extraction.
 import http from "node:http";
 import path from "node:path";
-import { Writable } from "node:stream";
-import { pino } from "pino";
-import { Padlock } from "../../src/padlock.js";
 import { packageRoot } from "../../src/paths.js";
 import type { Config } from "../../src/config/schema.js";
+import { startPadlock, type RunningPadlock } from "./padlock-in-process.js";
 
 /** ../shared beside the clone (CI puts it there too). */
 const sharedDir = path.resolve(packageRoot, "../shared");
 export const corpusSite = path.join(sharedDir, "corpus", "flask_site");
 export const corpusRendered = path.join(sharedDir, "corpus", "flask_site_rendered");
 
-export interface LogRecord {
-  level: number;
-  msg: string;
-  [key: string]: unknown;
-}
+export type RunningBlog = Omit<RunningPadlock, "httpsPort">;
 
-export interface RunningBlog {
-  padlock: Padlock;
-  base: string;
-  port: number;
-  logs: LogRecord[];
-  close(): Promise<void>;
-}
-
-export function captureLogger(logs: LogRecord[]) {
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split("\n")) if (line.trim()) logs.push(JSON.parse(line) as LogRecord);
-      done();
-    },
-  });
-  return pino({ level: "debug", base: undefined }, sink);
-}
-
-export async function startPadlock(config: Config, options: { baseDir?: string; watch?: boolean } = {}): Promise<RunningBlog> {
-  const logs: LogRecord[] = [];
-  const padlock = await Padlock.start({ config, baseDir: options.baseDir ?? packageRoot, log: captureLogger(logs), httpPort: 0, listen: "127.0.0.1", watch: options.watch });
-  const port = padlock.edge.httpPort!;
-  return { padlock, port, base: `http://127.0.0.1:${port}`, logs, close: () => padlock.close() };
+/** padlock serving `config` over plain HTTP only (no HTTPS, so no certificates to store). */
+export function startBlogServer(config: Config, options: { baseDir?: string; watch?: boolean } = {}): Promise<RunningBlog> {
+  return startPadlock(config, { baseDir: options.baseDir ?? packageRoot, watch: options.watch, httpsPort: false });
 }
 
 /** One blog on 127.0.0.1 (and localhost), as `padlock serve --site DIR` sets it up. */
 export function startBlog(dir: string, options: { routes?: Config["sites"][number]["routes"]; watch?: boolean } = {}): Promise<RunningBlog> {
-  return startPadlock({ sites: [{ hosts: ["127.0.0.1", "localhost"], blog: dir, default: true, routes: options.routes }] }, { watch: options.watch });
+  return startBlogServer({ sites: [{ hosts: ["127.0.0.1", "localhost"], blog: dir, default: true, routes: options.routes }] }, { watch: options.watch });
 }
 
 export interface RawResponse {

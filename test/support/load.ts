@@ -1,6 +1,6 @@
 // A load generator: several loops of HTTPS requests, each on a new connection (a new handshake,
 // so each sees the certificate installed at that moment), verified against the CA's root.
-import { httpsGet } from "./padlock-run.js";
+import { httpsGet } from "./clients.js";
 
 export interface LoadResult {
   ok: number;

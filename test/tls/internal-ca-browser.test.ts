@@ -10,7 +10,7 @@ import { InternalCa, internalCaFolder } from "../../src/tls/internal-ca.js";
 import { FolderKeyFileStore } from "../../src/tls/key-files.js";
 import { exampleBlogDir, packageRoot } from "../../src/paths.js";
 import { createNssDb, launchChromium, tempHome, trustInNssDb } from "../support/chromium.js";
-import { startPadlock, type RunningPadlock } from "../support/padlock-run.js";
+import { loadConfigIn, startPadlock, type RunningPadlock } from "../support/padlock-in-process.js";
 
 let home: string;
 let padlock: RunningPadlock;
@@ -20,10 +20,9 @@ let rootCertificatePath: string;
 // internal CA's certificate on the HTTPS port.
 before(async () => {
   home = await tempHome();
-  padlock = await startPadlock({
-    dir: home,
+  padlock = await startPadlock(loadConfigIn(home, { storage: "padlock-data", sites: [{ hosts: ["localhost", "127.0.0.1", "::1"], blog: exampleBlogDir, default: true }] }), {
+    baseDir: home,
     httpPort: 0,
-    config: { storage: "padlock-data", sites: [{ hosts: ["localhost", "127.0.0.1", "::1"], blog: exampleBlogDir, default: true }] },
   });
   rootCertificatePath = InternalCa.rootCertificatePath(new FolderKeyFileStore(internalCaFolder(path.join(home, "padlock-data"))));
 });
