@@ -11,7 +11,7 @@ import { CertificateCache } from "../../src/tls/certificate-cache.js";
 import { createLogger } from "../../src/log.js";
 import { ChallTestSrv } from "../support/challtestsrv.js";
 import { FakeAcmeDirectory } from "../support/fake-acme-directory.js";
-import { freePort } from "../support/free-port.js";
+import { freePort } from "../support/env.js";
 import { Nginx } from "../support/nginx.js";
 import { runPadlock } from "../support/padlock-process.js";
 import { writeDoctorConfig } from "../support/doctor-config.js";

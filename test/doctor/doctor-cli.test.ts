@@ -10,7 +10,7 @@ import type { CheckResult } from "../../src/doctor/check-result.js";
 import { userByName } from "../../src/doctor/system-users.js";
 import { ChallTestSrv } from "../support/challtestsrv.js";
 import { FakeAcmeDirectory, type FakeDirectoryOptions } from "../support/fake-acme-directory.js";
-import { freePort } from "../support/free-port.js";
+import { freePort } from "../support/env.js";
 import { runPadlock } from "../support/padlock-process.js";
 import { writeDoctorConfig } from "../support/doctor-config.js";
 import { makeTestPki, type TestPki } from "../support/tls.js";

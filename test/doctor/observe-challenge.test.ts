@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { ACME_ERROR_PREFIX, explainAcmeProblem } from "../../src/acme/problem-catalogue.js";
 import { observeHttp01 } from "../../src/doctor/observe-challenge.js";
 import { ChallTestSrv } from "../support/challtestsrv.js";
-import { freePort } from "../support/free-port.js";
+import { freePort } from "../support/env.js";
 import { Nginx } from "../support/nginx.js";
 
 let dns: ChallTestSrv;

@@ -8,7 +8,7 @@ import acme from "acme-client";
 import { ACME_ERROR_PREFIX, explainAcmeProblem, type ProblemDocument } from "../../src/acme/problem-catalogue.js";
 import type { CheckResult } from "../../src/doctor/check-result.js";
 import { observeHttp01 } from "../../src/doctor/observe-challenge.js";
-import { freePort } from "../support/free-port.js";
+import { freePort } from "../support/env.js";
 import { Nginx } from "../support/nginx.js";
 import { startPebble, type Pebble } from "../support/pebble.js";
 import { runPadlock } from "../support/padlock-process.js";

@@ -9,7 +9,7 @@ import type { CheckResult } from "../../src/doctor/check-result.js";
 import { checkStorage } from "../../src/doctor/checks/storage.js";
 import { userByName } from "../../src/doctor/system-users.js";
 import { FakeAcmeDirectory } from "../support/fake-acme-directory.js";
-import { freePort } from "../support/free-port.js";
+import { freePort } from "../support/env.js";
 import { runPadlock } from "../support/padlock-process.js";
 import { writeDoctorConfig } from "../support/doctor-config.js";
 

@@ -1,7 +1,7 @@
 // pebble-challtestsrv as a DNS server the tests control: its challenge responders are off,
 // every name answers 127.0.0.1 unless a test says otherwise through the management API.
 import { spawn, type ChildProcess } from "node:child_process";
-import { freePort } from "./free-port.js";
+import { freePort } from "./env.js";
 import { stopProcess } from "./processes.js";
 
 export interface CaaPolicy {

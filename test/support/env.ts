@@ -1,9 +1,44 @@
 // Small helpers shared by tests: free loopback ports, temp folders, polling with a deadline.
+import dgram from "node:dgram";
 import { mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
-export { freePort } from "./free-port.js";
+// Free ports are chosen below the kernel's ephemeral range (32768-60999): a port handed out by
+// `listen(0)` is released again before its user binds it, and in that gap any outgoing
+// connection may take it as its local port. Ports in 20000-32767 are never handed out that way.
+const LOW = 20000;
+const HIGH = 32767;
+
+/**
+ * A port on 127.0.0.1 nothing listens on right now, for servers that must be told their port in
+ * advance (Pebble's challenge ports, a padlock spawned with a fixed port); with `udp`, free for
+ * UDP too (a DNS server).
+ */
+export async function freePort(options: { udp?: boolean } = {}): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = LOW + Math.floor(Math.random() * (HIGH - LOW));
+    if ((await canBind(port)) && (!options.udp || (await canBindUdp(port)))) return port;
+  }
+  throw new Error(`no free port found in ${LOW}-${HIGH} on 127.0.0.1`);
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+function canBindUdp(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket("udp4");
+    socket.once("error", () => resolve(false));
+    socket.bind(port, "127.0.0.1", () => socket.close(() => resolve(true)));
+  });
+}
 
 export function tempDir(prefix: string): { dir: string; remove: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), `padlock-${prefix}-`));

@@ -4,12 +4,11 @@
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
-import net from "node:net";
-import dgram from "node:dgram";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "./env.js";
 import { stopProcess } from "./processes.js";
 import { query } from "../../src/acme/dns01/dns-client.js";
 import type { TsigAlgorithm, TsigKey } from "../../src/acme/dns01/tsig.js";
@@ -57,7 +56,7 @@ export async function startKnot(): Promise<KnotServer> {
 
   let lastError = "";
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freeUdpAndTcpPort();
+    const port = await freePort({ udp: true });
     await writeFile(path.join(dir, "knot.conf"), knotConfig(dir, port, Object.values(keys)));
     const child = spawn("knotd", ["-c", path.join(dir, "knot.conf")], { stdio: ["ignore", "ignore", "pipe"] });
     let log = "";
@@ -130,7 +129,6 @@ async function ready(child: ChildProcess, port: number): Promise<boolean> {
   return false;
 }
 
-
 async function writeUpdateHook(dir: string, port: number, key: TsigKey): Promise<string> {
   const script = path.join(dir, "knot-update-hook.sh");
   await writeFile(
@@ -158,20 +156,4 @@ async function kdigTxt(port: number, name: string): Promise<string[]> {
     .split("\n")
     .filter((line) => line.trim() !== "")
     .map((line) => [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]).join(""));
-}
-
-async function freeUdpAndTcpPort(): Promise<number> {
-  for (;;) {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    const udp = dgram.createSocket("udp4");
-    const udpFree = await new Promise<boolean>((resolve) => {
-      udp.once("error", () => resolve(false));
-      udp.bind(port, "127.0.0.1", () => resolve(true));
-    });
-    if (udpFree) udp.close();
-    await new Promise((resolve) => server.close(resolve));
-    if (udpFree) return port;
-  }
 }

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { stopProcess } from "./processes.js";
 
 export class Nginx {
   private constructor(private readonly child: ChildProcess, private readonly dir: string, readonly port: number) {}
@@ -47,12 +48,7 @@ http {
   }
 
   async close(): Promise<void> {
-    if (this.child.exitCode === null) {
-      await new Promise<void>((resolve) => {
-        this.child.once("exit", () => resolve());
-        this.child.kill("SIGQUIT");
-      });
-    }
+    await stopProcess(this.child, "SIGQUIT");
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
