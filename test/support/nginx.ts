@@ -1,17 +1,18 @@
 // Debian's nginx on a chosen loopback port, answering 404 for everything (as a web server
 // does for a challenge file it does not have): the "other server holding port 80" of the seed.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
+import { tempDir } from "./env.js";
 import { stopProcess } from "./processes.js";
 
 export class Nginx {
-  private constructor(private readonly child: ChildProcess, private readonly dir: string, readonly port: number) {}
+  private constructor(private readonly child: ChildProcess, private readonly tmp: { remove(): void }, readonly port: number) {}
 
   static async start(port: number): Promise<Nginx> {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "padlock-nginx-"));
+    const tmp = tempDir("nginx");
+    const dir = tmp.dir;
     const conf = path.join(dir, "nginx.conf");
     writeFileSync(
       conf,
@@ -31,7 +32,7 @@ http {
     const child = spawn("nginx", ["-c", conf, "-p", dir, "-e", `${dir}/error.log`], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d));
-    const nginx = new Nginx(child, dir, port);
+    const nginx = new Nginx(child, tmp, port);
     const deadline = Date.now() + 10_000;
     while (!(await accepts(port))) {
       if (child.exitCode !== null || Date.now() > deadline) {
@@ -49,7 +50,7 @@ http {
 
   async close(): Promise<void> {
     await stopProcess(this.child, "SIGQUIT");
-    rmSync(this.dir, { recursive: true, force: true });
+    this.tmp.remove();
   }
 }
 

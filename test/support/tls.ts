@@ -1,10 +1,10 @@
 // A throwaway CA and a leaf certificate it signs for test names (DNS names or IP addresses),
 // made with the openssl CLI: for padlock's HTTPS in edge tests, Pebble's API, test servers.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
+import { tempDir } from "./env.js";
 
 export interface TestPki {
   /** Where the files are: ca.pem, leaf.key, leaf.pem (and the CA's key). */
@@ -20,7 +20,7 @@ export interface TestPki {
 }
 
 /** `dir` defaults to a fresh temp folder. */
-export function makeTestPki(names: string[], dir = mkdtempSync(path.join(os.tmpdir(), "padlock-pki-"))): TestPki {
+export function makeTestPki(names: string[], dir = tempDir("pki").dir): TestPki {
   const f = (n: string) => path.join(dir, n);
   const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
   openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f("ca.key"), "-out", f("ca.pem"), "-days", "2", "-subj", "/CN=padlock test CA");
