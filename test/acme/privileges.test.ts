@@ -65,6 +65,8 @@ test("started as root with user: nobody — binds a privileged port, drops to no
   assert.match(p.output(), /ports bound; now running as nobody \(uid 65534\) instead of root/);
   const status = readFileSync(`/proc/${p.child.pid}/status`, "utf8");
   assert.match(status, new RegExp(`\\nUid:\\s+${nobody.uid}\\s+${nobody.uid}\\s+${nobody.uid}\\s+${nobody.uid}\\n`), "real, effective, saved and fs uid are nobody's");
+  // Stopped first: a running padlock may be renaming a status.json.*.tmp away mid-walk.
+  await p.stop();
   const files = [storage, ...walk(storage)];
   assert.ok(files.some((f) => f.endsWith("key.pem")) && files.some((f) => f.endsWith("account.key")));
   for (const f of files) {
