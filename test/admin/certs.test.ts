@@ -66,7 +66,8 @@ test("padlock certs: list, renew --force, revoke through the admin socket; metri
   };
 
   const socket = path.join(storage, "admin.sock");
-  await waitFor("the admin socket", () => existsSync(socket), 30_000);
+  // padlock says it serves once its admin socket is open and made private (mode set after bind).
+  await padlock.serving();
   assert.equal(statSync(socket).mode & 0o777, 0o600, "admin socket is private to the serving user");
   assert.equal(statSync(socket).uid, process.getuid!());
   await waitFor("the certificate in storage", () => existsSync(path.join(storage, "certificates")) && readdirSync(path.join(storage, "certificates")).length > 0, 30_000);
