@@ -40,9 +40,14 @@ function canBindUdp(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * A fresh folder under the system's temp folder. `remove` retries while something still writes
+ * into it (a padlock not stopped yet after a failed assertion): a throwing t.after hook would skip
+ * the later ones, and a padlock left running keeps the test file from ever ending.
+ */
 export function tempDir(prefix: string): { dir: string; remove: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), `padlock-${prefix}-`));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }) };
 }
 
 /** Calls check until it returns something other than undefined/false, or throws at the deadline. */
