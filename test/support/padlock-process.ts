@@ -56,7 +56,7 @@ export function spawnPadlock(args: string[], options: SpawnOptions = {}): Padloc
   });
   exited.catch(() => undefined); // awaited by the test when it cares
   // Complete lines only: the last piece may be half a line still being written.
-  const logLines = () => stdout.split("\n").slice(0, -1).flatMap((line) => (line.startsWith("{") ? [JSON.parse(line) as Record<string, unknown>] : []));
+  const logLines = () => stdout.split("\n").slice(0, -1).flatMap((line) => (/^\{.*\}$/.test(line) ? [JSON.parse(line) as Record<string, unknown>] : []));
   const port = (scheme: string) => {
     const line = logLines().find((l) => typeof l.msg === "string" && l.msg.startsWith(`serving ${scheme}://`));
     return line ? Number(/:(\d+)\//.exec(line.msg as string)![1]) : undefined;
