@@ -81,10 +81,17 @@ export class AdminServer {
 function listen(server: http.Server, socketPath: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(socketPath, () => {
-      server.off("error", reject);
-      resolve();
-    });
+    // bind() creates the socket file with the umask's mode: made 0600 from the start, no other
+    // user can connect in the moment before the chmod that follows.
+    const umask = process.umask(0o177);
+    try {
+      server.listen(socketPath, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    } finally {
+      process.umask(umask);
+    }
   });
 }
 
