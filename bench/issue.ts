@@ -6,13 +6,12 @@ import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { chmodSync, writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import https from "node:https";
-import { fileURLToPath } from "node:url";
 import { freePort, tempDir } from "../test/support/env.js";
 import { startPebble, type Pebble } from "../test/support/pebble.js";
+import { padlockBin } from "../test/support/padlock-process.js";
 
 const NAMES = ["blog.test", "www.blog.test"];
 const runs = Number(process.argv[2] ?? 7);
-const padlockBin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/padlock");
 
 interface Setup {
   pebble: Pebble;
