@@ -164,9 +164,12 @@ interface AccessSink {
 
 function accessSinkOf(options: PadlockOptions): AccessSink {
   if (options.accessLogSink) return { write: options.accessLogSink, flush: () => {} };
-  // Buffered: one write per 64 KiB of log (or per second) instead of one per request.
-  const out = pino.destination({ dest: 1, sync: false });
-  const lines = new LineBatcher((chunk) => out.write(chunk));
+  // Buffered: one write per 64 KiB of log (or per second) instead of one per request. Handed
+  // over as bytes: given a string, sonic-boom measures and encodes it twice more.
+  const out = pino.destination({ dest: 1, sync: false, contentMode: "buffer" });
+  // sonic-boom's type definitions know only write(string); in buffer mode it takes bytes.
+  const writeBytes = out.write.bind(out) as unknown as (bytes: Buffer) => boolean;
+  const lines = new LineBatcher((chunk) => writeBytes(Buffer.from(chunk)));
   return {
     write: lines.write,
     flush: () => {

@@ -46,13 +46,13 @@ export class AccessLog {
       this.write(`${ex.client.ip} - - [${commonDateNow()}] "${method} ${path} ${protocol}" ${status} ${bytes === 0 ? "-" : bytes}\n`);
       return;
     }
-    const durationMs = Math.round(Number(process.hrtime.bigint() - ex.startedAt) / 1e3) / 1e3;
+    const durationUs = Math.round(Number(process.hrtime.bigint() - ex.startedAt) / 1e3);
     // The peer's address, a checked host name (see hostOf) and an HTTP token (the method) need
     // no escaping; the path, the client's own headers and what a proxy reported may hold anything.
     const client = ex.client.ip === ex.client.peer ? `"${ex.client.ip}"` : JSON.stringify(ex.client.ip);
     let line =
       `{"time":"${isoNow()}","client":${client},"host":"${ex.host}","method":"${method}","path":${JSON.stringify(path)},` +
-      `"status":${status},"bytes":${bytes},"duration_ms":${durationMs},"protocol":"${protocol}","tls":${tls === null ? "null" : `"${tls}"`}`;
+      `"status":${status},"bytes":${bytes},"duration_ms":${millisecondsOf(durationUs)},"protocol":"${protocol}","tls":${tls === null ? "null" : `"${tls}"`}`;
     const referer = req.headers.referer;
     const userAgent = req.headers["user-agent"];
     if (referer) line += `,"referer":${JSON.stringify(referer)}`;
@@ -71,6 +71,12 @@ export function tlsVersion(ex: Pick<Exchange, "secure" | "req">): string | null 
 function contentLengthOf(res: Response): number {
   const length = Number(res.getHeader("content-length"));
   return Number.isFinite(length) ? length : 0;
+}
+
+/** 71 → "0.071", 12345 → "12.345": integers format faster than a fractional number does. */
+function millisecondsOf(us: number): string {
+  const fraction = us % 1000;
+  return `${(us - fraction) / 1000}.${fraction < 10 ? "00" : fraction < 100 ? "0" : ""}${fraction}`;
 }
 
 function protocolOf(httpVersion: string): string {

@@ -284,7 +284,8 @@ export class Edge {
   /** Where a request must go instead: the canonical host, or HTTPS for plain HTTP. */
   private redirectFor(ex: Exchange, site: SiteRuntime, policy: SitePolicy): string | undefined {
     const canonical = policy.canonicalHost(ex.host);
-    const toHttps = !ex.secure && ex.client.proto !== "https" && this.httpsOn(site, ex.host) && site.config.http !== "serve";
+    // The settings first: looking up the host's certificate is the dearest test.
+    const toHttps = !ex.secure && site.config.http !== "serve" && ex.client.proto !== "https" && this.httpsOn(site, ex.host);
     if (!canonical && !toHttps) return undefined;
     // Behind a trusted proxy that terminated TLS, the visitor's URL is https on the default port.
     const viaTlsProxy = !ex.secure && ex.client.proto === "https";
@@ -343,7 +344,7 @@ export class Edge {
   }
 
   private httpsOn(site: SiteRuntime, host: string): boolean {
-    return this.httpsServer !== undefined && this.options.certificates.has(host) && site.config.tls?.enabled !== false;
+    return this.httpsServer !== undefined && site.config.tls?.enabled !== false && this.options.certificates.has(host);
   }
 
   private answerChallenge(ex: Exchange): void {
