@@ -169,7 +169,7 @@ function accessSinkOf(options: PadlockOptions): AccessSink {
   const out = pino.destination({ dest: 1, sync: false, contentMode: "buffer" });
   // sonic-boom's type definitions know only write(string); in buffer mode it takes bytes.
   const writeBytes = out.write.bind(out) as unknown as (bytes: Buffer) => boolean;
-  const lines = new LineBatcher((chunk) => writeBytes(Buffer.from(chunk)));
+  const lines = new LineBatcher(writeBytes);
   return {
     write: lines.write,
     flush: () => {

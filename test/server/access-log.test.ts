@@ -67,17 +67,19 @@ test("a blog page answered from memory logs its body's size", async () => {
 
 test("LineBatcher: one write per chunk, the rest on flush or after the delay", async () => {
   const chunks: string[] = [];
-  const batcher = new LineBatcher((c) => chunks.push(c), 10, 20);
-  batcher.write("12345\n");
-  assert.deepEqual(chunks, []);
-  batcher.write("67890\n");
-  assert.deepEqual(chunks, ["12345\n67890\n"]);
-  batcher.write("abc\n");
+  const batcher = new LineBatcher((c) => chunks.push(c.toString()), 14, 20);
+  batcher.write("ab\n");
+  batcher.write("cd\n");
+  assert.deepEqual(chunks, [], "both fit in the chunk");
+  batcher.write("éf\n"); // counted as up to 9 bytes: no longer fits after 6 of 14
+  assert.deepEqual(chunks, ["ab\ncd\n"]);
   batcher.flush();
-  assert.deepEqual(chunks, ["12345\n67890\n", "abc\n"]);
+  assert.deepEqual(chunks, ["ab\ncd\n", "éf\n"], "UTF-8 kept whole");
   batcher.flush();
   assert.equal(chunks.length, 2, "nothing pending, nothing written");
+  batcher.write("a line longer than a chunk\n");
+  assert.deepEqual(chunks.slice(2), ["a line longer than a chunk\n"]);
   batcher.write("late\n");
-  await waitFor("the delayed line", () => chunks.length === 3);
-  assert.equal(chunks[2], "late\n");
+  await waitFor("the delayed line", () => chunks.length === 4);
+  assert.equal(chunks[3], "late\n");
 });
