@@ -3,7 +3,6 @@
 // with label maps would cost a lookup per label per request).
 import type { CertificateEvent, CaRequestOutcome } from "../acme/certificate-events.js";
 import type { NameSetStatus } from "../acme/manager.js";
-import type { Exchange } from "../server/exchange.js";
 
 /** Upper bounds (seconds) of the latency histogram. */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -21,11 +20,7 @@ export class PadlockMetrics {
   private readonly sites = new Map<string, SiteCounters>();
   private readonly acme: Record<CaRequestOutcome, number> = { ok: 0, problem: 0, rate_limited: 0, unreachable: 0 };
 
-  /** Counts the exchange once its response is done; `site` is the site's first host name. */
-  trackHttp(site: string, ex: Exchange): void {
-    ex.res.once("close", () => this.recordHttp(site, ex.res.statusCode, Number(process.hrtime.bigint() - ex.startedAt) / 1e9));
-  }
-
+  /** Counts a finished response (the edge calls this); `site` is the site's first host name. */
   recordHttp(site: string, status: number, seconds: number): void {
     let c = this.sites.get(site);
     if (!c) this.sites.set(site, (c = { byClass: [0, 0, 0, 0, 0, 0], buckets: new Array<number>(LATENCY_BUCKETS.length + 1).fill(0), sum: 0, count: 0 }));

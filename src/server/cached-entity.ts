@@ -133,7 +133,10 @@ export function sendEntity(ex: Exchange, entity: CachedEntity): void {
   }
   res.writeHead(entity.status, variant.headers);
   if (req.method === "HEAD") res.end();
-  else res.end(variant.body);
+  else {
+    ex.bytesSent = variant.body.length;
+    res.end(variant.body);
+  }
 }
 
 function isNotModified(headers: Exchange["req"]["headers"], entity: CachedEntity): boolean {

@@ -23,7 +23,10 @@ export interface Exchange {
   client: Client;
   /** Where this exchange started, for the access log. */
   startedAt: bigint;
-  /** Body bytes sent, set by handlers that stream without Content-Length (the access log reads it). */
+  /**
+   * Body bytes sent, for the access log: set by handlers that pass their headers to writeHead
+   * (getHeader sees none of those) or stream without Content-Length.
+   */
   bytesSent?: number;
 }
 

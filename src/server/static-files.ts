@@ -165,12 +165,14 @@ async function sendFile(ex: Exchange, handle: fsp.FileHandle, stat: fs.Stats, na
       headers["content-range"] = `bytes ${start}-${end}/${size}`;
     }
   }
-  headers["content-length"] = size === 0 ? 0 : end - start + 1;
+  const length = size === 0 ? 0 : end - start + 1;
+  headers["content-length"] = length;
   res.writeHead(status, headers);
   if (req.method === "HEAD" || size === 0) {
     res.end();
     return;
   }
+  ex.bytesSent = length;
   const stream = handle.createReadStream({ start, end, autoClose: false });
   try {
     await pipeline(stream, res);

@@ -1,0 +1,85 @@
+// The access log builds its lines by hand (it runs for every request): they must still be the
+// JSON a parser reads back, escaped where a client chose the text, with the bytes actually sent.
+import test from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { LineBatcher } from "../../src/server/access-log.js";
+import { exampleBlogDir } from "../../src/paths.js";
+import { startPadlock, waitFor } from "../support/edge-harness.js";
+import { tempDir } from "../support/env.js";
+
+test("JSON lines: client text escaped, time as toISOString writes it, bytes of a file sent", async () => {
+  const folder = tempDir("access-log");
+  writeFileSync(path.join(folder.dir, "a.txt"), "x".repeat(1000));
+  const edge = await startPadlock({ sites: [{ hosts: ["log.test"], static: folder.dir, http: "serve" }] });
+  try {
+    const base = `http://127.0.0.1:${edge.httpPort}`;
+    const odd = 'agent "quoted" \\ back\u00e9\ttab';
+    const before = Date.now();
+    // http.get sends the path as given (fetch would percent-encode the quotes).
+    const status = await new Promise<number | undefined>((resolve, reject) =>
+      http
+        .get({ host: "127.0.0.1", port: edge.httpPort, path: '/a.txt?q="x"\\', headers: { host: "log.test", "user-agent": odd, referer: 'http://r.test/"r"' } }, (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode));
+        })
+        .on("error", reject),
+    );
+    assert.equal(status, 200);
+    const missing = await fetch(`${base}/none`, { method: "HEAD", headers: { host: "log.test" } });
+    assert.equal(missing.status, 404);
+    await waitFor("two access log lines", () => edge.access.length >= 2);
+    const [file, head] = edge.access.map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(file!.user_agent, odd);
+    assert.equal(file!.referer, 'http://r.test/"r"');
+    assert.equal(file!.path, '/a.txt?q="x"\\');
+    assert.equal(file!.bytes, 1000);
+    assert.equal(file!.status, 200);
+    assert.equal(file!.protocol, "HTTP/1.1");
+    assert.equal(file!.tls, null);
+    assert.match(file!.time as string, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    const logged = Date.parse(file!.time as string);
+    assert.ok(logged >= before - 1 && logged <= Date.now(), `${file!.time} is when the request was answered`);
+    assert.deepEqual(Object.keys(file!), ["time", "client", "host", "method", "path", "status", "bytes", "duration_ms", "protocol", "tls", "referer", "user_agent"]);
+    assert.equal(head!.method, "HEAD");
+    assert.equal(head!.bytes, 0);
+  } finally {
+    await edge.close();
+    folder.remove();
+  }
+});
+
+test("a blog page answered from memory logs its body's size", async () => {
+  const edge = await startPadlock({ sites: [{ hosts: ["blog.test"], blog: exampleBlogDir, http: "serve" }] });
+  try {
+    const res = await fetch(`http://127.0.0.1:${edge.httpPort}/posts/`, { headers: { host: "blog.test", "accept-encoding": "identity" } });
+    assert.equal(res.status, 200);
+    const body = Buffer.from(await res.arrayBuffer());
+    assert.ok(body.length > 100);
+    await waitFor("the access log line", () => edge.access.length >= 1);
+    assert.equal((JSON.parse(edge.access[0]!) as { bytes: number }).bytes, body.length);
+  } finally {
+    await edge.close();
+  }
+});
+
+test("LineBatcher: one write per chunk, the rest on flush or after the delay", async () => {
+  const chunks: string[] = [];
+  const batcher = new LineBatcher((c) => chunks.push(c.toString()), 14, 20);
+  batcher.write("ab\n");
+  batcher.write("cd\n");
+  assert.deepEqual(chunks, [], "both fit in the chunk");
+  batcher.write("éf\n"); // counted as up to 9 bytes: no longer fits after 6 of 14
+  assert.deepEqual(chunks, ["ab\ncd\n"]);
+  batcher.flush();
+  assert.deepEqual(chunks, ["ab\ncd\n", "éf\n"], "UTF-8 kept whole");
+  batcher.flush();
+  assert.equal(chunks.length, 2, "nothing pending, nothing written");
+  batcher.write("a line longer than a chunk\n");
+  assert.deepEqual(chunks.slice(2), ["a line longer than a chunk\n"]);
+  batcher.write("late\n");
+  await waitFor("the delayed line", () => chunks.length === 4);
+  assert.equal(chunks[3], "late\n");
+});
