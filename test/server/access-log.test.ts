@@ -7,8 +7,8 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { LineBatcher } from "../../src/server/access-log.js";
 import { exampleBlogDir } from "../../src/paths.js";
-import { startPadlock, waitFor } from "../support/edge-harness.js";
-import { tempDir } from "../support/env.js";
+import { startPadlock } from "../support/padlock-in-process.js";
+import { tempDir, waitFor } from "../support/env.js";
 
 test("JSON lines: client text escaped, time as toISOString writes it, bytes of a file sent", async () => {
   const folder = tempDir("access-log");
