@@ -52,7 +52,11 @@ export function isHttp2(req: Request): req is Http2ServerRequest {
 /** A short plain-text answer: errors, redirects, challenge tokens. */
 export function sendText(res: Response, status: number, body: string, headers: Record<string, string> = {}): void {
   const bytes = Buffer.from(body.endsWith("\n") ? body : body + "\n", "utf8");
-  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "content-length": bytes.length, ...headers });
+  // Set one by one (not passed to writeHead), so the access log can read content-length back.
+  res.setHeader("content-type", "text/plain; charset=utf-8");
+  res.setHeader("content-length", bytes.length);
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.writeHead(status);
   res.end(bytes);
 }
 

@@ -65,6 +65,40 @@ test("a blog page answered from memory logs its body's size", async () => {
   }
 });
 
+test("a redirect and an error answered with text log the bytes of their text", async () => {
+  // Not the default site: a host it does not serve gets 421.
+  const edge = await startPadlock({ sites: [{ hosts: ["go.test"], redirect: "https://elsewhere.test", default: false }] }, { httpsPort: false });
+  // http.get, not fetch: fetch replaces the Host header with the URL's.
+  const get = (host: string) =>
+    new Promise<{ status: number; length: number }>((resolve, reject) =>
+      http
+        .get({ host: "127.0.0.1", port: edge.httpPort, path: "/x", headers: { host } }, (res) => {
+          let length = 0;
+          res.on("data", (c: Buffer) => (length += c.length));
+          res.on("end", () => resolve({ status: res.statusCode!, length }));
+        })
+        .on("error", reject),
+    );
+  try {
+    const moved = await get("go.test");
+    const unknown = await get("nobody.test");
+    assert.equal(moved.status, 308);
+    assert.equal(unknown.status, 421);
+    assert.ok(moved.length > 0 && unknown.length > 0);
+    await waitFor("two access log lines", () => edge.access.length >= 2);
+    const logged = edge.access.map((l) => JSON.parse(l) as { status: number; bytes: number });
+    assert.deepEqual(
+      logged.map((l) => [l.status, l.bytes]),
+      [
+        [308, moved.length],
+        [421, unknown.length],
+      ],
+    );
+  } finally {
+    await edge.close();
+  }
+});
+
 test("LineBatcher: one write per chunk, the rest on flush or after the delay", async () => {
   const chunks: string[] = [];
   const batcher = new LineBatcher((c) => chunks.push(c.toString()), 14, 20);
