@@ -15,7 +15,7 @@ import type { Logger } from "./log.js";
 import { parseLoopbackListen } from "./server/loopback-address.js";
 import { PadlockMetrics } from "./metrics/metrics.js";
 import { MetricsServer } from "./metrics/metrics-server.js";
-import { openStorage } from "./storage/open-storage.js";
+import type { Storage } from "./storage/storage.js";
 
 export class Operations {
   /** Present when the config asks for metrics. */
@@ -45,21 +45,21 @@ export class Operations {
   /** For the certificate manager: every event goes to the status file, alerts and metrics. */
   readonly observe = (event: CertificateEvent): void => this.observers(event);
 
-  /** After the privilege drop: the status file is written as the serving user. */
-  async openStorage(): Promise<void> {
-    if (!this.config.ca || this.config.ca === "internal") return;
-    this.statusWriter = new CertificateStatusWriter(await openStorage(this.config, this.baseDir), this.log);
+  /** The storage opened after the privilege drop (absent without ACME): the status file goes there. */
+  useStorage(storage: Storage | undefined): void {
+    if (!storage) return;
+    this.statusWriter = new CertificateStatusWriter(storage, this.log);
     this.observers = this.combine();
   }
 
   /** Starts the admin socket (when certificates are managed) and the metrics endpoint (when configured). */
-  async serve(manager: CertificateManager | undefined, storageDir: string | undefined): Promise<void> {
+  async serve(manager: CertificateManager | undefined, storage: Storage | undefined): Promise<void> {
     this.manager = manager;
-    if (manager) {
-      const endpoint = adminEndpointOf(this.config, this.baseDir, storageDir);
+    if (manager && storage) {
+      const endpoint = adminEndpointOf(this.config, this.baseDir, storage.location);
       if (endpoint) {
         try {
-          this.admin = await AdminServer.start({ endpoint, storage: await openStorage(this.config, this.baseDir), manager, log: this.log });
+          this.admin = await AdminServer.start({ endpoint, storage, manager, log: this.log });
         } catch (err) {
           this.log.error(`the admin endpoint ${describeEndpoint(endpoint)} could not be opened (${(err as Error).message}); \`padlock certs\` can only read storage`);
         }

@@ -16,7 +16,7 @@ import { startInternalCertificates, type InternalCertificates } from "./tls/inte
 import type { CertificateTuning } from "./acme/start-certificates.js";
 import type { CertificateManager } from "./acme/manager.js";
 import { dropPrivileges } from "./system/privileges.js";
-import { storageDir } from "./storage/open-storage.js";
+import { openStorage, storageDir } from "./storage/open-storage.js";
 import { Operations } from "./operations.js";
 
 export interface PadlockOptions {
@@ -80,15 +80,18 @@ export class Padlock {
     const padlock = new Padlock(edge, sites, config, certificates, challenges, options, accessSink);
     padlock.operations = operations;
     try {
-      const storage = storageDir(config, options.baseDir);
-      dropPrivileges(config.user, storage, log);
-      await operations.openStorage();
+      const folder = storageDir(config, options.baseDir);
+      dropPrivileges(config.user, folder, log);
+      // Opened once, after the privilege drop: opening checks the ownership of everything in it.
+      const storage = config.ca && config.ca !== "internal" ? await openStorage(config, options.baseDir) : undefined;
+      operations.useStorage(storage);
       // Loaded only when needed: the ACME client and its dependencies are a large part of start-up.
-      if (config.ca) {
+      if (storage) {
         const { startCertificates } = await import("./acme/start-certificates.js");
         padlock.certificateManager = await startCertificates({
           config,
           baseDir: options.baseDir,
+          storage,
           log,
           certificates,
           challenges,
@@ -101,8 +104,8 @@ export class Padlock {
       // Nothing to share tokens through after all (no site wants a certificate): stop waiting.
       if (!padlock.certificateManager) challenges.setFallback(async () => undefined);
       await operations.serve(padlock.certificateManager, storage);
-      if (edge.httpsPort !== undefined && storage !== undefined) {
-        padlock.internalCertificates = await startInternalCertificates(config, certificates, log, storage);
+      if (edge.httpsPort !== undefined && folder !== undefined) {
+        padlock.internalCertificates = await startInternalCertificates(config, certificates, log, folder);
       }
     } catch (err) {
       await padlock.close();

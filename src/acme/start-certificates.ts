@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../log.js";
-import { openStorage } from "../storage/open-storage.js";
+import type { Storage } from "../storage/storage.js";
 import type { CertificateCache } from "../tls/certificate-cache.js";
 import { chooseCa, CaSetupError, stagingOf } from "./ca-directory.js";
 import type { Http01Challenges } from "./http01-challenges.js";
@@ -30,6 +30,7 @@ export interface CertificateTuning {
 export interface StartCertificatesOptions {
   config: Config;
   baseDir: string;
+  storage: Storage;
   log: Logger;
   certificates: CertificateCache;
   challenges: Http01Challenges;
@@ -44,9 +45,8 @@ export interface StartCertificatesOptions {
 const OBSERVE_TIMEOUT_MS = 3000;
 
 export async function startCertificates(o: StartCertificatesOptions): Promise<CertificateManager | undefined> {
-  const { config, log } = o;
-  if (!config.ca) return undefined;
-  if (config.ca === "internal") return undefined; // every site is the internal CA's
+  const { config, log, storage } = o;
+  if (!config.ca || config.ca === "internal") return undefined; // the caller opens storage only for an ACME CA
   const ca = chooseCa(config.ca);
   if (!ca) throw new CaSetupError(`unknown CA "${config.ca}"`);
   const sets: NameSet[] = [];
@@ -70,7 +70,6 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
     });
     if (!caRoot.includes("-----BEGIN CERTIFICATE-----")) throw new CaSetupError(`ca_root: ${file} is not a PEM certificate`);
   }
-  const storage = await openStorage(config, o.baseDir);
   const staging = config.staging_rehearsal === false ? undefined : o.tuning?.stagingDirectoryUrl ? chooseCa(o.tuning.stagingDirectoryUrl) : stagingOf(ca);
   log.info(`certificates: CA ${ca.label}, storage ${storage.location}${staging ? `; first issuances are rehearsed against ${staging.directoryUrl}` : ""}`);
   const manager = new CertificateManager({
