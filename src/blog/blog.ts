@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Exchange, Handler } from "../server/exchange.js";
-import { sendText } from "../server/exchange.js";
+import { redirect, sendText } from "../server/exchange.js";
 import { compressInBackground, createEntity, sendEntity, type CachedEntity } from "../server/cached-entity.js";
 import { StaticFolder } from "../server/static-files.js";
 import type { Logger } from "../log.js";
@@ -25,8 +25,6 @@ export interface Blog {
   close(): Promise<void>;
   /** Render again now (watch mode does this on change); resolves when the new pages are live. */
   reload(): Promise<void>;
-  /** The pages currently served. */
-  readonly current: RenderedSite;
 }
 
 const ALLOW = "GET, HEAD";
@@ -65,10 +63,6 @@ class BlogSite implements Blog {
     this.siteStatic = new StaticFolder(path.join(options.dir, "static"));
   }
 
-  get current(): RenderedSite {
-    return this.site;
-  }
-
   readonly handle: Handler = (ex) => {
     const method = ex.req.method;
     if (method !== "GET" && method !== "HEAD") {
@@ -100,9 +94,7 @@ class BlogSite implements Blog {
     if (tag) return sendEntity(ex, await site.unknownTagPage(decodeURIComponent(tag[1]!)));
     // As Flask: a route without its trailing slash redirects to it (relative, so the scheme stays).
     if (/^\/(posts|posts\/[^/]+|tag\/[^/]+)$/.test(canonical)) {
-      const location = `${p}/${ex.search}`;
-      sendText(ex.res, 308, `Redirecting to ${location}`, { location });
-      return;
+      return redirect(ex, `${p}/${ex.search}`, 308);
     }
     return sendEntity(ex, site.notFound);
   }

@@ -40,10 +40,6 @@ export class UrlBuilder {
     return [...Object.keys(BUILT_IN), ...Object.keys(this.namedRoutes)];
   }
 
-  has(endpoint: string): boolean {
-    return endpoint in BUILT_IN || Object.hasOwn(this.namedRoutes, endpoint);
-  }
-
   build(endpoint: string, args: Args = {}): string {
     const builtIn = Object.hasOwn(BUILT_IN, endpoint) ? BUILT_IN[endpoint] : undefined;
     const named = Object.hasOwn(this.namedRoutes, endpoint) ? this.namedRoutes[endpoint] : undefined;

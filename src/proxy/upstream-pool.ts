@@ -53,10 +53,6 @@ export class UpstreamGroup {
     });
   }
 
-  get size(): number {
-    return this.upstreams.length;
-  }
-
   /**
    * The next healthy upstream in turn, skipping `exclude`. When every candidate is down, the one
    * that went down first is tried anyway: a guess beats a certain error page.

@@ -40,6 +40,7 @@ export function proxyUpgrade(
   });
   request.on("response", (res) => {
     // The upstream declined the upgrade: pass its answer on; the body ends with the connection.
+    ex.status = res.statusCode;
     const kept = res.rawHeaders.filter((_, i, raw) => !/^(connection|transfer-encoding|content-length)$/i.test(raw[i - (i % 2)]!));
     ex.socket.write(statusLine(res) + headerLines(kept) + "connection: close\r\n\r\n");
     res.pipe(ex.socket);
@@ -51,6 +52,7 @@ export function proxyUpgrade(
     if (timedOut || err.code === "ECONNREFUSED") group.markFailed(upstream);
     log.warn({ host: ex.host, path: ex.path, upstream: upstream.label, err: err.code }, `WebSocket upstream ${upstream.label} failed (${err.code ?? err.message})`);
     if (!ex.socket.destroyed && ex.socket.writable) {
+      ex.status = timedOut ? 504 : 502;
       ex.socket.end(timedOut ? rawResponse(504, "Gateway timeout.") : rawResponse(502, "Bad gateway."));
     }
   });

@@ -31,10 +31,10 @@ export class AccessLog {
   }
 
   /** Logs an upgrade once its socket closes (status 101 when it was joined to the upstream). */
-  trackUpgrade(ex: UpgradeExchange, status: () => number): void {
+  trackUpgrade(ex: UpgradeExchange): void {
     if (!this.enabled) return;
     const tls = tlsVersion(ex);
-    ex.socket.once("close", () => this.record(ex, tls, status(), (ex.socket as Partial<Socket>).bytesWritten ?? 0, false));
+    ex.socket.once("close", () => this.record(ex, tls, ex.status ?? 101, (ex.socket as Partial<Socket>).bytesWritten ?? 0, false));
   }
 
   private record(ex: Exchange | UpgradeExchange, tls: string | null, status: number, bytes: number, aborted: boolean): void {

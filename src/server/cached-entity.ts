@@ -126,7 +126,7 @@ export function sendEntity(ex: Exchange, entity: CachedEntity): void {
   if (accept !== undefined && !entity.isCompressed) entity.compress();
   const encoding = chooseEncoding(accept, entity);
   const variant = (encoding === "br" ? entity.br : encoding === "gzip" ? entity.gzip : undefined) ?? entity.identity;
-  if (entity.status === 200 && isNotModified(req.headers, entity)) {
+  if (entity.status === 200 && isNotModified(req.headers, entity.etag, entity.lastModified)) {
     res.writeHead(304, variant.notModifiedHeaders);
     res.end();
     return;
@@ -139,18 +139,16 @@ export function sendEntity(ex: Exchange, entity: CachedEntity): void {
   }
 }
 
-function isNotModified(headers: Exchange["req"]["headers"], entity: CachedEntity): boolean {
+/** A conditional GET's answer: If-None-Match when sent, else If-Modified-Since. */
+export function isNotModified(headers: Exchange["req"]["headers"], etag: string, lastModified: Date): boolean {
   const inm = headers["if-none-match"];
-  if (inm !== undefined) return ifNoneMatchMatches(inm, entity.etag);
+  if (inm !== undefined) return ifNoneMatchMatches(inm, etag);
   const ims = headers["if-modified-since"];
-  if (ims !== undefined) {
-    const since = Date.parse(ims);
-    return !Number.isNaN(since) && entity.lastModified.getTime() <= since;
-  }
-  return false;
+  if (ims === undefined) return false;
+  const since = Date.parse(ims);
+  return !Number.isNaN(since) && lastModified.getTime() <= since;
 }
 
-/** Weak comparison (RFC 9110 §13.1.2): any variant's tag, or W/ of it, or *. */
 export function ifNoneMatchMatches(header: string, etag: string): boolean {
   if (header.trim() === "*") return true;
   const opaque = etag.slice(1, -1);

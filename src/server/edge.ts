@@ -16,7 +16,7 @@ import type { CertificateCache } from "../tls/certificate-cache.js";
 import { resolveClient, TrustedProxies } from "../proxy/forwarding.js";
 import { rawResponse } from "../proxy/websocket.js";
 import { AccessLog, tlsVersion } from "./access-log.js";
-import { asResponse, closeAfterResponse, isHttp2, redirect, sendText, type Exchange, type Request, type Response, type UpgradeExchange } from "./exchange.js";
+import { asResponse, closeAfterResponse, definedOnly, isHttp2, redirect, sendText, type Exchange, type Request, type Response, type UpgradeExchange } from "./exchange.js";
 import { formatHostPort, hostOf } from "./host.js";
 import type { SiteTable } from "./site-table.js";
 import { sitePolicy, type SitePolicy } from "./site-policy.js";
@@ -99,7 +99,7 @@ export class Edge {
   constructor(private readonly options: EdgeOptions) {
     this.sites = options.sites;
     this.policy = policyOf(options);
-    this.limits = { ...DEFAULT_LIMITS, ...stripUndefined(options.limits ?? {}) };
+    this.limits = { ...DEFAULT_LIMITS, ...definedOnly(options.limits ?? {}) };
     this.requestDone.setMaxListeners(0);
   }
 
@@ -301,10 +301,9 @@ export class Edge {
     const base = this.exchangeOf(req, undefined as unknown as Response, secure);
     if (!base) return void socket.end(rawResponse(400, "Bad request."));
     const ex: UpgradeExchange = { ...base, req, socket, head };
-    let status = 101;
-    this.policy.accessLog?.trackUpgrade(ex, () => status);
+    this.policy.accessLog?.trackUpgrade(ex);
     const refuse = (code: number, text: string, extra?: Record<string, string>) => {
-      status = code;
+      ex.status = code;
       socket.end(rawResponse(code, text, extra));
     };
     if (this.draining) return refuse(503, "Shutting down.");
@@ -360,7 +359,8 @@ export class Edge {
       sendText(ex.res, 404, "No such ACME challenge token.");
       return;
     }
-    ex.res.writeHead(200, { "content-type": "text/plain", "content-length": Buffer.byteLength(keyAuthorization) });
+    ex.bytesSent = Buffer.byteLength(keyAuthorization);
+    ex.res.writeHead(200, { "content-type": "text/plain", "content-length": ex.bytesSent });
     ex.res.end(keyAuthorization);
   }
 
@@ -414,10 +414,6 @@ function applyHttp1Limits(server: http2.Http2SecureServer, limits: Required<Edge
     keepAliveTimeout: limits.idleTimeoutMs,
     connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
   });
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function delay(ms: number): Promise<void> {

@@ -36,6 +36,8 @@ export interface UpgradeExchange extends Omit<Exchange, "req" | "res"> {
   socket: Duplex;
   /** Bytes the client sent after the request head. */
   head: Buffer;
+  /** The status answered when the upgrade was refused (the access log's; 101 when joined). */
+  status?: number;
 }
 
 export type Handler = (ex: Exchange) => void | Promise<void>;
@@ -75,4 +77,9 @@ export function closeAfterResponse(req: Request, res: Response): void {
 export function redirect(ex: Exchange, location: string, status = 308): void {
   if (ex.res.headersSent) return;
   sendText(ex.res, status, `Redirecting to ${location}`, { location });
+}
+
+/** The object without its undefined fields, so spreading it over defaults keeps the defaults. */
+export function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,10 +1,5 @@
 // Picks the site for a host: exact names first, then the longest matching wildcard, then the
 // default site. Never guesses beyond that: an unknown host gets no site's content.
-export interface HostMatch<S> {
-  site: S;
-  hosts: string[];
-}
-
 export class SiteTable<S> {
   private readonly exact = new Map<string, S>();
   private readonly wildcards: { suffix: string; site: S }[] = [];

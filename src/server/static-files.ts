@@ -6,8 +6,8 @@ import fsp from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Exchange } from "./exchange.js";
-import { sendText } from "./exchange.js";
-import { ifNoneMatchMatches } from "./cached-entity.js";
+import { redirect, sendText } from "./exchange.js";
+import { isNotModified } from "./cached-entity.js";
 import { contentTypeOf } from "./mime.js";
 
 /**
@@ -53,8 +53,7 @@ export class StaticFolder {
     if (!file) return "not-found";
     if (file.redirectToSlash) {
       file.handle.close().catch(() => {});
-      const location = ex.path + "/" + ex.search;
-      sendText(ex.res, 308, `Redirecting to ${location}`, { location });
+      redirect(ex, ex.path + "/" + ex.search, 308);
       return "sent";
     }
     try {
@@ -63,15 +62,6 @@ export class StaticFolder {
       await file.handle.close().catch(() => {});
     }
     return "sent";
-  }
-
-  /** Whether a file exists at this path (for checking links in rendered pages). */
-  async exists(urlPath: string): Promise<boolean> {
-    const relative = safeRelativePath(urlPath);
-    if (relative === undefined) return false;
-    const file = await this.open(relative, false);
-    await file?.handle.close().catch(() => {});
-    return file !== undefined && !file.redirectToSlash;
   }
 
   private async open(relative: string, wantsDirectory: boolean): Promise<OpenFile | undefined> {
@@ -180,15 +170,6 @@ async function sendFile(ex: Exchange, handle: fsp.FileHandle, stat: fs.Stats, na
     // The client went away mid-transfer; nothing left to answer.
     if (!res.destroyed) res.destroy();
   }
-}
-
-function isNotModified(headers: Exchange["req"]["headers"], etag: string, lastModified: Date): boolean {
-  const inm = headers["if-none-match"];
-  if (inm !== undefined) return ifNoneMatchMatches(inm, etag);
-  const ims = headers["if-modified-since"];
-  if (ims === undefined) return false;
-  const since = Date.parse(ims);
-  return !Number.isNaN(since) && lastModified.getTime() <= since;
 }
 
 /** If-Range: the range applies only when the client's validator still matches (strong compare). */

@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Route, Site } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import { StaticFolder } from "../server/static-files.js";
-import { redirect, sendText, type Exchange, type Handler, type UpgradeHandler } from "../server/exchange.js";
+import { definedOnly, redirect, sendText, type Exchange, type Handler, type UpgradeHandler } from "../server/exchange.js";
 import { parseSize } from "../config/size.js";
 import type { SiteRuntime } from "./site-runtime.js";
 
@@ -42,15 +42,15 @@ export async function buildSite(site: Site, ctx: BuildContext): Promise<SiteRunt
     if (main) return main.handle(ex);
     sendText(ex.res, 404, "Not found.");
   };
-  const upgradable = [...routeParts.filter((r) => r.part.upgrade), ...(main?.upgrade ? [{ route: undefined, part: main }] : [])];
-  const upgrade: UpgradeHandler | undefined =
-    upgradable.length === 0
-      ? undefined
-      : (ex) => {
-          const { part } = routeParts.find((r) => matchesPrefix(ex.path, r.route.path)) ?? { part: main };
-          if (part?.upgrade) return part.upgrade(ex);
-          ex.socket.end("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-        };
+  const upgradable = main?.upgrade !== undefined || routeParts.some((r) => r.part.upgrade);
+  const upgrade: UpgradeHandler | undefined = !upgradable
+    ? undefined
+    : (ex) => {
+        const { part } = routeParts.find((r) => matchesPrefix(ex.path, r.route.path)) ?? { part: main };
+        if (part?.upgrade) return part.upgrade(ex);
+        ex.status = 404;
+        ex.socket.end("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+      };
   return {
     hosts: site.hosts,
     config: site,
@@ -85,10 +85,6 @@ async function buildRoute(route: Route, site: Site, ctx: BuildContext): Promise<
   if (route.static !== undefined) return { handle: staticFolder(path.resolve(ctx.baseDir, route.static), route.path) };
   const inherited = { preserve_host: site.preserve_host, timeout: site.timeout, max_body: site.max_body };
   return proxyPart(route.proxy!, { ...inherited, ...definedOnly(route) }, ctx);
-}
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** A proxy to one or more upstreams; a route's options fall back to the site's, then the defaults. */

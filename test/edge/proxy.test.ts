@@ -166,4 +166,6 @@ test("WebSocket echo over plain HTTP where the site serves HTTP", async () => {
 test("a WebSocket upgrade the upstream declines reaches the client as the upstream's answer", async () => {
   const res = await curl([...httpArgs(PLAIN, edge.httpPort, "/nows/"), "-H", "Connection: Upgrade", "-H", "Upgrade: websocket"]);
   assert.equal(res.status, 404);
+  // Logged as what the client got, not as a joined upgrade (101).
+  await waitFor("the declined upgrade in the access log", () => edge.access.some((l) => l.includes('"path":"/nows/"') && l.includes('"status":404')));
 });
