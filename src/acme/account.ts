@@ -1,10 +1,11 @@
 // The ACME account: an ECDSA key created once per CA and kept in storage, registered with the
 // CA's terms accepted explicitly (and External Account Binding when the CA wants it). The
 // account signs every request; acme-client does the JWS signing and nonce handling.
-import { generateKeyPairSync, createHash } from "node:crypto";
+import { createHash } from "node:crypto";
 import { Client, crypto as acmeCrypto } from "./acme-client-parts.js";
 import type { Storage } from "../storage/storage.js";
 import { CaSetupError, type AcmeDirectory } from "./ca-directory.js";
+import { createPrivateKey } from "./issuer.js";
 import type { CaResponse, CaTransport } from "./ca-transport.js";
 import { AcmeProblem, parseRetryAfter, type ProblemDocument } from "./problems.js";
 
@@ -57,7 +58,7 @@ export class AcmeAccount {
     const infoKey = `accounts/${o.caId}/account.json`;
     let accountKey = (await o.storage.get(keyKey))?.toString("utf8");
     if (!accountKey) {
-      accountKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+      accountKey = createPrivateKey("ecdsa-p256");
       await o.storage.put(keyKey, accountKey, { secret: true });
     }
     const stored = parseStored(await o.storage.get(infoKey));
@@ -97,12 +98,6 @@ export class AcmeAccount {
       await this.register();
       res = await this.http.signedRequest(url, payload, { kid: this.url });
     }
-    if (res.status >= 400) throw problemOf(res, what);
-    return res;
-  }
-
-  async get(url: string, what: string): Promise<CaResponse> {
-    const res = await this.http.request(url, "get");
     if (res.status >= 400) throw problemOf(res, what);
     return res;
   }

@@ -6,6 +6,7 @@ import http from "node:http";
 import https from "node:https";
 import tls from "node:tls";
 import type { CaRequestOutcome } from "./certificate-events.js";
+import { problemName } from "./problem-catalogue.js";
 import { CaUnreachable } from "./problems.js";
 
 export interface CaResponse {
@@ -142,5 +143,5 @@ function networkReason(code: string, err: Error): string {
 
 function problemKind(res: CaResponse): string | undefined {
   const type = typeof res.data === "object" && res.data !== null ? (res.data as { type?: unknown }).type : undefined;
-  return typeof type === "string" ? type.replace("urn:ietf:params:acme:error:", "") : undefined;
+  return typeof type === "string" ? problemName(type) : undefined;
 }

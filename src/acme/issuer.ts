@@ -5,7 +5,8 @@ import { generateKeyPairSync } from "node:crypto";
 import { isIP } from "node:net";
 import { crypto as acmeCrypto } from "./acme-client-parts.js";
 import type { AcmeAccount } from "./account.js";
-import { AcmeProblem, type ProblemDocument } from "./problems.js";
+import { DEFAULT_CHALLENGES } from "./dns01/challenge-settings.js";
+import { AcmeProblem, parseRetryAfter, type ProblemDocument } from "./problems.js";
 import type { Observation } from "./problem-catalogue.js";
 
 export type ChallengeType = "http-01" | "tls-alpn-01" | "dns-01";
@@ -89,7 +90,7 @@ export class Issuer {
     const step = req.onStep ?? (() => undefined);
     const solvers = new Map(this.solvers);
     for (const s of req.solvers ?? []) solvers.set(s.type, s);
-    const wanted = req.challenges ?? ["http-01"];
+    const wanted = req.challenges ?? DEFAULT_CHALLENGES;
     let remaining = wanted.filter((t) => solvers.has(t));
     if (remaining.length === 0) {
       throw new Error(`cannot prove control of ${req.names.join(", ")}: tls.challenges allows ${wanted.join(", ")}, but padlock can only answer ${[...solvers.keys()].join(", ")} here`);
@@ -214,8 +215,8 @@ export class Issuer {
       const item = res.data as T;
       if (done(item)) return item;
       if (Date.now() > deadline) throw new Error(`the CA did not finish ${what} within ${POLL_DEADLINE_MS / 60_000} minutes`);
-      const retryAfter = Number(res.headers["retry-after"]);
-      const wait = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 30_000) : delay;
+      const retryAt = parseRetryAfter(res.headers["retry-after"], Date.now())?.getTime() ?? 0;
+      const wait = retryAt > Date.now() ? Math.min(retryAt - Date.now(), 30_000) : delay;
       await new Promise((r) => setTimeout(r, wait));
       delay = Math.min(delay * POLL_GROWTH, POLL_MAX_MS);
     }

@@ -20,6 +20,7 @@ import type { TlsAlpn01Challenges } from "./tls-alpn01-challenges.js";
 import { TlsAlpn01Solver } from "./tls-alpn01-solver.js";
 import { Issuer, type ChallengeSolver, type ChallengeType, type IssueStep, type KeyType } from "./issuer.js";
 import { AcmeProblem } from "./problems.js";
+import { DEFAULT_CHALLENGES } from "./dns01/challenge-settings.js";
 import {
   DEFAULT_RETRY,
   fetchRenewalInfo,
@@ -156,7 +157,7 @@ export class CertificateManager {
     this.random = o.random ?? Math.random;
     this.caId = caIdOf(o.ca.directoryUrl);
     this.states = o.sets.map((s) => ({
-      set: { names: s.names, keyType: s.keyType ?? "ecdsa-p256", profile: s.profile, challenges: s.challenges ?? ["http-01", "tls-alpn-01"] },
+      set: { names: s.names, keyType: s.keyType ?? "ecdsa-p256", profile: s.profile, challenges: s.challenges ?? DEFAULT_CHALLENGES },
       solvers: s.dns01 ? [new Dns01Solver(s.dns01, (fqdn, err) => o.log.warn(`${s.names.join(", ")}: removing the TXT record ${fqdn} failed: ${(err as Error).message}`))] : [],
       folder: `certificates/${this.caId}/${folderName(s.names)}`,
       failures: 0,
@@ -184,7 +185,7 @@ export class CertificateManager {
     for (const s of this.states) {
       if (s.current) this.schedule(s);
       else {
-        this.log(s).info(`${label(s)}: no certificate yet; HTTPS for these names starts as soon as one is issued (HTTP keeps serving meanwhile)`);
+        this.o.log.info(`${label(s)}: no certificate yet; HTTPS for these names starts as soon as one is issued (HTTP keeps serving meanwhile)`);
         void this.refresh(s, "check");
       }
     }
@@ -232,7 +233,7 @@ export class CertificateManager {
     if (!current) throw new Error(`${label(s)}: there is no certificate to revoke yet`);
     const { account } = await this.connect();
     await account.revoke(current.chainPem, reason.code);
-    this.log(s).warn({ names: s.set.names, serial: current.info.serial, reason: reason.name }, `${label(s)}: revoked certificate ${current.info.serial} (${reason.name}); ordering a replacement`);
+    this.o.log.warn({ names: s.set.names, serial: current.info.serial, reason: reason.name }, `${label(s)}: revoked certificate ${current.info.serial} (${reason.name}); ordering a replacement`);
     this.emit({ type: "revoked", names: s.set.names, folder: s.folder, serial: current.info.serial, reason: reason.name });
     await this.renew(s.set.names, { force: true });
   }
@@ -327,7 +328,7 @@ export class CertificateManager {
    * certificate is thrown away.
    */
   private async rehearse(s: SetState, staging: CaChoice): Promise<void> {
-    const log = this.log(s);
+    const log = this.o.log;
     log.info(`${label(s)}: first certificate for these names: rehearsing against the staging directory ${staging.directoryUrl} before asking ${this.o.ca.directoryUrl}`);
     try {
       const conn = await this.connect(staging.directoryUrl);
@@ -358,12 +359,12 @@ export class CertificateManager {
       ? `keeping the current certificate (valid until ${s.current.info.notAfter.toISOString()})`
       : "HTTPS for these names waits, HTTP keeps serving";
     const limited = err instanceof AcmeProblem && err.rateLimited ? " (rate limited: waiting as the CA asks)" : "";
-    this.log(s).error(
+    this.o.log.error(
       { names: s.set.names, attempt: s.failures, problem: err instanceof AcmeProblem ? err.type : undefined, retryInMs: Math.round(delay) },
       `${label(s)}: getting a certificate failed (attempt ${s.failures}): ${message.replace(/\.$/, "")}. ${keeping}; next attempt in ${formatDuration(delay)}${limited}`,
     );
     if (err instanceof Error && !(err instanceof AcmeProblem) && !(err.name === "CaUnreachable") && !(err instanceof CaSetupError)) {
-      this.log(s).debug({ err }, "failure details");
+      this.o.log.debug({ err }, "failure details");
     }
     const current = s.current && { serial: s.current.info.serial, notBefore: s.current.info.notBefore, notAfter: s.current.info.notAfter };
     this.emit({ type: "failed", names: s.set.names, folder: s.folder, message, error: err, failures: s.failures, nextRetry: s.nextRetry, current });
@@ -374,7 +375,7 @@ export class CertificateManager {
     this.o.certificates.install(cert.keyPem, cert.chainPem, s.set.names, cert.info.notAfter);
     s.current = cert;
     s.plan = undefined;
-    this.log(s).info(
+    this.o.log.info(
       { names: s.set.names, serial: cert.info.serial, notAfter: cert.info.notAfter.toISOString() },
       `${label(s)}: installed certificate ${cert.info.serial} (${how}), valid until ${cert.info.notAfter.toISOString()}`,
     );
@@ -394,7 +395,7 @@ export class CertificateManager {
       s.plan = plan;
       this.emit({ type: "planned", names: s.set.names, folder: s.folder, plan });
       const where = plan.reason === "ari" ? `inside the CA's ARI window ${plan.window!.start.toISOString()} – ${plan.window!.end.toISOString()}` : "at 2/3 of its lifetime";
-      this.log(s).info({ names: s.set.names, renewAt: plan.at.toISOString(), reason: plan.reason }, `${label(s)}: next renewal ${plan.at.toISOString()} (${where})`);
+      this.o.log.info({ names: s.set.names, renewAt: plan.at.toISOString(), reason: plan.reason }, `${label(s)}: next renewal ${plan.at.toISOString()} (${where})`);
       s.cancelTimers.push(runAt(this.clock, plan.at.getTime(), () => void this.refresh(s, "scheduled")));
       if (recheckAt && recheckAt < plan.at) s.cancelTimers.push(runAt(this.clock, recheckAt.getTime(), () => this.schedule(s)));
     };
@@ -402,7 +403,7 @@ export class CertificateManager {
     this.ariPlan(cert, s.plan).then(
       (ari) => apply(ari?.plan ?? lifetimePlan, ari?.recheckAt),
       (err: unknown) => {
-        this.log(s).warn(`${label(s)}: the CA's renewal information (ARI) is unavailable (${(err as Error).message}); falling back to 2/3 of the lifetime`);
+        this.o.log.warn(`${label(s)}: the CA's renewal information (ARI) is unavailable (${(err as Error).message}); falling back to 2/3 of the lifetime`);
         apply(lifetimePlan, new Date(this.clock.now() + (this.o.ariRecheckMs ?? DEFAULT_ARI_RECHECK_MS)));
       },
     );
@@ -419,7 +420,7 @@ export class CertificateManager {
     if (issuedAt === undefined) return plan;
     const earliest = issuedAt + Math.min(3600_000, (info.notAfter.getTime() - info.notBefore.getTime()) / 10);
     if (plan.at.getTime() >= earliest) return plan;
-    this.log(s).warn(`${label(s)}: the certificate just issued would be due for renewal already (is this machine's clock right? it says ${new Date(this.clock.now()).toISOString()}); waiting until ${new Date(earliest).toISOString()}`);
+    this.o.log.warn(`${label(s)}: the certificate just issued would be due for renewal already (is this machine's clock right? it says ${new Date(this.clock.now()).toISOString()}); waiting until ${new Date(earliest).toISOString()}`);
     return { ...plan, at: new Date(earliest) };
   }
 
@@ -450,11 +451,11 @@ export class CertificateManager {
     const stored = await this.readStored(s);
     if (!stored) return;
     if (!this.usable(s, stored)) {
-      this.log(s).info(`${label(s)}: the stored certificate does not match the config (names, key type or profile changed); ordering a new one`);
+      this.o.log.info(`${label(s)}: the stored certificate does not match the config (names, key type or profile changed); ordering a new one`);
       return;
     }
     if (stored.info.notAfter.getTime() <= this.clock.now()) {
-      this.log(s).warn(`${label(s)}: the stored certificate expired on ${stored.info.notAfter.toISOString()}; ordering a new one`);
+      this.o.log.warn(`${label(s)}: the stored certificate expired on ${stored.info.notAfter.toISOString()}; ordering a new one`);
       return;
     }
     this.install(s, stored, "from storage");
@@ -467,7 +468,7 @@ export class CertificateManager {
       const chainPem = chain.toString("utf8");
       return { chainPem, keyPem: key.toString("utf8"), info: readCertificate(chainPem), meta: JSON.parse(meta.toString("utf8")) as CertificateMeta };
     } catch (err) {
-      this.log(s).warn(`${label(s)}: the stored certificate in ${this.o.storage.location}/${s.folder} is unreadable (${(err as Error).message}); ordering a new one`);
+      this.o.log.warn(`${label(s)}: the stored certificate in ${this.o.storage.location}/${s.folder} is unreadable (${(err as Error).message}); ordering a new one`);
       return undefined;
     }
   }
@@ -505,7 +506,7 @@ export class CertificateManager {
   }
 
   private logStep(s: SetState, step: IssueStep, ca: CaChoice): void {
-    const log = this.log(s);
+    const log = this.o.log;
     switch (step.step) {
       case "ordering":
         log.info(
@@ -531,9 +532,6 @@ export class CertificateManager {
     for (const c of s.cancelTimers.splice(0)) c();
   }
 
-  private log(_s: SetState): Logger {
-    return this.o.log;
-  }
 }
 
 function label(s: SetState): string {

@@ -1,7 +1,7 @@
 // ACME problem documents (RFC 8555 §6.7, RFC 7807) as errors the issuer throws, worded by the
 // problem catalogue. Retry-After and rate limits travel with the error so the
 // scheduler can honour them.
-import { ACME_ERROR_PREFIX, explainAcmeProblem, type Observation, type ProblemDocument } from "./problem-catalogue.js";
+import { explainAcmeProblem, problemName, type Observation, type ProblemDocument } from "./problem-catalogue.js";
 
 export type { ProblemDocument };
 
@@ -12,7 +12,6 @@ export class AcmeProblem extends Error {
   readonly detail: string;
   readonly status?: number;
   readonly identifier?: string;
-  readonly subproblems: ProblemDocument[];
   /** When the CA said to try again (Retry-After), if it did. */
   readonly retryAfter?: Date;
 
@@ -24,13 +23,12 @@ export class AcmeProblem extends Error {
     this.detail = detail;
     this.status = context.status ?? doc.status;
     this.identifier = doc.identifier?.value;
-    this.subproblems = doc.subproblems ?? [];
     this.retryAfter = context.retryAfter;
   }
 
   /** The short type, e.g. "rateLimited". */
   get kind(): string {
-    return this.type.startsWith(ACME_ERROR_PREFIX) ? this.type.slice(ACME_ERROR_PREFIX.length) : this.type;
+    return problemName(this.type);
   }
 
   get rateLimited(): boolean {
@@ -39,7 +37,7 @@ export class AcmeProblem extends Error {
 }
 
 /** The problem in plain words: cause, the CA's detail, what padlock saw, and the fix. */
-export function describeProblem(doc: ProblemDocument, observations: Observation[] = []): string {
+function describeProblem(doc: ProblemDocument, observations: Observation[] = []): string {
   return explainAcmeProblem(doc, observations).message;
 }
 

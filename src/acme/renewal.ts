@@ -89,20 +89,19 @@ export interface RenewalInfo {
   window: Window;
   /** When to ask again (Retry-After), if the CA said. */
   recheckAt?: Date;
-  explanationUrl?: string;
 }
 
 /** GET renewalInfo/<ari id>; throws on anything unusable so the caller falls back. */
 export async function fetchRenewalInfo(transport: CaTransport, renewalInfoUrl: string, ariId: string, now: number): Promise<RenewalInfo> {
   const res = await transport.request(`${renewalInfoUrl.replace(/\/$/, "")}/${ariId}`, "get");
   if (res.status !== 200) throw new Error(`the CA's renewal information (ARI) answered HTTP ${res.status}`);
-  const body = res.data as { suggestedWindow?: { start?: string; end?: string }; explanationURL?: string };
+  const body = res.data as { suggestedWindow?: { start?: string; end?: string } };
   const start = new Date(body?.suggestedWindow?.start ?? NaN);
   const end = new Date(body?.suggestedWindow?.end ?? NaN);
   if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end < start) {
     throw new Error("the CA's renewal information (ARI) has no valid suggestedWindow");
   }
-  return { window: { start, end }, recheckAt: parseRetryAfter(res.headers["retry-after"], now), explanationUrl: body.explanationURL };
+  return { window: { start, end }, recheckAt: parseRetryAfter(res.headers["retry-after"], now) };
 }
 
 /** Keeps an earlier chosen point while it still falls inside the (possibly moved) window. */

@@ -23,10 +23,6 @@ export class CertificateCache {
     return entry;
   }
 
-  remove(names: string[]): void {
-    for (const name of names) this.byName.delete(name);
-  }
-
   lookup(servername: string): InstalledCertificate | undefined {
     const name = servername.toLowerCase();
     const exact = this.byName.get(name);

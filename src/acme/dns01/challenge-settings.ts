@@ -4,9 +4,14 @@ import type { Config, Site } from "../../config/schema.js";
 import type { PathProblem } from "../../config/check.js";
 import { usesInternalCa } from "../../tls/internal-ca-choice.js";
 
-/** The challenges a site may use, in order (the default when the config does not say). */
-export function allowedChallenges(site: Site): NonNullable<NonNullable<Site["tls"]>["challenges"]> {
-  return site.tls?.challenges ?? ["http-01", "tls-alpn-01"];
+type ChallengeList = NonNullable<NonNullable<Site["tls"]>["challenges"]>;
+
+/** Tried in this order when the config does not say. */
+export const DEFAULT_CHALLENGES: ChallengeList = ["http-01", "tls-alpn-01"];
+
+/** The challenges a site may use, in order. */
+export function allowedChallenges(site: Site): ChallengeList {
+  return site.tls?.challenges ?? DEFAULT_CHALLENGES;
 }
 
 export function challengeProblems(config: Config): PathProblem[] {
