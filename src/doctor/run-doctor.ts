@@ -1,6 +1,8 @@
 // Runs every pre-flight check for a config, in the order a person would fix things: the
 // config, the CA, storage, ports, then each host name (DNS, CDN, CAA, canary round-trip).
 import { storageDir } from "../storage/open-storage.js";
+import { allowedChallenges } from "../acme/dns01/challenge-settings.js";
+import { usesInternalCa } from "../tls/internal-ca-choice.js";
 import path from "node:path";
 import { isIP } from "node:net";
 import type { Config, Site } from "../config/schema.js";
@@ -37,10 +39,6 @@ export interface DoctorReport {
   failed: number;
   warned: number;
 }
-
-/** Where certificates are kept when the config has no storage: (relative to the config file). */
-/** Challenges a site allows when its config does not say. */
-const DEFAULT_CHALLENGES = ["http-01", "tls-alpn-01"];
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const { result: configResult, config } = checkConfigValid(options.configFile);
@@ -81,7 +79,7 @@ async function checkEverythingElse(config: Config, options: DoctorOptions): Prom
     ? [ok("storage", `${config.storage}: Redis storage is not checked by the doctor yet`)]
     : [...checkStorage({ dir: folder, user: config.user }), ...(ca.directoryUrl ? await checkExistingCertificates(folder, ca.directoryUrl) : [])];
   const https = await checkPort("HTTPS", settings.httpsPort, config.listen, settings.timeoutMs);
-  const names = certificateNames(config);
+  const names = certificateNames(config, ca.directoryUrl !== undefined);
   // padlock's internal CA validates nothing: only the names themselves matter.
   const nameResults = ca.directoryUrl
     ? await validationChecks(names, ca, identities, http.state, settings)
@@ -133,11 +131,11 @@ interface CertificateName {
   challenges: string[];
 }
 
-/** The names padlock will ask the CA for: every host of every site with TLS on. */
-function certificateNames(config: Config): CertificateName[] {
+/** The names padlock will ask the CA for (an ACME CA, or its internal CA), as start-up chooses them. */
+function certificateNames(config: Config, fromAcme: boolean): CertificateName[] {
   return config.sites
-    .filter((site: Site) => site.tls?.enabled !== false && site.tls?.internal !== true)
-    .flatMap((site) => site.hosts.map((name) => ({ name, challenges: site.tls?.challenges ?? DEFAULT_CHALLENGES })));
+    .filter((site: Site) => site.tls?.enabled !== false && usesInternalCa(config, site) !== fromAcme)
+    .flatMap((site) => site.hosts.map((name) => ({ name, challenges: allowedChallenges(site) })));
 }
 
 function caaIdentities(ca: CaTarget, fetched: DirectoryFetch): string[] {
