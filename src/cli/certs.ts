@@ -4,8 +4,7 @@
 // handshake; a one-shot process could do neither while padlock holds the ports.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { loadConfigFile } from "../config/load.js";
-import { ConfigError } from "../config/problems.js";
+import { fail, loadConfigOrExit } from "./exit.js";
 import { adminRequest, PadlockNotRunning } from "../admin/admin-client.js";
 import { ADMIN_PATHS, adminEndpointOf, type ActionAnswer, type AdminEndpoint, type ListAnswer } from "../admin/admin-protocol.js";
 import { forgetCertificate, readCertificateRecords, recordsFor, type CertificateRecord } from "../admin/certificate-records.js";
@@ -13,7 +12,6 @@ import { formatCertificateDetails, formatCertificateTable } from "../admin/forma
 import { revocationReason } from "../admin/revocation-reasons.js";
 import { storageDir } from "../storage/open-storage.js";
 import { FsStorage } from "../storage/fs-storage.js";
-import { StorageError } from "../storage/storage.js";
 
 export interface CertsFlags {
   config: string;
@@ -41,37 +39,30 @@ export async function certsCommand(action: "list" | "show" | "renew" | "revoke" 
           return print(formatCertificateTable(records, process.stdout.columns || Number(process.env.COLUMNS) || 120));
         }
         const found = recordsFor(records, name!);
-        if (found.length === 0) fail(`no stored certificate for ${name}`);
+        if (found.length === 0) fail(`no stored certificate for ${name}`, 1);
         return print(flags.json ? JSON.stringify(found, null, 2) + "\n" : found.map(formatCertificateDetails).join("\n"));
       }
       case "renew":
         return await act(target, ADMIN_PATHS.renew, { name, force: flags.force === true }, flags, "renew");
       case "revoke": {
         const reason = revocationReason(flags.reason ?? "unspecified");
-        if (typeof reason === "string") fail(reason, 2);
+        if (typeof reason === "string") fail(reason);
         return await act(target, ADMIN_PATHS.revoke, { name, reason: reason.name }, flags, "revoke");
       }
       case "forget":
         return await forget(target, name!, flags);
     }
   } catch (err) {
-    if (err instanceof StorageError) fail(err.message);
-    fail((err as Error).message);
+    fail((err as Error).message, 1);
   }
 }
 
 function targetOf(configFile: string): Target {
-  let config;
-  try {
-    config = loadConfigFile(configFile);
-  } catch (err) {
-    if (err instanceof ConfigError) fail(`the config has ${err.problems.length} problem(s):\n${err.message}`, 2);
-    throw err;
-  }
+  const config = loadConfigOrExit(configFile);
   const baseDir = path.dirname(path.resolve(configFile));
   const storage = storageDir(config, baseDir);
   const endpoint = adminEndpointOf(config, baseDir, storage);
-  if (!endpoint) fail("storage is not a folder, so there is no default admin socket: set admin: { socket: /run/padlock/admin.sock } in the config", 2);
+  if (!endpoint) fail("storage is not a folder, so there is no default admin socket: set admin: { socket: /run/padlock/admin.sock } in the config");
   return { endpoint, storage, configFile };
 }
 
@@ -85,7 +76,7 @@ async function listRecords(target: Target): Promise<{ records: CertificateRecord
 }
 
 async function storedRecords(target: Target): Promise<CertificateRecord[]> {
-  if (!target.storage) fail("padlock is not running and its storage is not a folder; start padlock to see its certificates");
+  if (!target.storage) fail("padlock is not running and its storage is not a folder; start padlock to see its certificates", 1);
   if (!existsSync(target.storage)) return [];
   return readCertificateRecords(await FsStorage.open(target.storage));
 }
@@ -96,7 +87,7 @@ async function act(target: Target, adminPath: string, body: Record<string, unkno
     print(flags.json ? JSON.stringify(answer, null, 2) + "\n" : answer.message + "\n");
   } catch (err) {
     if (!(err instanceof PadlockNotRunning)) throw err;
-    fail(`${err.message}. ${what} needs the running padlock (it answers the CA's challenges and installs the new certificate at once): start it with \`padlock serve -c ${target.configFile}\`, then run this again`);
+    fail(`${err.message}. ${what} needs the running padlock (it answers the CA's challenges and installs the new certificate at once): start it with \`padlock serve -c ${target.configFile}\`, then run this again`, 1);
   }
 }
 
@@ -109,8 +100,8 @@ async function forget(target: Target, name: string, flags: CertsFlags): Promise<
   }
   const records = await storedRecords(target);
   const found = recordsFor(records, name);
-  if (found.length === 0) fail(`no stored certificate for ${name}${records.length ? `; stored: ${records.map((r) => r.names.join(", ")).join("; ")}` : ""}`);
-  if (found.length > 1) fail(`${name} is in ${found.length} stored certificates (${found.map((r) => r.folder).join(", ")}); name one by its folder`);
+  if (found.length === 0) fail(`no stored certificate for ${name}${records.length ? `; stored: ${records.map((r) => r.names.join(", ")).join("; ")}` : ""}`, 1);
+  if (found.length > 1) fail(`${name} is in ${found.length} stored certificates (${found.map((r) => r.folder).join(", ")}); name one by its folder`, 1);
   const storage = await FsStorage.open(target.storage!);
   await forgetCertificate(storage, found[0]!);
   const message = `${found[0]!.names.join(", ")}: deleted the stored certificate and key (${found[0]!.folder}); the CA account is kept. padlock orders a new one when it next starts`;
@@ -121,7 +112,3 @@ function print(text: string): void {
   process.stdout.write(text);
 }
 
-function fail(message: string, code = 1): never {
-  process.stderr.write(`padlock: ${message}\n`);
-  process.exit(code);
-}

@@ -3,9 +3,10 @@ import { loadConfigFile } from "../config/load.js";
 import { ConfigError } from "../config/problems.js";
 import type { Config } from "../config/schema.js";
 
-export function fail(message: string): never {
+/** Exit code 2 is bad input (usage, config); a command may pass 1 for a failed operation. */
+export function fail(message: string, code = 2): never {
   process.stderr.write(`padlock: ${message}\n`);
-  process.exit(2);
+  process.exit(code);
 }
 
 /** The config in `file`, or exit 2 listing every problem in it. */
