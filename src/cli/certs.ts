@@ -78,7 +78,7 @@ async function listRecords(target: Target): Promise<{ records: CertificateRecord
 async function storedRecords(target: Target): Promise<CertificateRecord[]> {
   if (!target.storage) fail("padlock is not running and its storage is not a folder; start padlock to see its certificates", 1);
   if (!existsSync(target.storage)) return [];
-  return readCertificateRecords(await FsStorage.open(target.storage));
+  return readCertificateRecords(FsStorage.existing(target.storage));
 }
 
 async function act(target: Target, adminPath: string, body: Record<string, unknown>, flags: CertsFlags, what: string): Promise<void> {
@@ -102,8 +102,7 @@ async function forget(target: Target, name: string, flags: CertsFlags): Promise<
   const found = recordsFor(records, name);
   if (found.length === 0) fail(`no stored certificate for ${name}${records.length ? `; stored: ${records.map((r) => r.names.join(", ")).join("; ")}` : ""}`, 1);
   if (found.length > 1) fail(`${name} is in ${found.length} stored certificates (${found.map((r) => r.folder).join(", ")}); name one by its folder`, 1);
-  const storage = await FsStorage.open(target.storage!);
-  await forgetCertificate(storage, found[0]!);
+  await forgetCertificate(FsStorage.existing(target.storage!), found[0]!);
   const message = `${found[0]!.names.join(", ")}: deleted the stored certificate and key (${found[0]!.folder}); the CA account is kept. padlock orders a new one when it next starts`;
   print(flags.json ? JSON.stringify({ message }, null, 2) + "\n" : message + "\n");
 }

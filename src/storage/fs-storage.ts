@@ -31,6 +31,14 @@ export class FsStorage implements Storage {
     return new FsStorage(root);
   }
 
+  /**
+   * An existing folder as it is, without open()'s checks (which create the folder and write a
+   * probe file): for commands that read or tidy a padlock's storage, such as certs and doctor.
+   */
+  static existing(dir: string): FsStorage {
+    return new FsStorage(path.resolve(dir));
+  }
+
   async get(key: string): Promise<Buffer | undefined> {
     try {
       return await fs.readFile(this.file(key));

@@ -12,7 +12,7 @@ export async function checkExistingCertificates(storageDir: string, directoryUrl
   if (!existsSync(storageDir)) return [ok("certificates", "none stored yet")];
   let records: CertificateRecord[];
   try {
-    records = await readCertificateRecords(await FsStorage.open(storageDir), now);
+    records = await readCertificateRecords(FsStorage.existing(storageDir), now);
   } catch {
     return []; // the storage check says why the folder cannot be used
   }
