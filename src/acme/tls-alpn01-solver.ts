@@ -2,15 +2,14 @@
 // id-pe-acmeIdentifier extension (the SHA-256 digest of the key authorization), served by
 // padlock's own HTTPS listener to handshakes that offer ALPN `acme-tls/1`.
 import * as x509 from "@peculiar/x509";
-import { KeyObject, createHash, randomBytes, webcrypto } from "node:crypto";
+import { createHash } from "node:crypto";
 import { isIP } from "node:net";
+import { generateKeys, privateKeyPem, serialNumber, SIGNING_ALGORITHM } from "../tls/internal-ca.js";
 import type { ChallengeSolver } from "./issuer.js";
 import type { TlsAlpn01Challenges } from "./tls-alpn01-challenges.js";
 
 /** id-pe-acmeIdentifier (RFC 8737 §6.1); the pre-RFC 1.3.6.1.5.5.7.1.30.1 is refused by CAs. */
 const ACME_IDENTIFIER_OID = "1.3.6.1.5.5.7.1.31";
-const KEY_ALGORITHM = { name: "ECDSA", namedCurve: "P-256" } as const;
-const SIGNING_ALGORITHM = { name: "ECDSA", hash: "SHA-256" } as const;
 const DAY_MS = 24 * 3600_000;
 
 export class TlsAlpn01Solver implements ChallengeSolver {
@@ -30,15 +29,13 @@ export class TlsAlpn01Solver implements ChallengeSolver {
 }
 
 export async function createChallengeCertificate(identifier: string, keyAuthorization: string): Promise<{ keyPem: string; certPem: string }> {
-  const keys = (await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ["sign", "verify"])) as CryptoKeyPair;
+  const keys = await generateKeys();
   const digest = createHash("sha256").update(keyAuthorization).digest();
   // The extension's value is the DER encoding of an OCTET STRING holding the digest.
   const acmeIdentifier = Buffer.concat([Buffer.from([0x04, digest.length]), digest]);
   const now = Date.now();
-  const serial = randomBytes(16);
-  serial[0] = (serial[0]! & 0x7f) | 0x40;
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial.toString("hex"),
+    serialNumber: serialNumber(),
     name: "CN=padlock ACME TLS-ALPN-01 challenge",
     notBefore: new Date(now - DAY_MS),
     notAfter: new Date(now + DAY_MS),
@@ -49,6 +46,5 @@ export async function createChallengeCertificate(identifier: string, keyAuthoriz
       new x509.Extension(ACME_IDENTIFIER_OID, true, acmeIdentifier),
     ],
   });
-  const keyPem = KeyObject.from(keys.privateKey).export({ type: "pkcs8", format: "pem" }).toString();
-  return { keyPem, certPem: certificate.toString("pem") };
+  return { keyPem: await privateKeyPem(keys.privateKey), certPem: certificate.toString("pem") };
 }

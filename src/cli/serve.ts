@@ -12,6 +12,7 @@ import { defaultStorageDir, exampleBlogDir } from "../paths.js";
 import { StorageError } from "../storage/storage.js";
 import { CaSetupError } from "../acme/ca-directory.js";
 import { PrivilegeError } from "../system/privileges.js";
+import { LOCAL_NAMES } from "../tls/internal-ca-choice.js";
 
 export interface ServeFlags {
   config?: string;
@@ -24,7 +25,6 @@ export interface ServeFlags {
   logLevel?: string;
 }
 
-const LOCAL_HOSTS = ["localhost", "127.0.0.1", "::1"];
 
 export async function serveCommand(flags: ServeFlags): Promise<void> {
   const log = createLogger({ format: flags.logFormat, level: flags.logLevel });
@@ -37,7 +37,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   } else {
     const dir = path.resolve(flags.site ?? exampleBlogDir);
     // Both http://localhost:8080 and https://localhost:8443 serve the blog: no redirect on localhost.
-    config = { storage: defaultStorageDir(), sites: [{ hosts: LOCAL_HOSTS, blog: dir, default: true, http: "serve" }] };
+    config = { storage: defaultStorageDir(), sites: [{ hosts: LOCAL_NAMES, blog: dir, default: true, http: "serve" }] };
     baseDir = process.cwd();
     if (!flags.site) log.info(`no config given: serving the bundled example blog from ${dir}`);
   }

@@ -4,6 +4,13 @@ import net from "node:net";
 import type { Config, Site } from "../config/schema.js";
 import { KNOWN_CAS } from "../acme/ca-directory.js";
 
+/**
+ * The names of this machine: what padlock serves with no config. Subdomains of localhost
+ * (blog.localhost) are listed by name, never as `*.localhost`: OpenSSL and browsers refuse a
+ * wildcard with a single label after it.
+ */
+export const LOCAL_NAMES = ["localhost", "127.0.0.1", "::1"];
+
 /** True for names only this machine can reach: localhost, *.localhost, loopback addresses. */
 export function isLocalName(name: string): boolean {
   if (net.isIP(name)) return name === "::1" || name.startsWith("127.");

@@ -19,11 +19,7 @@ import { InternalCaError } from "./internal-ca-error.js";
 
 export { InternalCaError };
 
-/**
- * Names every internal certificate covers. Subdomains of localhost (blog.localhost) are added by
- * name, not as `*.localhost`: OpenSSL and browsers refuse a wildcard with a single label after it.
- */
-export const LOCAL_NAMES = ["localhost", "127.0.0.1", "::1"];
+export { LOCAL_NAMES } from "./internal-ca-choice.js";
 
 /** The internal CA's folder inside padlock's storage folder. */
 export function internalCaFolder(storageDir: string): string {
@@ -44,7 +40,7 @@ const ROOT_CERTIFICATE_FILE = "root.crt";
 const INTERMEDIATE_FILE = "intermediate.pem";
 
 const KEY_ALGORITHM = { name: "ECDSA", namedCurve: "P-256" } as const;
-const SIGNING_ALGORITHM = { name: "ECDSA", hash: "SHA-256" } as const;
+export const SIGNING_ALGORITHM = { name: "ECDSA", hash: "SHA-256" } as const;
 
 export interface IssuedCertificate {
   names: string[];
@@ -233,17 +229,18 @@ async function loadAuthority(store: KeyFileStore, name: string): Promise<Authori
   }
 }
 
-async function generateKeys(): Promise<CryptoKeyPair> {
+/** An ECDSA P-256 key pair, as every certificate padlock makes itself uses. */
+export async function generateKeys(): Promise<CryptoKeyPair> {
   return (await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ["sign", "verify"])) as CryptoKeyPair;
 }
 
-async function privateKeyPem(key: CryptoKey): Promise<string> {
+export async function privateKeyPem(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", key));
   return `-----BEGIN PRIVATE KEY-----\n${der.toString("base64").replace(/.{64}/g, "$&\n").replace(/\n?$/, "\n")}-----END PRIVATE KEY-----\n`;
 }
 
 /** 128 random bits, positive and without a leading zero byte (RFC 5280 section 4.1.2.2). */
-function serialNumber(): string {
+export function serialNumber(): string {
   const bytes = randomBytes(16);
   bytes[0] = (bytes[0]! & 0x7f) | 0x40;
   return bytes.toString("hex");
