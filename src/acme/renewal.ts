@@ -54,10 +54,15 @@ export interface RenewalPlan {
   window?: Window;
 }
 
+/** When a certificate enters the last third of its life (ms since the epoch). */
+export function lastThirdStart(notBefore: Date, notAfter: Date): number {
+  return notBefore.getTime() + ((notAfter.getTime() - notBefore.getTime()) * 2) / 3;
+}
+
 /** Two thirds into the lifetime, moved earlier by up to 1/30 of it so renewals spread out. */
 export function lifetimeRenewalTime(notBefore: Date, notAfter: Date, random: () => number = Math.random): Date {
   const life = notAfter.getTime() - notBefore.getTime();
-  return new Date(notBefore.getTime() + (life * 2) / 3 - random() * (life / 30));
+  return new Date(lastThirdStart(notBefore, notAfter) - random() * (life / 30));
 }
 
 /** RFC 9773 §4.2: a uniformly random moment in the suggested window. */

@@ -5,7 +5,7 @@ import type { CertificateEvent } from "../acme/certificate-events.js";
 import { isRateLimitOrPause } from "../acme/certificate-status.js";
 import { explainAcmeProblem } from "../acme/problem-catalogue.js";
 import { AcmeProblem } from "../acme/problems.js";
-import { runAt, type Clock } from "../acme/renewal.js";
+import { lastThirdStart, runAt, type Clock } from "../acme/renewal.js";
 import type { AlertNotifier } from "./notifier.js";
 
 const GENERIC_FIX = "run `padlock doctor` to see what stands in the way; padlock keeps retrying with backoff, and `padlock certs renew NAME --force` tries again at once";
@@ -54,7 +54,7 @@ export class CertificateAlerts {
   /** Arms an alert for the moment the certificate enters its last third, unless replaced first. */
   private watch(folder: string, names: string[], serial: string, notBefore: Date, notAfter: Date): void {
     this.watched.get(folder)?.cancel();
-    const lastThird = notBefore.getTime() + ((notAfter.getTime() - notBefore.getTime()) * 2) / 3;
+    const lastThird = lastThirdStart(notBefore, notAfter);
     const w: Watched = { serial, notAfter, cancel: () => undefined };
     w.cancel = runAt(this.clock, lastThird, () => {
       if (this.watched.get(folder) === w && this.clock.now() < notAfter.getTime()) this.expiring(names, notAfter, w.lastFailure);
@@ -63,7 +63,7 @@ export class CertificateAlerts {
   }
 
   private inLastThird(notBefore: Date, notAfter: Date): boolean {
-    return this.clock.now() >= notBefore.getTime() + ((notAfter.getTime() - notBefore.getTime()) * 2) / 3;
+    return this.clock.now() >= lastThirdStart(notBefore, notAfter);
   }
 
   private expiring(names: string[], notAfter: Date, lastFailure?: { message: string; fix: string }): void {

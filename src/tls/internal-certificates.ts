@@ -8,6 +8,7 @@ import type { CertificateCache } from "./certificate-cache.js";
 import type { IssuedCertificate } from "./internal-ca.js";
 import { InternalCaError } from "./internal-ca-error.js";
 import { FolderKeyFileStore } from "./key-files.js";
+import { lastThirdStart } from "../acme/renewal.js";
 
 const RETRY_FIRST_MS = 60_000;
 const RETRY_MAX_MS = 60 * 60_000;
@@ -51,7 +52,7 @@ export class InternalCertificates {
       const issuedAt = Date.now(); // not notBefore, which is backdated for clock skew
       const issued = await this.options.issuer.issue(names);
       this.options.cache.install(issued.keyPem, issued.chainPem, names, issued.notAfter);
-      const renewAt = new Date(issuedAt + ((issued.notAfter.getTime() - issuedAt) * 2) / 3);
+      const renewAt = new Date(lastThirdStart(new Date(issuedAt), issued.notAfter));
       log.info(`internal CA: certificate for ${names.join(", ")} installed, valid until ${issued.notAfter.toISOString()}, renewal at ${renewAt.toISOString()}`);
       this.schedule(() => this.renew(names, this.retryFirstMs, false), renewAt.getTime() - Date.now());
     } catch (err) {
