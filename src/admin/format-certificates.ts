@@ -1,7 +1,7 @@
 // `padlock certs list` and `show` for people: one row per name set, dates in UTC to the minute.
 // The list's last error is the one still standing (failures since the last success); `show`
 // also gives the last one overcome.
-import { wrap } from "../doctor/format-table.js";
+import { row, wrap } from "../doctor/format-table.js";
 import type { CertificateRecord } from "./certificate-records.js";
 
 const GAP = "  ";
@@ -10,17 +10,12 @@ export function formatCertificateTable(records: CertificateRecord[], width = 100
   if (records.length === 0) return "No certificates stored yet.\n";
   const header = ["NAMES", "ISSUER", "NOT AFTER", "DAYS LEFT", "NEXT RENEWAL", "LAST ERROR"];
   const rows = records.map((r) => [r.names.join(", "), r.environment, minute(r.notAfter), String(r.daysLeft), r.nextRenewal ? minute(r.nextRenewal) : "-", r.failures > 0 ? (r.lastError ?? "") : "-"]);
-  const fixed = header.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const fixed = header.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((cells) => cells[i]!.length)));
   const errorWidth = Math.max(20, width - fixed.reduce((a, b) => a + b, 0) - GAP.length * fixed.length);
   const widths = [...fixed, errorWidth];
-  const line = (cells: string[][]) => {
-    const height = Math.max(...cells.map((c) => c.length));
-    const out: string[] = [];
-    for (let i = 0; i < height; i++) out.push(cells.map((c, col) => (c[i] ?? "").padEnd(widths[col]!)).join(GAP).trimEnd());
-    return out.join("\n");
-  };
+  const line = (cells: string[][]) => row(widths, cells);
   const lines = [line(header.map((h) => [h])), line(widths.map((w) => ["-".repeat(w)]))];
-  for (const row of rows) lines.push(line(row.map((cell, i) => (i === row.length - 1 ? wrap(cell, errorWidth) : [cell]))));
+  for (const cells of rows) lines.push(line(cells.map((cell, i) => (i === cells.length - 1 ? wrap(cell, errorWidth) : [cell]))));
   return lines.join("\n") + "\n";
 }
 

@@ -31,7 +31,8 @@ export function summary(results: CheckResult[]): string {
   return `${failed} failed, ${warned} warning${warned === 1 ? "" : "s"}, ${count("ok")} ok`;
 }
 
-function row(widths: number[], cells: string[][]): string {
+/** One table row whose cells may wrap onto several lines, columns padded to `widths`. */
+export function row(widths: number[], cells: string[][]): string {
   const height = Math.max(...cells.map((c) => c.length));
   const out: string[] = [];
   for (let line = 0; line < height; line++) {
