@@ -1,10 +1,9 @@
-// User and group names ↔ ids, from /etc/passwd and /etc/group (Node has no getpwnam).
+// Users with their groups, as the doctor checks what the serving user may do: accounts as
+// src/system/users.ts finds them (NSS through getent), supplementary groups from /etc/group.
 import { readFileSync } from "node:fs";
+import { lookupUser, type SystemUser as Account } from "../system/users.js";
 
-export interface SystemUser {
-  name: string;
-  uid: number;
-  gid: number;
+export interface SystemUser extends Account {
   /** Primary and supplementary group ids. */
   groups: number[];
 }
@@ -21,13 +20,13 @@ function table(file: string): string[][] {
 }
 
 export function userByName(name: string): SystemUser | undefined {
-  const row = table("/etc/passwd").find((r) => r[0] === name);
-  return row ? withGroups(name, Number(row[2]), Number(row[3])) : undefined;
+  const user = lookupUser(name);
+  return user ? withGroups(user.name, user.uid, user.gid) : undefined;
 }
 
 export function userById(uid: number): SystemUser | undefined {
-  const row = table("/etc/passwd").find((r) => Number(r[2]) === uid);
-  return row ? withGroups(row[0]!, uid, Number(row[3])) : undefined;
+  const user = lookupUser(uid);
+  return user ? withGroups(user.name, uid, user.gid) : undefined;
 }
 
 function withGroups(name: string, uid: number, gid: number): SystemUser {
@@ -35,10 +34,6 @@ function withGroups(name: string, uid: number, gid: number): SystemUser {
     .filter((r) => (r[3] ?? "").split(",").includes(name))
     .map((r) => Number(r[2]));
   return { name, uid, gid, groups: [...new Set([gid, ...supplementary])] };
-}
-
-export function userName(uid: number): string {
-  return userById(uid)?.name ?? `uid ${uid}`;
 }
 
 export function groupName(gid: number): string {

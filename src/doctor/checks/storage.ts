@@ -4,7 +4,8 @@
 import { lstatSync, mkdtempSync, readdirSync, rmSync, type Stats } from "node:fs";
 import path from "node:path";
 import { fail, ok, warn, type CheckResult } from "../check-result.js";
-import { groupName, userById, userByName, userName, type SystemUser } from "../system-users.js";
+import { groupName, userById, userByName, type SystemUser } from "../system-users.js";
+import { userLabel } from "../../system/users.js";
 
 export interface StorageOptions {
   /** config `storage` resolved against the config's folder. */
@@ -69,7 +70,7 @@ export function checkStorage(options: StorageOptions): CheckResult[] {
   }
   if (!st.isDirectory()) return [...results, fail(check, `${dir} is not a folder`, "point storage: at a folder")];
 
-  const owner = userName(st.uid);
+  const owner = userLabel(st.uid);
   const sameUser = process.getuid?.() === user.uid;
   const probe = sameUser ? writeProbe(dir) : undefined;
   const writable = sameUser ? probe === undefined : canWrite(user, st);
