@@ -6,6 +6,7 @@ import { isIP } from "node:net";
 import type { Config } from "./schema.js";
 import { allowedChallenges, challengeProblems } from "../acme/dns01/challenge-settings.js";
 import { usesInternalCa } from "../tls/internal-ca-choice.js";
+import { chooseCa, KNOWN_CAS } from "../acme/ca-directory.js";
 import { parseSize } from "./size.js";
 import { cidrProblem } from "../proxy/forwarding.js";
 import { parseLoopbackListen } from "../server/loopback-address.js";
@@ -15,7 +16,7 @@ export interface PathProblem {
   message: string;
 }
 
-export const CA_NAMES = ["letsencrypt", "letsencrypt-staging", "zerossl", "internal"] as const;
+const CA_NAMES = [...Object.keys(KNOWN_CAS), "internal"];
 
 export const METRICS_REMOTE_HINT = "add allow_remote: true if a firewall or the scraper's network protects it (the metrics name every site)";
 
@@ -36,8 +37,6 @@ export function hostNameProblem(host: string): string | undefined {
   if (name.length > 253) return `"${host}" is longer than 253 characters`;
   return undefined;
 }
-
-const PUBLIC_CAS: string[] = ["letsencrypt", "letsencrypt-staging", "zerossl"];
 
 // Names no public CA issues for (RFC 6761, 6762, 8375, and ICANN's .internal).
 const RESERVED_SUFFIXES = ["localhost", "local", "test", "example", "invalid", "internal", "home.arpa", "lan"];
@@ -83,14 +82,15 @@ export function checkConfig(config: Config, baseDir: string): PathProblem[] {
   const owner = new Map<string, number>();
   let defaults = 0;
 
-  if (config.ca && !CA_NAMES.includes(config.ca as (typeof CA_NAMES)[number]) && !/^https?:\/\//.test(config.ca)) {
+  if (config.ca && config.ca !== "internal" && !chooseCa(config.ca)) {
     problems.push({ path: ["ca"], message: `unknown CA "${config.ca}"; expected one of ${CA_NAMES.join(", ")} or an ACME directory URL (https://…/directory)` });
   }
-  if (config.ca === "zerossl" && !config.eab) {
+  const known = config.ca === undefined ? undefined : KNOWN_CAS[config.ca];
+  if (known?.requiresEab && !config.eab) {
     problems.push({ path: ["ca"], message: "ZeroSSL needs External Account Binding: add eab: { kid: …, hmac_key: … } from your ZeroSSL dashboard (Developer section)" });
   }
 
-  const publicCa = config.ca !== undefined && PUBLIC_CAS.includes(config.ca);
+  const publicCa = known?.publicCa === true;
   if (publicCa && config.accept_terms !== true) {
     problems.push({ path: ["ca"], message: `${config.ca} requires accepting its terms of service before padlock creates an account: read them, then add accept_terms: true` });
   }
