@@ -77,8 +77,12 @@ export class CertificateStatusWriter {
   private update(folder: string, change: (r: CertificateStatusRecord) => void): void {
     const previous = this.queues.get(folder) ?? Promise.resolve();
     const next = previous.then(async () => {
-      const record = (await readCertificateStatus(this.storage, folder)) ?? { failures: 0, rateLimitedAt: [] };
+      const stored = await readCertificateStatus(this.storage, folder);
+      const before = stored && JSON.stringify(stored);
+      const record = stored ?? { failures: 0, rateLimitedAt: [] };
       change(record);
+      // Unchanged (a restart installing the stored certificate): no rewrite, no fsync.
+      if (JSON.stringify(record) === before) return;
       await this.storage.put(`${folder}/${STATUS_FILE}`, JSON.stringify(record, null, 2) + "\n");
     }).catch((err: unknown) => this.log.warn(`could not record the certificate status in ${this.storage.location}/${folder}: ${(err as Error).message}`));
     this.queues.set(folder, next);

@@ -250,8 +250,8 @@ export class CertificateManager {
 
   /**
    * One attempt to make the set's certificate fresh; never throws, schedules what comes next.
-   * "scheduled": the renewal time came, order (unless another instance already did);
-   * "forced": order regardless; "check": order only when missing or due.
+   * "scheduled" (the renewal time came) and "forced" order a new certificate unless another
+   * instance sharing the storage has just stored one; "check" orders only when missing or due.
    */
   private refresh(s: SetState, mode: RefreshMode): Promise<void> {
     if (s.running) return s.running;
@@ -280,7 +280,7 @@ export class CertificateManager {
         this.install(s, stored, "stored by another instance");
         return;
       }
-      if (mode === "check" && s.current && !this.isDue(s.current) && s.current.info.serial === stored?.info.serial) return;
+      if (mode === "check" && s.current && !this.isDue(s.current, s.plan) && s.current.info.serial === stored?.info.serial) return;
       if (this.o.rehearsal && !s.current && !stored && !s.rehearsed) await this.rehearse(s, this.o.rehearsal);
       const conn = await this.connect();
       const problem = profileProblem(conn.directory, this.o.ca.directoryUrl, s.set.profile);
@@ -434,10 +434,10 @@ export class CertificateManager {
     return { plan: { at, reason: "ari", window: info.window }, recheckAt };
   }
 
-  private isDue(cert: StoredCertificate): boolean {
+  /** Due at its renewal plan's time, or (no plan yet) two thirds into its lifetime. */
+  private isDue(cert: StoredCertificate, plan?: RenewalPlan): boolean {
     const now = this.clock.now();
     if (now >= cert.info.notAfter.getTime()) return true;
-    const plan = this.states.find((s) => s.current === cert)?.plan;
     const at = plan ? plan.at.getTime() : lifetimeRenewalTime(cert.info.notBefore, cert.info.notAfter, () => 0).getTime();
     return now >= at;
   }
