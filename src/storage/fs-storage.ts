@@ -5,6 +5,7 @@ import { constants as fsConstants, promises as fs } from "node:fs";
 import path from "node:path";
 import { hostname } from "node:os";
 import { currentUserLabel, userLabel } from "../system/users.js";
+import { replaceFile } from "./atomic-file.js";
 import { DEFAULT_LOCK_TTL_MS, StorageError, type LockOptions, type Storage, type StorageLock } from "./storage.js";
 
 const LOCK_DIR = "locks";
@@ -51,21 +52,7 @@ export class FsStorage implements Storage {
   async put(key: string, value: string | Buffer, options: { secret?: boolean } = {}): Promise<void> {
     const file = this.file(key);
     await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    const temp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
-    const handle = await fs.open(temp, "wx", options.secret ? 0o600 : 0o644);
-    try {
-      await handle.writeFile(value);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await fs.rename(temp, file);
-    } catch (err) {
-      await fs.rm(temp, { force: true });
-      throw err;
-    }
-    await syncDir(path.dirname(file));
+    await replaceFile(file, value, options.secret ? 0o600 : 0o644);
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -167,17 +154,6 @@ async function takeOverIfStale(file: string, ttl: number): Promise<void> {
   await fs.rm(aside, { force: true });
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, fsConstants.O_RDONLY).catch(() => undefined);
-  if (!handle) return;
-  try {
-    await handle.sync();
-  } catch {
-    // Some file systems cannot fsync a directory; the rename is still atomic.
-  } finally {
-    await handle.close();
-  }
-}
 
 function fixHint(dir: string): string {
   return `Fix: sudo chown -R ${currentUserLabel()}: ${dir}  (or point storage: at a folder ${currentUserLabel()} owns)`;

@@ -1,9 +1,9 @@
 // Where the internal CA keeps its files, behind the smallest interface it needs, so it can move
 // onto the shared certificate storage later. The folder implementation never leaves a
 // half-written file: temp file, fsync, then rename (replace) or link (create-if-absent).
-import { randomBytes } from "node:crypto";
-import { link, mkdir, open, readFile, rename, unlink } from "node:fs/promises";
+import { link, mkdir, readFile, unlink } from "node:fs/promises";
 import path from "node:path";
+import { replaceFile, syncDir, writeTempFile } from "../storage/atomic-file.js";
 
 export interface KeyFileStore {
   /** The file's content, or undefined when it does not exist. */
@@ -33,49 +33,22 @@ export class FolderKeyFileStore implements KeyFileStore {
   }
 
   async write(name: string, data: string, options: { secret: boolean }): Promise<void> {
-    const temp = await this.writeTemp(name, data, options.secret);
-    await rename(temp, this.locate(name));
-    await this.syncDir();
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await replaceFile(this.locate(name), data, options.secret ? 0o600 : 0o644);
   }
 
   async create(name: string, data: string, options: { secret: boolean }): Promise<boolean> {
-    const temp = await this.writeTemp(name, data, options.secret);
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const temp = await writeTempFile(this.locate(name), data, options.secret ? 0o600 : 0o644);
     try {
       await link(temp, this.locate(name)); // fails with EEXIST instead of replacing
-      await this.syncDir();
+      await syncDir(this.dir);
       return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
       throw err;
     } finally {
       await unlink(temp);
-    }
-  }
-
-  private async writeTemp(name: string, data: string, secret: boolean): Promise<string> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const temp = path.join(this.dir, `.${name}.${randomBytes(6).toString("hex")}.tmp`);
-    const mode = secret ? 0o600 : 0o644;
-    const file = await open(temp, "wx", mode);
-    try {
-      await file.chmod(mode); // exact, whatever the umask
-      await file.writeFile(data);
-      await file.sync();
-    } catch (err) {
-      await unlink(temp).catch(() => undefined);
-      throw err;
-    } finally {
-      await file.close();
-    }
-    return temp;
-  }
-
-  private async syncDir(): Promise<void> {
-    const dir = await open(this.dir, "r");
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
     }
   }
 }

@@ -1,0 +1,47 @@
+// Files that are never seen half-written: the data goes to a temp file beside the target (exact
+// mode, fsynced), which then replaces the target by rename or is linked to a name still free.
+import { randomBytes } from "node:crypto";
+import { constants as fsConstants, promises as fs } from "node:fs";
+import path from "node:path";
+
+/** A fsynced temp file beside `file` holding `data` (ends in .tmp); removed again on failure. */
+export async function writeTempFile(file: string, data: string | Buffer, mode: number): Promise<string> {
+  const temp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+  const handle = await fs.open(temp, "wx", mode);
+  try {
+    await handle.chmod(mode); // exact, whatever the umask
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (err) {
+    await fs.rm(temp, { force: true });
+    throw err;
+  } finally {
+    await handle.close();
+  }
+  return temp;
+}
+
+/** Atomically replaces `file` with `data`. */
+export async function replaceFile(file: string, data: string | Buffer, mode: number): Promise<void> {
+  const temp = await writeTempFile(file, data, mode);
+  try {
+    await fs.rename(temp, file);
+  } catch (err) {
+    await fs.rm(temp, { force: true });
+    throw err;
+  }
+  await syncDir(path.dirname(file));
+}
+
+/** Makes a rename or link in `dir` durable. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await fs.open(dir, fsConstants.O_RDONLY).catch(() => undefined);
+  if (!handle) return;
+  try {
+    await handle.sync();
+  } catch {
+    // Some file systems cannot fsync a directory; the rename is still atomic.
+  } finally {
+    await handle.close();
+  }
+}
