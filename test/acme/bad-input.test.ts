@@ -7,8 +7,7 @@ import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { parseConfig } from "../../src/config/load.js";
 import { freePort, tempDir } from "../support/env.js";
-import { startPebble } from "../support/pebble.js";
-import { startAcmeFront } from "../support/ari-front.js";
+import { startFrontedPebble } from "../support/ari-front.js";
 import { loadConfigIn, startPadlock } from "../support/padlock-in-process.js";
 import { spawnPadlock, writeConfig } from "../support/padlock-process.js";
 
@@ -61,11 +60,7 @@ test("a directory URL that is not ACME stops start-up before any order, without 
 });
 
 test("terms not accepted: no account is created, and the message says how to accept", async (t) => {
-  const httpPort = await freePort();
-  const pebble = await startPebble({ httpPort });
-  t.after(() => pebble.stop());
-  const front = await startAcmeFront(pebble, { ari: false });
-  t.after(() => front.stop());
+  const { httpPort, pebble, front } = await startFrontedPebble(t, { ari: false });
   const work = tempDir("terms");
   t.after(() => work.remove());
   await assert.rejects(

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { freePort, tempDir, waitFor } from "../support/env.js";
 import { makeApiCertificate, startPebble } from "../support/pebble.js";
-import { startAcmeFront } from "../support/ari-front.js";
+import { startFrontedPebble } from "../support/ari-front.js";
 import { curlHttpsStatus, httpsGet } from "../support/clients.js";
 import { loadConfigIn, startPadlock, type RunningPadlock } from "../support/padlock-in-process.js";
 
@@ -119,11 +119,7 @@ test("the CA rejects half of all nonces: badNonce is retried without the user no
 });
 
 test("rate limited: the CA's Retry-After is honoured, not the (shorter) backoff", async (t) => {
-  const httpPort = await freePort();
-  const pebble = await startPebble({ httpPort });
-  t.after(() => pebble.stop());
-  const front = await startAcmeFront(pebble, { ari: false, rateLimitOrders: { count: 1, retryAfterSeconds: 2 } });
-  t.after(() => front.stop());
+  const { httpPort, pebble, front } = await startFrontedPebble(t, { ari: false, rateLimitOrders: { count: 1, retryAfterSeconds: 2 } });
   const work = tempDir("rate-limited");
   t.after(() => work.remove());
   const p = await startPadlock(loadConfigIn(work.dir, config(front.directoryUrl, pebble.apiRootFile)), { baseDir: work.dir, httpPort, tuning: FAST_RETRY });

@@ -6,18 +6,14 @@ import path from "node:path";
 import tls from "node:tls";
 import { freePort, tempDir, waitFor } from "../support/env.js";
 import { startPebble } from "../support/pebble.js";
-import { startAcmeFront } from "../support/ari-front.js";
+import { startFrontedPebble } from "../support/ari-front.js";
 import { curlHttpsStatus, httpsGet } from "../support/clients.js";
 import { loadConfigIn, startPadlock } from "../support/padlock-in-process.js";
 
 const NAMES = ["blog.test", "www.blog.test"];
 
 test("one certificate for two names from empty storage, served over verified HTTPS; a restart reuses it", async (t) => {
-  const httpPort = await freePort();
-  const pebble = await startPebble({ httpPort });
-  t.after(() => pebble.stop());
-  const front = await startAcmeFront(pebble, { ari: false });
-  t.after(() => front.stop());
+  const { httpPort, pebble, front } = await startFrontedPebble(t, { ari: false });
   const work = tempDir("issue");
   t.after(() => work.remove());
   const config = {

@@ -7,7 +7,7 @@ import path from "node:path";
 import assert from "node:assert/strict";
 import { freePort, tempDir, waitFor } from "../support/env.js";
 import { startPebble } from "../support/pebble.js";
-import { startAcmeFront } from "../support/ari-front.js";
+import { startFrontedPebble } from "../support/ari-front.js";
 import { FakeClock } from "../support/fake-clock.js";
 import { startLoad } from "../support/load.js";
 import { httpsGet } from "../support/clients.js";
@@ -25,11 +25,7 @@ const NAMES = ["blog.test", "www.blog.test"];
 const site = { hosts: NAMES, redirect: "https://elsewhere.test" };
 
 test("forced renewal under load: zero failed requests, the new certificate is served, no `replaces` without ARI", async (t) => {
-  const httpPort = await freePort();
-  const pebble = await startPebble({ httpPort });
-  t.after(() => pebble.stop());
-  const front = await startAcmeFront(pebble, { ari: false });
-  t.after(() => front.stop());
+  const { httpPort, pebble, front } = await startFrontedPebble(t, { ari: false });
   const work = tempDir("forced");
   t.after(() => work.remove());
   const p = await startPadlock(loadConfigIn(work.dir, { ca: front.directoryUrl, ca_root: pebble.apiRootFile, accept_terms: true, storage: "data", sites: [site] }), { baseDir: work.dir, httpPort });
@@ -53,11 +49,7 @@ test("forced renewal under load: zero failed requests, the new certificate is se
 });
 
 test("lifetime rule on an injected clock: nothing before 2/3 of the lifetime, a renewal after it", async (t) => {
-  const httpPort = await freePort();
-  const pebble = await startPebble({ httpPort });
-  t.after(() => pebble.stop());
-  const front = await startAcmeFront(pebble, { ari: false });
-  t.after(() => front.stop());
+  const { httpPort, pebble, front } = await startFrontedPebble(t, { ari: false });
   const work = tempDir("lifetime");
   t.after(() => work.remove());
   const clock = new FakeClock();

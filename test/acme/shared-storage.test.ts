@@ -5,19 +5,14 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { freePort, tempDir, waitFor } from "../support/env.js";
-import { startPebble } from "../support/pebble.js";
-import { startAcmeFront } from "../support/ari-front.js";
+import { startFrontedPebble } from "../support/ari-front.js";
 import { readdirSync } from "node:fs";
 import { httpsGet } from "../support/clients.js";
 import { loadConfigIn, startPadlock } from "../support/padlock-in-process.js";
 import { spawnPadlock, writeConfig } from "../support/padlock-process.js";
 
 test("two processes sharing a storage folder place one order between them", async (t) => {
-  const httpPort = await freePort();
-  const pebble = await startPebble({ httpPort });
-  t.after(() => pebble.stop());
-  const front = await startAcmeFront(pebble, { ari: false });
-  t.after(() => front.stop());
+  const { httpPort, pebble, front } = await startFrontedPebble(t, { ari: false });
   const work = tempDir("shared");
   const stops: (() => Promise<void>)[] = [];
   // One hook: the processes end before their storage folder is removed.
@@ -55,11 +50,7 @@ test("two processes sharing a storage folder place one order between them", asyn
 });
 
 test("an instance answers the CA with a token another instance published in the shared storage", async (t) => {
-  const httpPort = await freePort();
-  const pebble = await startPebble({ httpPort });
-  t.after(() => pebble.stop());
-  const front = await startAcmeFront(pebble, { ari: false });
-  t.after(() => front.stop());
+  const { httpPort, pebble, front } = await startFrontedPebble(t, { ari: false });
   const work = tempDir("shared-tokens");
   t.after(() => work.remove());
   const config = {

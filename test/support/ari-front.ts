@@ -5,8 +5,10 @@
 import https from "node:https";
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import type { TestContext } from "node:test";
 import { Agent, request } from "undici";
-import type { Pebble } from "./pebble.js";
+import { freePort } from "./env.js";
+import { startPebble, type Pebble } from "./pebble.js";
 
 export type WindowAnswer = { start: Date; end: Date; retryAfterSeconds?: number } | "error" | undefined;
 
@@ -121,4 +123,14 @@ function send(res: import("node:http").ServerResponse, status: number, body: unk
   const data = JSON.stringify(body);
   res.writeHead(status, { "content-type": status >= 400 ? "application/problem+json" : "application/json", "content-length": Buffer.byteLength(data), ...headers });
   res.end(data);
+}
+
+/** Pebble (HTTP-01 to a free port) behind a front, both stopped when the test ends. */
+export async function startFrontedPebble(t: TestContext, options: FrontOptions = {}): Promise<{ httpPort: number; pebble: Pebble; front: AcmeFront }> {
+  const httpPort = await freePort();
+  const pebble = await startPebble({ httpPort });
+  t.after(() => pebble.stop());
+  const front = await startAcmeFront(pebble, options);
+  t.after(() => front.stop());
+  return { httpPort, pebble, front };
 }
