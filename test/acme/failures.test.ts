@@ -4,8 +4,12 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
+import https from "node:https";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import acme from "acme-client";
 import { freePort, tempDir, waitFor } from "../support/env.js";
-import { makeApiCertificate, startPebble } from "../support/pebble.js";
+import { makeApiCertificate, startPebble, type Pebble } from "../support/pebble.js";
 import { startFrontedPebble } from "../support/ari-front.js";
 import { curlHttpsStatus, httpsGet } from "../support/clients.js";
 import { loadConfigIn, startPadlock, type RunningPadlock } from "../support/padlock-in-process.js";
@@ -21,6 +25,26 @@ function httpGet(port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     http.get({ host: "127.0.0.1", port, path: "/", headers: { host } }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on("error", reject);
   });
+}
+
+/**
+ * Pebble may hand a new order the authorizations the account already holds as valid, and then
+ * nothing is validated. Deactivated (RFC 8555 §7.5.2), they make the next order prove the names.
+ */
+async function deactivateAuthorizations(pebble: Pebble, storage: string): Promise<void> {
+  acme.axios.defaults.httpsAgent = new https.Agent({ ca: pebble.apiRootPem });
+  const [caId] = readdirSync(path.join(storage, "accounts"));
+  const account = path.join(storage, "accounts", caId!);
+  const client = new acme.Client({
+    directoryUrl: pebble.directoryUrl,
+    accountKey: readFileSync(path.join(account, "account.key")),
+    accountUrl: (JSON.parse(readFileSync(path.join(account, "account.json"), "utf8")) as { url: string }).url,
+  });
+  const certificates = path.join(storage, "certificates", caId!);
+  const [folder] = readdirSync(certificates);
+  const { orderUrl } = JSON.parse(readFileSync(path.join(certificates, folder!, "meta.json"), "utf8")) as { orderUrl: string };
+  const order = await client.getOrder({ url: orderUrl } as acme.Order);
+  for (const authz of await client.getAuthorizations(order)) await client.deactivateAuthorization(authz);
 }
 
 function failures(p: RunningPadlock) {
@@ -144,6 +168,7 @@ test("a failed renewal keeps the current certificate in service and says so", as
   const manager = p.padlock.certificateManager!;
   const serial = await waitFor("the certificate", () => manager.status()[0]!.serial, 30_000);
   await pebble.dns.addA("blog.test", ["127.0.0.2"]);
+  await deactivateAuthorizations(pebble, path.join(work.dir, "data"));
   await assert.rejects(manager.renew(["blog.test"], { force: true }), /validating blog\.test with http-01/, p.messages().join("\n"));
   const failure = failures(p)[0]!;
   assert.match(failure.msg, /keeping the current certificate \(valid until \d{4}-/);
