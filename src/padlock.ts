@@ -4,7 +4,7 @@ import { pino } from "pino";
 import type { Config } from "./config/schema.js";
 import type { Logger } from "./log.js";
 import { Edge, type EdgeLimits, type EdgePolicy } from "./server/edge.js";
-import { AccessLog, LineBatcher } from "./server/access-log.js";
+import { AccessLog, LineBatcher, type LineSink } from "./server/access-log.js";
 import { SiteTable } from "./server/site-table.js";
 import { buildSite } from "./sites/build-site.js";
 import type { SiteRuntime } from "./sites/site-runtime.js";
@@ -30,7 +30,7 @@ export interface PadlockOptions {
   watch?: boolean;
   /** Scheduler clock, retry policy and randomness of the certificate manager (tests). */
   certificateTuning?: CertificateTuning;
-  /** Where access log lines go (default: standard output, buffered). */
+  /** Where access log lines go, each as its request ends (default: standard output, in batches). */
   accessLogSink?: (line: string) => void;
 }
 
@@ -51,7 +51,7 @@ export class Padlock {
     readonly certificates: CertificateCache,
     readonly challenges: Http01Challenges,
     private readonly options: PadlockOptions,
-    private readonly accessSink: AccessSink,
+    private readonly accessLog: AccessLog,
   ) {}
 
   static async start(options: PadlockOptions): Promise<Padlock> {
@@ -61,7 +61,7 @@ export class Padlock {
     const challenges = new Http01Challenges();
     if (config.ca) challenges.expectFallback();
     const tlsAlpnChallenges = new TlsAlpn01Challenges();
-    const accessSink = accessSinkOf(options);
+    const accessLog = accessLogOf(options);
     const operations = new Operations(config, options.baseDir, log, options.certificateTuning?.clock);
     const edge = new Edge({
       listen: options.listen ?? config.listen,
@@ -74,10 +74,10 @@ export class Padlock {
       limits: limitsOf(config),
       log,
       httpMetrics: operations.metrics,
-      ...policyOf(config, accessSink.write),
+      ...policyOf(config, accessLog),
     });
     await edge.start();
-    const padlock = new Padlock(edge, sites, config, certificates, challenges, options, accessSink);
+    const padlock = new Padlock(edge, sites, config, certificates, challenges, options, accessLog);
     padlock.operations = operations;
     try {
       const folder = storageDir(config, options.baseDir);
@@ -124,7 +124,7 @@ export class Padlock {
     const { log } = this.options;
     const sites = await buildSites(config, this.options);
     const old = this.sites;
-    this.edge.replaceSites(tableOf(config, sites), policyOf(config, this.accessSink.write));
+    this.edge.replaceSites(tableOf(config, sites), policyOf(config, this.accessLog));
     this.sites = sites;
     const previous = this.config;
     this.config = config;
@@ -146,7 +146,7 @@ export class Padlock {
     await this.operations?.close();
     await this.edge.close(shutdownTimeoutMs(this.config));
     await Promise.all(this.sites.map((s) => s.close()));
-    this.accessSink.flush();
+    this.accessLog.close();
   }
 
   private logListening(listen: string | undefined): void {
@@ -160,34 +160,39 @@ function certificateSettings(config: Config): unknown {
   return config.sites.map((s) => [s.hosts, s.tls]);
 }
 
-interface AccessSink {
-  write: (line: string) => void;
-  flush: () => void;
+/** One access log for the process's life: a reload changes its format, not the log. */
+function accessLogOf(options: PadlockOptions): AccessLog {
+  const format = options.config.log?.access ?? "json";
+  const capture = options.accessLogSink;
+  if (capture) return new AccessLog(format, { write: capture, flush: () => {} }, { batch: 1 });
+  return new AccessLog(format, standardOutputSink());
 }
 
-function accessSinkOf(options: PadlockOptions): AccessSink {
-  if (options.accessLogSink) return { write: options.accessLogSink, flush: () => {} };
-  // Buffered: one write per 64 KiB of log (or per second) instead of one per request. Handed
-  // over as bytes: given a string, sonic-boom measures and encodes it twice more.
+/**
+ * Standard output, one write per 64 KiB of log (or per second) instead of one per request.
+ * Handed over as bytes: given a string, sonic-boom measures and encodes it twice more.
+ */
+function standardOutputSink(): LineSink {
   const out = pino.destination({ dest: 1, sync: false, contentMode: "buffer" });
   // sonic-boom's type definitions know only write(string); in buffer mode it takes bytes.
-  const writeBytes = out.write.bind(out) as unknown as (bytes: Buffer) => boolean;
-  const lines = new LineBatcher(writeBytes);
+  const lines = new LineBatcher(out.write.bind(out) as unknown as (bytes: Buffer) => boolean);
   return {
-    write: lines.write,
-    flush: () => {
+    write: (line) => lines.write(line),
+    flush: () => lines.flush(),
+    end: () => {
       lines.flush();
       out.flushSync();
     },
   };
 }
 
-function policyOf(config: Config, write: (line: string) => void): EdgePolicy {
+function policyOf(config: Config, accessLog: AccessLog): EdgePolicy {
+  accessLog.format = config.log?.access ?? "json";
   return {
     unknownHostStatus: config.unknown_host,
     redirectStatus: config.redirect_status,
     trustedProxies: new TrustedProxies(config.trusted_proxies),
-    accessLog: new AccessLog(config.log?.access ?? "json", write),
+    accessLog,
   };
 }
 

@@ -21,8 +21,8 @@ export interface Exchange {
   secure: boolean;
   /** The client (trusted-proxy aware): for forwarding headers and the access log. */
   client: Client;
-  /** Where this exchange started, for the access log. */
-  startedAt: bigint;
+  /** When this exchange started (performance.now(), ms): for the access log and metrics. */
+  startedAt: number;
   /**
    * Body bytes sent, for the access log: set by handlers that pass their headers to writeHead
    * (getHeader sees none of those) or stream without Content-Length.

@@ -64,10 +64,14 @@ export async function buildSite(site: Site, ctx: BuildContext): Promise<SiteRunt
 
 /** "/dp_sim/" matches "/dp_sim/…" and "/dp_sim"; "/api" matches "/api" and "/api/…". */
 export function matchesPrefix(requestPath: string, prefix: string): boolean {
-  if (requestPath === prefix) return true;
-  const base = prefix.endsWith("/") ? prefix : prefix + "/";
-  return requestPath.startsWith(base) || requestPath + "/" === base;
+  // Runs for every route on every request: compares in place rather than building "prefix/".
+  if (prefix.charCodeAt(prefix.length - 1) === SLASH) {
+    return requestPath.startsWith(prefix) || (requestPath.length === prefix.length - 1 && prefix.startsWith(requestPath));
+  }
+  return requestPath.startsWith(prefix) && (requestPath.length === prefix.length || requestPath.charCodeAt(prefix.length) === SLASH);
 }
+
+const SLASH = 0x2f;
 
 async function buildMain(site: Site, namedRoutes: Record<string, string>, ctx: BuildContext): Promise<Part | undefined> {
   if (site.blog !== undefined) {

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { LineBatcher } from "../../src/server/access-log.js";
+import { AccessLog, LineBatcher } from "../../src/server/access-log.js";
+import type { Exchange } from "../../src/server/exchange.js";
 import { exampleBlogDir } from "../../src/paths.js";
 import { startPadlock } from "../support/padlock-in-process.js";
 import { tempDir, waitFor } from "../support/env.js";
@@ -99,9 +100,9 @@ test("a redirect and an error answered with text log the bytes of their text", a
   }
 });
 
-test("LineBatcher: one write per chunk, the rest on flush or after the delay", async () => {
+test("LineBatcher: one write per chunk, the rest on flush", () => {
   const chunks: string[] = [];
-  const batcher = new LineBatcher((c) => chunks.push(c.toString()), 14, 20);
+  const batcher = new LineBatcher((c) => chunks.push(c.toString()), 14);
   batcher.write("ab\n");
   batcher.write("cd\n");
   assert.deepEqual(chunks, [], "both fit in the chunk");
@@ -113,7 +114,53 @@ test("LineBatcher: one write per chunk, the rest on flush or after the delay", a
   assert.equal(chunks.length, 2, "nothing pending, nothing written");
   batcher.write("a line longer than a chunk\n");
   assert.deepEqual(chunks.slice(2), ["a line longer than a chunk\n"]);
-  batcher.write("late\n");
-  await waitFor("the delayed line", () => chunks.length === 4);
-  assert.equal(chunks[3], "late\n");
+});
+
+/** An exchange as the edge hands it to the log, for requests that never touched a socket. */
+function fakeExchange(path: string, userAgent?: string): Exchange {
+  const headers: Record<string, string> = userAgent ? { "user-agent": userAgent } : {};
+  return {
+    req: { method: "GET", httpVersion: "1.1", headers } as unknown as Exchange["req"],
+    res: { statusCode: 200, writableFinished: true, getHeader: () => undefined } as unknown as Exchange["res"],
+    host: "batch.test",
+    path,
+    search: "",
+    secure: false,
+    client: { ip: "192.0.2.1", chain: ["192.0.2.1"], proto: "http", host: "batch.test", peer: "192.0.2.1" },
+    startedAt: performance.now(),
+    bytesSent: 5,
+  };
+}
+
+test("AccessLog: lines written a batch at a time, in order, the rest at most maxDelayMs later", async () => {
+  const lines: string[] = [];
+  let flushes = 0;
+  const log = new AccessLog("json", { write: (l) => lines.push(l), flush: () => flushes++ }, { batch: 3, maxDelayMs: 30 });
+  log.logExchange(fakeExchange("/1"), null);
+  log.logExchange(fakeExchange("/2"), null);
+  assert.deepEqual(lines, [], "noted, not written yet");
+  log.logExchange(fakeExchange("/3", 'a "quoted" agent'), null);
+  assert.deepEqual(
+    lines.map((l) => (JSON.parse(l) as { path: string }).path),
+    ["/1", "/2", "/3"],
+    "the third fills the batch",
+  );
+  assert.equal((JSON.parse(lines[2]!) as { user_agent: string }).user_agent, 'a "quoted" agent');
+  log.logExchange(fakeExchange("/4"), null);
+  await waitFor("the late line", () => lines.length === 4);
+  assert.ok(flushes >= 1, "the sink was told to pass the line on");
+});
+
+test("AccessLog: a format change writes the lines noted so far in the old format first; close writes everything", () => {
+  const lines: string[] = [];
+  let ended = false;
+  const log = new AccessLog("json", { write: (l) => lines.push(l), flush: () => {}, end: () => (ended = true) }, { batch: 100 });
+  log.logExchange(fakeExchange("/before"), null);
+  log.format = "common";
+  log.logExchange(fakeExchange("/after"), null);
+  assert.equal(lines.length, 1);
+  assert.equal((JSON.parse(lines[0]!) as { path: string }).path, "/before");
+  log.close();
+  assert.match(lines[1]!, /^192\.0\.2\.1 - - \[\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000\] "GET \/after HTTP\/1\.1" 200 5\n$/);
+  assert.ok(ended, "the sink was told to write everything out");
 });
