@@ -9,7 +9,7 @@
 // Plain HTTP on both sides (the site has tls disabled, so padlock does not redirect to HTTPS).
 //
 // Run: npx tsc -p . && node dist/bench/serve.js   (needs wrk and ../shared/corpus)
-import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, execFile, type ChildProcess } from "node:child_process";
 import { promisify } from "node:util";
 import fs from "node:fs";
 import os from "node:os";
@@ -36,8 +36,15 @@ interface Result {
 }
 
 
+// With taskset and two or more CPUs, the server under test and the load generator each get a CPU
+// of their own instead of being moved between them by the scheduler.
+const PINNED = os.cpus().length >= 2 && spawnSync("taskset", ["-c", "0", "true"]).status === 0;
+const onServerCpu = (command: string, args: string[]): [string, string[]] => (PINNED ? ["taskset", ["-c", "0", command, ...args]] : [command, args]);
+const onLoadCpu = (command: string, args: string[]): [string, string[]] => (PINNED ? ["taskset", ["-c", "1", command, ...args]] : [command, args]);
+
 async function startProcess(args: string[], portPattern: RegExp): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  // taskset execs the command: the child's pid is the server's, as the CPU accounting needs.
+  const child = spawn(...onServerCpu(process.execPath, args), { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no port from ${args.join(" ")}:\n${out}`)), 20_000);
@@ -69,7 +76,7 @@ function toMs(value: string, unit: string): number {
 
 async function wrk(port: number, pid: number, duration: string): Promise<Result> {
   const ticksBefore = cpuTicks(pid);
-  const { stdout } = await run("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${duration}`, "--latency", `http://127.0.0.1:${port}${PAGE}`]);
+  const { stdout } = await run(...onLoadCpu("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${duration}`, "--latency", `http://127.0.0.1:${port}${PAGE}`]));
   const ticks = cpuTicks(pid) - ticksBefore;
   const total = /(\d+) requests in/.exec(stdout);
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
@@ -103,32 +110,38 @@ async function main(): Promise<void> {
       config,
       `sites:\n  - hosts: [127.0.0.1]\n    blog: ${JSON.stringify(corpus)}\n    tls: { enabled: false }\n    routes:\n      - { path: /dp_sim/, name: dp_sim, proxy: "http://127.0.0.1:9" }\n      - { path: /covid_graph/, name: covid_graph, proxy: "http://127.0.0.1:9" }\n`,
     );
-    const padlock = await startProcess(
-      [path.join(repoRoot, "bin", "padlock"), "serve", "--config", config, "--http-port", "0", "--https-port", "0", "--listen", "127.0.0.1", "--log-format", "json"],
-      /serving http:\/\/[^:]+:(\d+)/,
-    );
-    children.push(padlock.child);
-    const page = await fetch(`http://127.0.0.1:${padlock.port}${PAGE}`);
+    const padlockArgs = [path.join(repoRoot, "bin", "padlock"), "serve", "--config", config, "--http-port", "0", "--https-port", "0", "--listen", "127.0.0.1", "--log-format", "json"];
+    const startPadlock = () => startProcess(padlockArgs, /serving http:\/\/[^:]+:(\d+)/);
+    const first = await startPadlock();
+    children.push(first.child);
+    const page = await fetch(`http://127.0.0.1:${first.port}${PAGE}`);
+    first.child.kill("SIGTERM");
     if (page.status !== 200) throw new Error(`padlock answered ${page.status} for ${PAGE}`);
     const bodyFile = path.join(tmp, "page.html");
     fs.writeFileSync(bodyFile, Buffer.from(await page.arrayBuffer()));
-    const baseline = await startProcess([path.join(here, "baseline-server.js"), bodyFile], /listening (\d+)/);
-    children.push(baseline.child);
+    const startBaseline = () => startProcess([path.join(here, "baseline-server.js"), bodyFile], /listening (\d+)/);
 
-    console.log(`bench/serve: GET ${PAGE} (${fs.statSync(bodyFile).size} bytes), wrk -t1 -c${CONNECTIONS} -d${DURATION}, ${ROUNDS} alternating rounds, ${os.cpus().length} CPUs`);
-    await wrk(padlock.port, padlock.child.pid!, "1s");
-    await wrk(baseline.port, baseline.child.pid!, "1s");
+    console.log(
+      `bench/serve: GET ${PAGE} (${fs.statSync(bodyFile).size} bytes), wrk -t1 -c${CONNECTIONS} -d${DURATION}, ${ROUNDS} rounds of fresh processes, ` +
+        `${os.cpus().length} CPUs${PINNED ? ", servers on CPU 0 and wrk on CPU 1" : ""}`,
+    );
     const ours: Result[] = [];
     const floor: Result[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
+      // Fresh processes each round: how a process lands (CPU, memory layout, compiler timing)
+      // moves its speed by ±10 % here, and one pair of processes would carry its luck into every round.
+      const servers = { padlock: await startPadlock(), baseline: await startBaseline() };
+      children.push(servers.padlock.child, servers.baseline.child);
+      for (const server of Object.values(servers)) await wrk(server.port, server.child.pid!, "1s"); // warm-up: compiled code
       // Alternate the order so drift in machine load hits both alike.
       const order = round % 2 ? (["padlock", "baseline"] as const) : (["baseline", "padlock"] as const);
       for (const which of order) {
-        const server = which === "padlock" ? padlock : baseline;
+        const server = servers[which];
         const r = await wrk(server.port, server.child.pid!, DURATION);
         (which === "padlock" ? ours : floor).push(r);
         console.log(`  round ${round} ${which.padEnd(8)} ${r.rps.toFixed(0).padStart(7)} req/s  p99 ${r.p99ms.toFixed(2)} ms  ${r.cpuUsPerRequest.toFixed(1)} µs CPU/request`);
       }
+      for (const server of Object.values(servers)) server.child.kill("SIGTERM");
     }
     const rps = { padlock: median(ours.map((r) => r.rps)), baseline: median(floor.map((r) => r.rps)) };
     const p99 = { padlock: median(ours.map((r) => r.p99ms)), baseline: median(floor.map((r) => r.p99ms)) };
