@@ -4,12 +4,14 @@
 //
 // Load generator: wrk (C, one thread, keep-alive HTTP/1.1, --latency for percentiles). On a
 // 2-core machine a JavaScript load generator would compete with the server for CPU and measure
-// itself; wrk's one thread leaves the other core to the server under test.
+// itself; wrk's one thread leaves the other core to the server under test. Nothing is pinned to
+// a CPU: a pinned server shares its CPU with its own helper threads (garbage collector, the log's
+// writes), which the scheduler would otherwise run on the other.
 //
 // Plain HTTP on both sides (the site has tls disabled, so padlock does not redirect to HTTPS).
 //
 // Run: npx tsc -p . && node dist/bench/serve.js   (needs wrk and ../shared/corpus)
-import { spawn, spawnSync, execFile, type ChildProcess } from "node:child_process";
+import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { promisify } from "node:util";
 import fs from "node:fs";
 import os from "node:os";
@@ -36,15 +38,8 @@ interface Result {
 }
 
 
-// With taskset and two or more CPUs, the server under test and the load generator each get a CPU
-// of their own instead of being moved between them by the scheduler.
-const PINNED = os.cpus().length >= 2 && spawnSync("taskset", ["-c", "0", "true"]).status === 0;
-const onServerCpu = (command: string, args: string[]): [string, string[]] => (PINNED ? ["taskset", ["-c", "0", command, ...args]] : [command, args]);
-const onLoadCpu = (command: string, args: string[]): [string, string[]] => (PINNED ? ["taskset", ["-c", "1", command, ...args]] : [command, args]);
-
 async function startProcess(args: string[], portPattern: RegExp): Promise<{ child: ChildProcess; port: number }> {
-  // taskset execs the command: the child's pid is the server's, as the CPU accounting needs.
-  const child = spawn(...onServerCpu(process.execPath, args), { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no port from ${args.join(" ")}:\n${out}`)), 20_000);
@@ -76,7 +71,7 @@ function toMs(value: string, unit: string): number {
 
 async function wrk(port: number, pid: number, duration: string): Promise<Result> {
   const ticksBefore = cpuTicks(pid);
-  const { stdout } = await run(...onLoadCpu("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${duration}`, "--latency", `http://127.0.0.1:${port}${PAGE}`]));
+  const { stdout } = await run("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${duration}`, "--latency", `http://127.0.0.1:${port}${PAGE}`]);
   const ticks = cpuTicks(pid) - ticksBefore;
   const total = /(\d+) requests in/.exec(stdout);
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
@@ -123,7 +118,7 @@ async function main(): Promise<void> {
 
     console.log(
       `bench/serve: GET ${PAGE} (${fs.statSync(bodyFile).size} bytes), wrk -t1 -c${CONNECTIONS} -d${DURATION}, ${ROUNDS} rounds of fresh processes, ` +
-        `${os.cpus().length} CPUs${PINNED ? ", servers on CPU 0 and wrk on CPU 1" : ""}`,
+        `${os.cpus().length} CPUs`,
     );
     const ours: Result[] = [];
     const floor: Result[] = [];
