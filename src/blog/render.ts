@@ -91,6 +91,8 @@ export async function renderSite(options: RenderOptions): Promise<RenderedSite> 
 
   const view = (page: Page) => templatePage(page, rendered.get(page) ?? "", urls);
   const postViews = posts.map(view);
+  // Each post's view is built once and shared by its own page, the index, /posts/ and its tags' pages.
+  const viewOfPost = new Map(posts.map((post, i) => [post, postViews[i]!]));
   const common = { site: info, posts: postViews };
   const tags = tagIndex(posts);
 
@@ -99,14 +101,17 @@ export async function renderSite(options: RenderOptions): Promise<RenderedSite> 
     { path: "/posts/", template: "posts.html", context: common },
   ];
   const about = pages.find((p) => p.path === "about");
-  if (about) htmlRoutes.push({ path: "/about", template: "about.html", context: { ...common, content: view(about), page: view(about) }, file: about.file });
+  if (about) {
+    const aboutView = view(about);
+    htmlRoutes.push({ path: "/about", template: "about.html", context: { ...common, content: aboutView, page: aboutView }, file: about.file });
+  }
   posts.forEach((post, i) => {
     const v = postViews[i]!;
     const path = urls.build("post", { name: post.name });
     htmlRoutes.push({ path, template: "post.html", context: { ...common, post: v, page: v }, file: post.file });
   });
   for (const [tag, tagged] of tags) {
-    htmlRoutes.push({ path: urls.build("tag", { tag }), template: "tags.html", context: { ...common, tag, pages: tagged.map(view) } });
+    htmlRoutes.push({ path: urls.build("tag", { tag }), template: "tags.html", context: { ...common, tag, pages: tagged.map((post) => viewOfPost.get(post)!) } });
   }
 
   const previous = options.previous?.routes;
