@@ -1,12 +1,11 @@
 // From config to a running certificate manager: which CA, which name sets, which storage.
 import { usesInternalCa } from "../tls/internal-ca-choice.js";
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import type { Storage } from "../storage/storage.js";
 import type { CertificateCache } from "../tls/certificate-cache.js";
 import { chooseCa, CaSetupError, stagingOf } from "./ca-directory.js";
+import { readCaRoot } from "./ca-root.js";
 import type { Http01Challenges } from "./http01-challenges.js";
 import type { TlsAlpn01Challenges } from "./tls-alpn01-challenges.js";
 import type { CertificateObserver } from "./certificate-events.js";
@@ -62,20 +61,14 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
     });
   });
   if (sets.length === 0) return undefined;
-  let caRoot: string | undefined;
-  if (config.ca_root) {
-    const file = path.resolve(o.baseDir, config.ca_root);
-    caRoot = await readFile(file, "utf8").catch((err: NodeJS.ErrnoException) => {
-      throw new CaSetupError(`ca_root: cannot read ${file}: ${err.code === "ENOENT" ? "file not found" : err.message}`);
-    });
-    if (!caRoot.includes("-----BEGIN CERTIFICATE-----")) throw new CaSetupError(`ca_root: ${file} is not a PEM certificate`);
-  }
+  const caRoot = readCaRoot(config, o.baseDir);
+  if (caRoot?.error) throw new CaSetupError(`ca_root: ${caRoot.error}`);
   const staging = config.staging_rehearsal === false ? undefined : o.tuning?.stagingDirectoryUrl ? chooseCa(o.tuning.stagingDirectoryUrl) : stagingOf(ca);
   log.info(`certificates: CA ${ca.label}, storage ${storage.location}${staging ? `; first issuances are rehearsed against ${staging.directoryUrl}` : ""}`);
   const manager = new CertificateManager({
     ca,
     rehearsal: staging,
-    caRoot,
+    caRoot: caRoot?.pem,
     email: config.email,
     acceptTerms: config.accept_terms,
     eab: config.eab,

@@ -2,7 +2,7 @@
 // offers, its clock), trusting the config's extra root (`ca_root`) for the API's TLS.
 import tls from "node:tls";
 import { describeNetworkError, describeResponse, isUntrustedCertificate, probeHttp } from "./http-probe.js";
-import type { CaRoot } from "./ca-target.js";
+import type { CaRoot } from "../acme/ca-root.js";
 import type { AcmeDirectory } from "../acme/ca-directory.js";
 
 export type DirectoryFetch =

@@ -1,7 +1,8 @@
 // Check: the CA's directory is reachable (through ca_root when set) and what it offers — ARI,
 // profiles, External Account Binding, terms — against what the config asks for.
 import type { Config } from "../../config/schema.js";
-import type { CaRoot, CaTarget } from "../ca-target.js";
+import type { CaRoot } from "../../acme/ca-root.js";
+import type { CaTarget } from "../ca-target.js";
 import type { DirectoryFetch } from "../ca-directory.js";
 import { fail, ok, type CheckResult } from "../check-result.js";
 
