@@ -8,11 +8,10 @@ import type { CertificateCache } from "./certificate-cache.js";
 import type { IssuedCertificate } from "./internal-ca.js";
 import { InternalCaError } from "./internal-ca-error.js";
 import { FolderKeyFileStore } from "./key-files.js";
-import { lastThirdStart } from "../acme/renewal.js";
+import { lastThirdStart, retryDelay, runAt, systemClock, type RetryPolicy } from "../acme/renewal.js";
 
-const RETRY_FIRST_MS = 60_000;
-const RETRY_MAX_MS = 60 * 60_000;
-
+/** After a failed renewal: a minute, doubled each time, at most an hour (with the ACME scheduler's jitter). */
+const DEFAULT_RETRY: RetryPolicy = { baseMs: 60_000, maxMs: 60 * 60_000 };
 
 export interface InternalCertificatesOptions {
   /** The internal CA (or anything that issues the same way). */
@@ -20,56 +19,60 @@ export interface InternalCertificatesOptions {
   cache: CertificateCache;
   log: Logger;
   nameSets: string[][];
-  /** First retry delay after a failed renewal (doubled each time, at most an hour). */
-  retryFirstMs?: number;
+  /** Delays after a failed renewal (tests shorten them). */
+  retry?: RetryPolicy;
 }
 
 export class InternalCertificates {
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Cancels the scheduled renewals and retries. */
+  private readonly scheduled = new Set<() => void>();
   private stopped = false;
 
-  private readonly retryFirstMs: number;
-
-  constructor(private readonly options: InternalCertificatesOptions) {
-    this.retryFirstMs = options.retryFirstMs ?? RETRY_FIRST_MS;
-  }
+  constructor(private readonly options: InternalCertificatesOptions) {}
 
   /** Issues and installs a certificate for every name set; resolves once all are installed. */
   async start(): Promise<void> {
-    await Promise.all(this.options.nameSets.map((names) => this.renew(names, this.retryFirstMs, true)));
+    await Promise.all(this.options.nameSets.map((names) => this.renew(names, 0)));
   }
 
   stop(): void {
     this.stopped = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    for (const cancel of this.scheduled) cancel();
+    this.scheduled.clear();
   }
 
-  private async renew(names: string[], retryMs: number, first: boolean): Promise<void> {
+  /**
+   * `attempt` 0 is the issuance at start, whose failure goes to the caller; after that it counts
+   * the tries of one renewal, and a failed try waits retryDelay(attempt) for the next.
+   */
+  private async renew(names: string[], attempt: number): Promise<void> {
     if (this.stopped) return;
     const { log } = this.options;
     try {
       const issuedAt = Date.now(); // not notBefore, which is backdated for clock skew
       const issued = await this.options.issuer.issue(names);
       this.options.cache.install(issued.keyPem, issued.chainPem, names, issued.notAfter);
-      const renewAt = new Date(lastThirdStart(new Date(issuedAt), issued.notAfter));
-      log.info(`internal CA: certificate for ${names.join(", ")} installed, valid until ${issued.notAfter.toISOString()}, renewal at ${renewAt.toISOString()}`);
-      this.schedule(() => this.renew(names, this.retryFirstMs, false), renewAt.getTime() - Date.now());
+      const renewAt = lastThirdStart(new Date(issuedAt), issued.notAfter);
+      log.info(`internal CA: certificate for ${names.join(", ")} installed, valid until ${issued.notAfter.toISOString()}, renewal at ${new Date(renewAt).toISOString()}`);
+      this.schedule(() => this.renew(names, 1), renewAt);
     } catch (err) {
-      if (first) throw err;
+      if (attempt === 0) throw err;
+      const retryMs = retryDelay(attempt, this.options.retry ?? DEFAULT_RETRY);
       log.warn(`internal CA: renewing the certificate for ${names.join(", ")} failed (${(err as Error).message}); the current one is still served; retrying in ${Math.round(retryMs / 1000)} s`);
-      this.schedule(() => this.renew(names, Math.min(retryMs * 2, RETRY_MAX_MS), false), retryMs);
+      this.schedule(() => this.renew(names, attempt + 1), Date.now() + retryMs);
     }
   }
 
-  private schedule(task: () => Promise<void>, delayMs: number): void {
+  private schedule(task: () => Promise<void>, at: number): void {
     if (this.stopped) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
+    let ran = false;
+    let cancel: (() => void) | undefined = undefined;
+    cancel = runAt(systemClock, at, () => {
+      ran = true; // runAt calls at once when `at` has passed, before `cancel` is assigned
+      if (cancel) this.scheduled.delete(cancel);
       void task();
-    }, Math.max(0, delayMs));
-    timer.unref();
-    this.timers.add(timer);
+    });
+    if (!ran) this.scheduled.add(cancel);
   }
 }
 

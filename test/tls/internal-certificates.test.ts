@@ -96,7 +96,7 @@ test("a failed renewal keeps the current certificate, logs why, and retries", as
   };
   const cache = new CertificateCache();
   const { log, lines } = capturingLog();
-  const keeper = new InternalCertificates({ issuer, cache, log, nameSets: [["localhost"]], retryFirstMs: 20 });
+  const keeper = new InternalCertificates({ issuer, cache, log, nameSets: [["localhost"]], retry: { baseMs: 20, maxMs: 100 } });
   try {
     await keeper.start();
     const first = cache.lookup("localhost")!.cert;
