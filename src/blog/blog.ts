@@ -100,9 +100,10 @@ class BlogSite implements Blog {
   }
 
   private async perOrigin(ex: Exchange, site: RenderedSite, which: "/feed.xml" | "/sitemap.xml"): Promise<CachedEntity> {
-    const hostHeader = ex.req.headers.host ?? ("authority" in ex.req ? ex.req.authority : undefined) ?? ex.host;
-    const host = /^[a-z0-9.\-:[\]]+$/i.test(hostHeader) ? hostHeader.toLowerCase() : ex.host;
-    const origin = `${ex.secure ? "https" : "http"}://${host}`;
+    // The address the reader used: behind a trusted proxy that ended TLS, the one it reported.
+    const authority = ex.client.host;
+    const host = /^[a-z0-9.\-:[\]]+$/i.test(authority) ? authority.toLowerCase() : ex.host;
+    const origin = `${ex.client.proto === "https" ? "https" : "http"}://${host}`;
     const key = `${which} ${origin}`;
     const cached = this.originCache.get(key);
     if (cached) return cached;

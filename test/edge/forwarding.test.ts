@@ -4,6 +4,7 @@
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { parseForwarded, resolveClient, setForwardingHeaders, TrustedProxies } from "../../src/proxy/forwarding.js";
+import { exampleBlogDir } from "../../src/paths.js";
 import { curl, httpArgs, httpsArgs } from "../support/clients.js";
 import { startPadlock, type RunningPadlock } from "../support/padlock-in-process.js";
 import { makeTestPki, type TestPki } from "../support/tls.js";
@@ -106,4 +107,21 @@ test("behind a trusted proxy that terminated TLS, plain HTTP is served, not redi
   assert.equal((JSON.parse(viaProxy.body) as Echo).headers["x-forwarded-proto"], "https");
   const forged = await curl(["--interface", UNTRUSTED_PEER, "-H", "X-Forwarded-Proto: https", ...httpArgs(NAME, edge.httpPort, "/p")]);
   assert.equal(forged.status, 308, "an untrusted peer cannot claim https");
+});
+
+test("behind a trusted proxy that ended TLS, the blog's feed links to the address the reader used", async () => {
+  const blog = await startPadlock(
+    { trusted_proxies: ["127.0.0.1/32"], sites: [{ hosts: ["blog.test"], blog: exampleBlogDir, http: "serve" }] },
+    { httpsPort: false },
+  );
+  try {
+    const res = await curl([
+      ...httpArgs("blog.test", blog.httpPort!, "/feed.xml"),
+      ...["-H", "X-Forwarded-Proto: https", "-H", "X-Forwarded-Host: blog.example", "-H", "X-Forwarded-For: 203.0.113.9"],
+    ]);
+    assert.equal(res.status, 200);
+    assert.match(res.body, /<id>https:\/\/blog\.example\/posts\/figures-and-captions\/<\/id>/);
+  } finally {
+    await blog.close();
+  }
 });
