@@ -1,6 +1,7 @@
 // bench/serve: how fast padlock answers a rendered page, against the floor — a minimal node:http
-// server answering the same bytes from memory — in the same run, plus start-up render time for
-// the corpus and for a generated 1,000-post site.
+// server answering the same bytes from memory (the page and the header fields padlock sent with
+// it: type, validators, cache policy) — in the same run, plus start-up render time for the
+// corpus and for a generated 1,000-post site.
 //
 // Load generator: wrk (C, one thread, keep-alive HTTP/1.1, --latency for percentiles). On a
 // 2-core machine a JavaScript load generator would compete with the server for CPU and measure
@@ -109,16 +110,22 @@ async function main(): Promise<void> {
     const startPadlock = () => startProcess(padlockArgs, /serving http:\/\/[^:]+:(\d+)/);
     const first = await startPadlock();
     children.push(first.child);
-    const page = await fetch(`http://127.0.0.1:${first.port}${PAGE}`);
+    // What wrk gets: it sends no Accept-Encoding, so the identity variant.
+    const page = await fetch(`http://127.0.0.1:${first.port}${PAGE}`, { headers: { "accept-encoding": "identity" } });
     first.child.kill("SIGTERM");
     if (page.status !== 200) throw new Error(`padlock answered ${page.status} for ${PAGE}`);
     const bodyFile = path.join(tmp, "page.html");
     fs.writeFileSync(bodyFile, Buffer.from(await page.arrayBuffer()));
-    const startBaseline = () => startProcess([path.join(here, "baseline-server.js"), bodyFile], /listening (\d+)/);
+    // The baseline answers the same bytes: the body and the header fields padlock sent with it.
+    const headersFile = path.join(tmp, "headers.json");
+    const ownedByNodeHttp = new Set(["date", "connection", "keep-alive", "content-length", "transfer-encoding"]);
+    const sentHeaders = Object.fromEntries([...page.headers].filter(([name]) => !ownedByNodeHttp.has(name)));
+    fs.writeFileSync(headersFile, JSON.stringify(sentHeaders));
+    const startBaseline = () => startProcess([path.join(here, "baseline-server.js"), bodyFile, headersFile], /listening (\d+)/);
 
     console.log(
-      `bench/serve: GET ${PAGE} (${fs.statSync(bodyFile).size} bytes), wrk -t1 -c${CONNECTIONS} -d${DURATION}, ${ROUNDS} rounds of fresh processes, ` +
-        `${os.cpus().length} CPUs`,
+      `bench/serve: GET ${PAGE} (${fs.statSync(bodyFile).size} bytes; header fields ${Object.keys(sentHeaders).join(", ")}), ` +
+        `wrk -t1 -c${CONNECTIONS} -d${DURATION}, ${ROUNDS} rounds of fresh processes, ${os.cpus().length} CPUs`,
     );
     const ours: Result[] = [];
     const floor: Result[] = [];
