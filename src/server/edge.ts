@@ -24,6 +24,14 @@ import type { SiteRuntime } from "../sites/site-runtime.js";
 import { MIN_TLS_VERSION, TLS12_CIPHERS } from "./tls-settings.js";
 import { answerTlsAlpnChallenges } from "./tls-alpn-challenge-listener.js";
 
+/** What the edge keeps per site while it serves it. */
+interface SiteState {
+  runtime: SiteRuntime;
+  policy: SitePolicy;
+  /** Requests running: a reload closes the sites it replaced once this is 0. */
+  inflight: number;
+}
+
 /** Per-request behaviour that a config reload may change. */
 export interface EdgePolicy {
   unknownHostStatus?: 404 | 421;
@@ -83,9 +91,8 @@ export class Edge {
   private readonly limits: Required<EdgeLimits>;
   private httpServer?: http.Server;
   private httpsServer?: http2.Http2SecureServer;
-  private readonly policies = new WeakMap<SiteRuntime, SitePolicy>();
-  /** Requests running per site, so a reload can close old sites once they are idle. */
-  private readonly inflight = new Map<SiteRuntime, number>();
+  /** Per site: its header policy, and its requests running (a reload closes old sites once idle). Weak: replaced sites go. */
+  private readonly siteStates = new WeakMap<SiteRuntime, SiteState>();
   private readonly requestDone = new EventEmitter();
   /**
    * HTTP/1.x connections on both listeners (HTTP/2 sessions aside), each with its newest
@@ -99,9 +106,13 @@ export class Edge {
   private readonly upgraded = new Set<Duplex>();
   private draining = false;
 
-  constructor(private readonly options: EdgeOptions) {
-    this.sites = options.sites;
-    this.policy = policyOf(options);
+  /** The options without the first site table and policy: kept, they would hold sites a reload replaced. */
+  private readonly options: Omit<EdgeOptions, "sites" | keyof EdgePolicy>;
+
+  constructor({ sites, unknownHostStatus, redirectStatus, trustedProxies, accessLog, ...options }: EdgeOptions) {
+    this.options = options;
+    this.sites = sites;
+    this.policy = policyOf({ unknownHostStatus, redirectStatus, trustedProxies, accessLog });
     this.limits = { ...DEFAULT_LIMITS, ...definedOnly(options.limits ?? {}) };
     this.requestDone.setMaxListeners(0);
   }
@@ -115,7 +126,7 @@ export class Edge {
   /** Resolves once none of these sites has a request running (or at the deadline). */
   async idle(sites: SiteRuntime[], deadlineMs: number): Promise<void> {
     const deadline = Date.now() + deadlineMs;
-    while (sites.some((s) => (this.inflight.get(s) ?? 0) > 0) && Date.now() < deadline) {
+    while (sites.some((s) => (this.siteStates.get(s)?.inflight ?? 0) > 0) && Date.now() < deadline) {
       await Promise.race([once(this.requestDone, "done"), delay(Math.max(0, deadline - Date.now()))]);
     }
   }
@@ -224,14 +235,14 @@ export class Edge {
     if (this.draining && http1Socket) closeAfterResponse(req, res);
     const accessLog = this.policy.accessLog?.enabled ? this.policy.accessLog : undefined;
     const tls = accessLog && secure ? tlsVersion(ex) : null;
-    let site: SiteRuntime | undefined;
+    let state: SiteState | undefined;
     // One listener does all the accounting: a listener (and closure) each for the access log,
     // the drain, the reload and the metrics cost a measurable part of answering a cached page.
     // "close" comes once per response, so `on` spares the wrapper closure `once` makes.
     res.on("close", () => {
       accessLog?.logExchange(ex, tls);
       if (http1Tracked) this.http1RequestDone(http1Socket!, res);
-      if (site) this.siteRequestDone(site, ex);
+      if (state) this.siteRequestDone(state, ex);
     });
 
     if (headerCount(req) > this.limits.headerCount) {
@@ -241,14 +252,15 @@ export class Edge {
     }
     if (!secure && ex.path.startsWith(ACME_CHALLENGE_PREFIX)) return this.answerChallenge(ex);
 
-    site = this.sites.match(ex.host);
+    const site = this.sites.match(ex.host);
     if (!site) {
       const status = this.policy.unknownHostStatus;
       sendText(res, status, status === 421 ? `This server does not serve "${ex.host}".` : "Not found.");
       return;
     }
-    this.inflight.set(site, (this.inflight.get(site) ?? 0) + 1);
-    const policy = this.policyOf(site);
+    state = this.stateOf(site);
+    state.inflight++;
+    const policy = state.policy;
     for (const [name, value] of policy.headers) res.setHeader(name, value);
     if (secure && policy.hsts) res.setHeader("strict-transport-security", policy.hsts);
 
@@ -263,10 +275,10 @@ export class Edge {
   }
 
   /** A site's response is done: the reload's in-flight count and the metrics. */
-  private siteRequestDone(site: SiteRuntime, ex: Exchange): void {
-    this.inflight.set(site, this.inflight.get(site)! - 1);
+  private siteRequestDone(site: SiteState, ex: Exchange): void {
+    site.inflight--;
     if (this.requestDone.listenerCount("done") > 0) this.requestDone.emit("done");
-    this.options.httpMetrics?.recordHttp(site.hosts[0]!, ex.res.statusCode, (performance.now() - ex.startedAt) / 1000);
+    this.options.httpMetrics?.recordHttp(site.runtime.hosts[0]!, ex.res.statusCode, (performance.now() - ex.startedAt) / 1000);
   }
 
   private handlerFailed(ex: Exchange, err: unknown): void {
@@ -314,16 +326,16 @@ export class Edge {
     if (this.draining) return refuse(503, "Shutting down.");
     const site = this.sites.match(ex.host);
     if (!site) return refuse(this.policy.unknownHostStatus, "Unknown host.");
-    const location = this.redirectFor(base, site, this.policyOf(site));
+    const location = this.redirectFor(base, site, this.stateOf(site).policy);
     if (location) return refuse(this.policy.redirectStatus, `Redirecting to ${location}`, { location });
     if (!site.upgrade) return refuse(404, "No WebSocket endpoint here.");
     site.upgrade(ex);
   }
 
-  private policyOf(site: SiteRuntime): SitePolicy {
-    let policy = this.policies.get(site);
-    if (!policy) this.policies.set(site, (policy = sitePolicy(site.config)));
-    return policy;
+  private stateOf(site: SiteRuntime): SiteState {
+    let state = this.siteStates.get(site);
+    if (!state) this.siteStates.set(site, (state = { runtime: site, policy: sitePolicy(site.config), inflight: 0 }));
+    return state;
   }
 
   private trackHttp1Socket(socket: Duplex): void {
