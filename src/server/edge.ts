@@ -275,10 +275,10 @@ export class Edge {
   }
 
   /** A site's response is done: the reload's in-flight count and the metrics. */
-  private siteRequestDone(site: SiteState, ex: Exchange): void {
-    site.inflight--;
+  private siteRequestDone(state: SiteState, ex: Exchange): void {
+    state.inflight--;
     if (this.requestDone.listenerCount("done") > 0) this.requestDone.emit("done");
-    this.options.httpMetrics?.recordHttp(site.runtime.hosts[0]!, ex.res.statusCode, (performance.now() - ex.startedAt) / 1000);
+    this.options.httpMetrics?.recordHttp(state.runtime.hosts[0]!, ex.res.statusCode, (performance.now() - ex.startedAt) / 1000);
   }
 
   private handlerFailed(ex: Exchange, err: unknown): void {
