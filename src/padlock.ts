@@ -124,6 +124,7 @@ export class Padlock {
     const { log } = this.options;
     const sites = await buildSites(config, this.options);
     const old = this.sites;
+    this.accessLog.format = config.log?.access ?? "json"; // lines noted so far are written in the old format first
     this.edge.replaceSites(tableOf(config, sites), policyOf(config, this.accessLog));
     this.sites = sites;
     const previous = this.config;
@@ -187,7 +188,6 @@ function standardOutputSink(): LineSink {
 }
 
 function policyOf(config: Config, accessLog: AccessLog): EdgePolicy {
-  accessLog.format = config.log?.access ?? "json";
   return {
     unknownHostStatus: config.unknown_host,
     redirectStatus: config.redirect_status,

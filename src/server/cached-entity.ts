@@ -149,6 +149,7 @@ export function isNotModified(headers: Exchange["req"]["headers"], etag: string,
   return !Number.isNaN(since) && lastModified.getTime() <= since;
 }
 
+/** Weak comparison (RFC 9110 §13.1.2): any variant's tag, or W/ of it, or *. */
 export function ifNoneMatchMatches(header: string, etag: string): boolean {
   if (header.trim() === "*") return true;
   const opaque = etag.slice(1, -1);

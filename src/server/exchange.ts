@@ -78,8 +78,3 @@ export function redirect(ex: Exchange, location: string, status = 308): void {
   if (ex.res.headersSent) return;
   sendText(ex.res, status, `Redirecting to ${location}`, { location });
 }
-
-/** The object without its undefined fields, so spreading it over defaults keeps the defaults. */
-export function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

@@ -5,8 +5,9 @@ import path from "node:path";
 import type { Route, Site } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import { StaticFolder } from "../server/static-files.js";
-import { definedOnly, redirect, sendText, type Exchange, type Handler, type UpgradeHandler } from "../server/exchange.js";
+import { redirect, sendText, type Exchange, type Handler, type UpgradeHandler } from "../server/exchange.js";
 import { parseSize } from "../config/size.js";
+import { definedOnly } from "../config/defined-only.js";
 import type { SiteRuntime } from "./site-runtime.js";
 
 export interface BuildContext {
