@@ -16,6 +16,7 @@ import { parseLoopbackListen } from "./server/loopback-address.js";
 import { PadlockMetrics } from "./metrics/metrics.js";
 import { MetricsServer } from "./metrics/metrics-server.js";
 import type { Storage } from "./storage/storage.js";
+import { storageDir } from "./storage/open-storage.js";
 
 export class Operations {
   /** Present when the config asks for metrics. */
@@ -23,6 +24,7 @@ export class Operations {
   readonly notifier?: AlertNotifier;
   private readonly alerts?: CertificateAlerts;
   private statusWriter?: CertificateStatusWriter;
+  private storage?: Storage;
   private admin?: AdminServer;
   private metricsServer?: MetricsServer;
   private manager?: CertificateManager;
@@ -48,15 +50,17 @@ export class Operations {
   /** The storage opened after the privilege drop (absent without ACME): the status file goes there. */
   useStorage(storage: Storage | undefined): void {
     if (!storage) return;
+    this.storage = storage;
     this.statusWriter = new CertificateStatusWriter(storage, this.log);
     this.observers = this.combine();
   }
 
   /** Starts the admin socket (when certificates are managed) and the metrics endpoint (when configured). */
-  async serve(manager: CertificateManager | undefined, storage: Storage | undefined): Promise<void> {
+  async serve(manager: CertificateManager | undefined): Promise<void> {
     this.manager = manager;
+    const storage = this.storage;
     if (manager && storage) {
-      const endpoint = adminEndpointOf(this.config, this.baseDir, storage.location);
+      const endpoint = adminEndpointOf(this.config, this.baseDir, storageDir(this.config, this.baseDir));
       if (endpoint) {
         try {
           this.admin = await AdminServer.start({ endpoint, storage, manager, log: this.log });

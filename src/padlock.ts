@@ -103,7 +103,7 @@ export class Padlock {
       }
       // Nothing to share tokens through after all (no site wants a certificate): stop waiting.
       if (!padlock.certificateManager) challenges.setFallback(async () => undefined);
-      await operations.serve(padlock.certificateManager, storage);
+      await operations.serve(padlock.certificateManager);
       if (edge.httpsPort !== undefined && folder !== undefined) {
         padlock.internalCertificates = await startInternalCertificates(config, certificates, log, folder);
       }

@@ -12,11 +12,12 @@ export interface CaChoice {
   staging: boolean;
 }
 
-export const KNOWN_CAS: Record<string, Omit<CaChoice, "label">> = {
+// Without a prototype: looked up by what a config says, "constructor" or "toString" must not be found.
+export const KNOWN_CAS: Readonly<Record<string, Omit<CaChoice, "label">>> = Object.assign(Object.create(null) as Record<string, Omit<CaChoice, "label">>, {
   letsencrypt: { directoryUrl: "https://acme-v02.api.letsencrypt.org/directory", publicCa: true, requiresEab: false, staging: false },
   "letsencrypt-staging": { directoryUrl: "https://acme-staging-v02.api.letsencrypt.org/directory", publicCa: true, requiresEab: false, staging: true },
   zerossl: { directoryUrl: "https://acme.zerossl.com/v2/DV90", publicCa: true, requiresEab: true, staging: false },
-};
+});
 
 /** The staging directory of a CA that has one, where a first issuance can be rehearsed. */
 export function stagingOf(ca: CaChoice): CaChoice | undefined {

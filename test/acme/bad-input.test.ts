@@ -24,6 +24,7 @@ const site = (hosts: string, extra = "") => `sites:\n  - hosts: [${hosts}]\n    
 
 test("config checks: CA name, EAB, terms, host names, wildcards, IPs and private names", () => {
   assert.match(problemsOf(`ca: letsencrypted\naccept_terms: true\n${site("blog.example.com")}`), /padlock\.yaml:1: ca: unknown CA "letsencrypted"; expected one of letsencrypt, letsencrypt-staging, zerossl/);
+  assert.match(problemsOf(`ca: constructor\naccept_terms: true\n${site("blog.example.com")}`), /padlock\.yaml:1: ca: unknown CA "constructor"/, "a name the CA table inherits is no CA");
   assert.match(problemsOf(`ca: zerossl\naccept_terms: true\n${site("blog.example.com")}`), /ca: ZeroSSL needs External Account Binding: add eab:/);
   assert.match(problemsOf(`ca: letsencrypt\n${site("blog.example.com")}`), /ca: letsencrypt requires accepting its terms of service .* add accept_terms: true/);
   assert.match(problemsOf(`ca: letsencrypt\naccept_terms: true\n${site("bad_name.example.com")}`), /sites\[0\]\.hosts\[0\]: "bad_name\.example\.com" is not a valid host name/);
