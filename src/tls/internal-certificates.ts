@@ -24,20 +24,20 @@ export interface InternalCertificatesOptions {
 }
 
 export class InternalCertificates {
-  /** Cancels the scheduled renewals and retries. */
-  private readonly scheduled = new Set<() => void>();
+  /** The next renewal or retry of each name set (by its index), to cancel on stop. */
+  private readonly scheduled = new Map<number, () => void>();
   private stopped = false;
 
   constructor(private readonly options: InternalCertificatesOptions) {}
 
   /** Issues and installs a certificate for every name set; resolves once all are installed. */
   async start(): Promise<void> {
-    await Promise.all(this.options.nameSets.map((names) => this.renew(names, 0)));
+    await Promise.all(this.options.nameSets.map((names, set) => this.renew(set, names, 0)));
   }
 
   stop(): void {
     this.stopped = true;
-    for (const cancel of this.scheduled) cancel();
+    for (const cancel of this.scheduled.values()) cancel();
     this.scheduled.clear();
   }
 
@@ -45,7 +45,7 @@ export class InternalCertificates {
    * `attempt` 0 is the issuance at start, whose failure goes to the caller; after that it counts
    * the tries of one renewal, and a failed try waits retryDelay(attempt) for the next.
    */
-  private async renew(names: string[], attempt: number): Promise<void> {
+  private async renew(set: number, names: string[], attempt: number): Promise<void> {
     if (this.stopped) return;
     const { log } = this.options;
     try {
@@ -54,25 +54,18 @@ export class InternalCertificates {
       this.options.cache.install(issued.keyPem, issued.chainPem, names, issued.notAfter);
       const renewAt = lastThirdStart(new Date(issuedAt), issued.notAfter);
       log.info(`internal CA: certificate for ${names.join(", ")} installed, valid until ${issued.notAfter.toISOString()}, renewal at ${new Date(renewAt).toISOString()}`);
-      this.schedule(() => this.renew(names, 1), renewAt);
+      this.schedule(set, () => this.renew(set, names, 1), renewAt);
     } catch (err) {
       if (attempt === 0) throw err;
       const retryMs = retryDelay(attempt, this.options.retry ?? DEFAULT_RETRY);
       log.warn(`internal CA: renewing the certificate for ${names.join(", ")} failed (${(err as Error).message}); the current one is still served; retrying in ${Math.round(retryMs / 1000)} s`);
-      this.schedule(() => this.renew(names, attempt + 1), Date.now() + retryMs);
+      this.schedule(set, () => this.renew(set, names, attempt + 1), Date.now() + retryMs);
     }
   }
 
-  private schedule(task: () => Promise<void>, at: number): void {
+  private schedule(set: number, task: () => Promise<void>, at: number): void {
     if (this.stopped) return;
-    let ran = false;
-    let cancel: (() => void) | undefined = undefined;
-    cancel = runAt(systemClock, at, () => {
-      ran = true; // runAt calls at once when `at` has passed, before `cancel` is assigned
-      if (cancel) this.scheduled.delete(cancel);
-      void task();
-    });
-    if (!ran) this.scheduled.add(cancel);
+    this.scheduled.set(set, runAt(systemClock, at, () => void task()));
   }
 }
 
