@@ -9,6 +9,7 @@ import https from "node:https";
 import { freePort, tempDir } from "../test/support/env.js";
 import { startPebble, type Pebble } from "../test/support/pebble.js";
 import { padlockBin } from "../test/support/padlock-process.js";
+import { median } from "./stats.js";
 
 const NAMES = ["blog.test", "www.blog.test"];
 const runs = Number(process.argv[2] ?? 7);
@@ -166,10 +167,6 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 const httpPort = await freePort();
 const httpsPort = await freePort();

@@ -12,6 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeTestPki } from "../test/support/tls.js";
 import { CLOCK_TICKS_PER_SECOND, cpuTicks } from "./process-cpu.js";
+import { median } from "./stats.js";
 
 const [rounds = 5, seconds = 8, connections = 32] = process.argv.slice(2).map(Number);
 const HOST = "bench.test";
@@ -89,7 +90,6 @@ function wrk(port: number): Promise<{ rps: number; p99ms: number; requests: numb
   });
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
   const pki = makeTestPki([HOST, "127.0.0.1"]);

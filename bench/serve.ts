@@ -13,13 +13,16 @@
 //
 // Run: npx tsc -p . && node dist/bench/serve.js   (needs wrk and ../shared/corpus)
 import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { promisify } from "node:util";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateSite } from "./generate-site.js";
+import { padlockBin } from "../test/support/padlock-process.js";
 import { CLOCK_TICKS_PER_SECOND, cpuTicks } from "./process-cpu.js";
+import { median } from "./stats.js";
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -65,6 +68,13 @@ async function startProcess(args: string[], portPattern: RegExp): Promise<{ chil
   return { child, port };
 }
 
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  await exited;
+}
+
 function toMs(value: string, unit: string): number {
   const n = Number(value);
   return unit === "us" ? n / 1000 : unit === "s" ? n * 1000 : n;
@@ -84,7 +94,6 @@ async function wrk(port: number, pid: number, duration: string): Promise<Result>
   return { rps: Number(rps[1]), p99ms: toMs(p99[1]!, p99[2]!), cpuUsPerRequest: (ticks * 1e6) / CLOCK_TICKS_PER_SECOND / Number(total?.[1] ?? NaN) };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function renderTime(dir: string, routes?: Record<string, string>): Promise<{ ms: number; cpuMs: number; pages: number }> {
   const samples: { ms: number; cpuMs: number; pages: number }[] = [];
@@ -106,16 +115,17 @@ async function main(): Promise<void> {
       config,
       `sites:\n  - hosts: [127.0.0.1]\n    blog: ${JSON.stringify(corpus)}\n    tls: { enabled: false }\n    routes:\n      - { path: /dp_sim/, name: dp_sim, proxy: "http://127.0.0.1:9" }\n      - { path: /covid_graph/, name: covid_graph, proxy: "http://127.0.0.1:9" }\n`,
     );
-    const padlockArgs = [path.join(repoRoot, "bin", "padlock"), "serve", "--config", config, "--http-port", "0", "--https-port", "0", "--listen", "127.0.0.1", "--log-format", "json"];
+    const padlockArgs = [padlockBin, "serve", "--config", config, "--http-port", "0", "--https-port", "0", "--listen", "127.0.0.1", "--log-format", "json"];
     const startPadlock = () => startProcess(padlockArgs, /serving http:\/\/[^:]+:(\d+)/);
     const first = await startPadlock();
     children.push(first.child);
     // What wrk gets: it sends no Accept-Encoding, so the identity variant.
     const page = await fetch(`http://127.0.0.1:${first.port}${PAGE}`, { headers: { "accept-encoding": "identity" } });
-    first.child.kill("SIGTERM");
+    const body = Buffer.from(await page.arrayBuffer());
+    await stop(first.child);
     if (page.status !== 200) throw new Error(`padlock answered ${page.status} for ${PAGE}`);
     const bodyFile = path.join(tmp, "page.html");
-    fs.writeFileSync(bodyFile, Buffer.from(await page.arrayBuffer()));
+    fs.writeFileSync(bodyFile, body);
     // The baseline answers the same bytes: the body and the header fields padlock sent with it.
     const headersFile = path.join(tmp, "headers.json");
     const ownedByNodeHttp = new Set(["date", "connection", "keep-alive", "content-length", "transfer-encoding"]);
@@ -143,7 +153,8 @@ async function main(): Promise<void> {
         (which === "padlock" ? ours : floor).push(r);
         console.log(`  round ${round} ${which.padEnd(8)} ${r.rps.toFixed(0).padStart(7)} req/s  p99 ${r.p99ms.toFixed(2)} ms  ${r.cpuUsPerRequest.toFixed(1)} µs CPU/request`);
       }
-      for (const server of Object.values(servers)) server.child.kill("SIGTERM");
+      // Gone before the next round starts: a padlock still shutting down would take CPU from it.
+      for (const server of Object.values(servers)) await stop(server.child);
     }
     const rps = { padlock: median(ours.map((r) => r.rps)), baseline: median(floor.map((r) => r.rps)) };
     const p99 = { padlock: median(ours.map((r) => r.p99ms)), baseline: median(floor.map((r) => r.p99ms)) };
