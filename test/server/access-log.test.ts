@@ -147,7 +147,7 @@ test("AccessLog: lines written a batch at a time, in order, the rest at most max
   );
   assert.equal((JSON.parse(lines[2]!) as { user_agent: string }).user_agent, 'a "quoted" agent');
   log.logExchange(fakeExchange("/4"), null);
-  await waitFor("the late line", () => lines.length === 4);
+  await waitFor("the late line", () => lines.length === 4, 2000); // the delay is 30 ms; generous for a loaded machine, far below the default
   assert.ok(flushes >= 1, "the sink was told to pass the line on");
 });
 
