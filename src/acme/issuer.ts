@@ -5,7 +5,6 @@ import { generateKeyPairSync } from "node:crypto";
 import { isIP } from "node:net";
 import { crypto as acmeCrypto } from "./acme-client-parts.js";
 import type { AcmeAccount } from "./account.js";
-import { DEFAULT_CHALLENGES } from "./dns01/challenge-settings.js";
 import { AcmeProblem, parseRetryAfter, type ProblemDocument } from "./problems.js";
 import type { Observation } from "./problem-catalogue.js";
 
@@ -34,7 +33,7 @@ export interface IssueRequest {
   /** ARI id of the certificate this one replaces (RFC 9773 §5). */
   replaces?: string;
   /** Challenge types in order of preference; when one fails, the order is placed again without it. */
-  challenges?: ChallengeType[];
+  challenges: readonly ChallengeType[];
   /** Solvers for this request only (a site's DNS-01 provider), before the issuer's own. */
   solvers?: ChallengeSolver[];
   onStep?: (s: IssueStep) => void;
@@ -90,7 +89,7 @@ export class Issuer {
     const step = req.onStep ?? (() => undefined);
     const solvers = new Map(this.solvers);
     for (const s of req.solvers ?? []) solvers.set(s.type, s);
-    const wanted = req.challenges ?? DEFAULT_CHALLENGES;
+    const wanted = req.challenges;
     let remaining = wanted.filter((t) => solvers.has(t));
     if (remaining.length === 0) {
       throw new Error(`cannot prove control of ${req.names.join(", ")}: tls.challenges allows ${wanted.join(", ")}, but padlock can only answer ${[...solvers.keys()].join(", ")} here`);
@@ -214,9 +213,10 @@ export class Issuer {
       const res = await this.account.post(url, null, `checking ${what}`);
       const item = res.data as T;
       if (done(item)) return item;
-      if (Date.now() > deadline) throw new Error(`the CA did not finish ${what} within ${POLL_DEADLINE_MS / 60_000} minutes`);
-      const retryAt = parseRetryAfter(res.headers["retry-after"], Date.now())?.getTime() ?? 0;
-      const wait = retryAt > Date.now() ? Math.min(retryAt - Date.now(), 30_000) : delay;
+      const now = Date.now();
+      if (now > deadline) throw new Error(`the CA did not finish ${what} within ${POLL_DEADLINE_MS / 60_000} minutes`);
+      const retryAt = parseRetryAfter(res.headers["retry-after"], now)?.getTime() ?? 0;
+      const wait = retryAt > now ? Math.min(retryAt - now, 30_000) : delay;
       await new Promise((r) => setTimeout(r, wait));
       delay = Math.min(delay * POLL_GROWTH, POLL_MAX_MS);
     }

@@ -25,7 +25,6 @@ export interface ServeFlags {
   logLevel?: string;
 }
 
-
 export async function serveCommand(flags: ServeFlags): Promise<void> {
   const log = createLogger({ format: flags.logFormat, level: flags.logLevel });
   let config: Config;

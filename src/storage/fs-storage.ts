@@ -154,7 +154,6 @@ async function takeOverIfStale(file: string, ttl: number): Promise<void> {
   await fs.rm(aside, { force: true });
 }
 
-
 function fixHint(dir: string): string {
   return `Fix: sudo chown -R ${currentUserLabel()}: ${dir}  (or point storage: at a folder ${currentUserLabel()} owns)`;
 }

@@ -23,6 +23,10 @@ export class FolderKeyFileStore implements KeyFileStore {
     return path.join(this.dir, name);
   }
 
+  private ensureDir(): Promise<unknown> {
+    return mkdir(this.dir, { recursive: true, mode: 0o700 });
+  }
+
   async read(name: string): Promise<string | undefined> {
     try {
       return await readFile(this.locate(name), "utf8");
@@ -33,12 +37,12 @@ export class FolderKeyFileStore implements KeyFileStore {
   }
 
   async write(name: string, data: string, options: { secret: boolean }): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await this.ensureDir();
     await replaceFile(this.locate(name), data, options.secret ? 0o600 : 0o644);
   }
 
   async create(name: string, data: string, options: { secret: boolean }): Promise<boolean> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await this.ensureDir();
     const temp = await writeTempFile(this.locate(name), data, options.secret ? 0o600 : 0o644);
     try {
       await link(temp, this.locate(name)); // fails with EEXIST instead of replacing

@@ -1,6 +1,8 @@
 // Pebble (Let's Encrypt's ACME test server, Debian `pebble`) on loopback, on free ports, with a
-// throwaway CA for its own API. It never rejects nonces at random, never sleeps before validating
-// and never reuses an authorization, unless a test asks. It resolves names with its own
+// throwaway CA for its own API. It never rejects nonces at random and never sleeps before
+// validating, unless a test asks; it reuses an account's valid authorizations as rarely as it
+// can be told to (PEBBLE_AUTHZREUSE=0 still leaves it about one in a hundred, so a test that
+// needs a real validation deactivates them first). It resolves names with its own
 // pebble-challtestsrv (`pebble.dns`), or with a DNS server of the test's choosing (`dnsServer`,
 // Knot for DNS-01, say). Every test file gets its own.
 import { spawn, type ChildProcess } from "node:child_process";
