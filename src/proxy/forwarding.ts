@@ -18,6 +18,8 @@ export interface Client {
   host: string;
   /** The directly connected peer. */
   peer: string;
+  /** The peer is one of `trusted_proxies`: its forwarding and client-IP headers are believed and passed on. */
+  peerTrusted: boolean;
 }
 
 /** The set of trusted proxy addresses, from CIDRs such as 10.0.0.0/8, 2001:db8::/32 or 127.0.0.1. */
@@ -71,8 +73,9 @@ export function resolveClient(
   trusted: TrustedProxies,
 ): Client {
   const peer = normalizeAddress(peerAddress);
-  const own: Client = { ip: peer, chain: [peer], proto: secure ? "https" : "http", host, peer };
-  if (!trusted.has(peer)) return own;
+  const peerTrusted = trusted.has(peer);
+  const own: Client = { ip: peer, chain: [peer], proto: secure ? "https" : "http", host, peer, peerTrusted };
+  if (!peerTrusted) return own;
 
   const forwarded = parseForwarded(headers.forwarded);
   const reported = listOf(headers["x-forwarded-for"]).map(stripPort);
@@ -90,19 +93,52 @@ export function resolveClient(
     proto: firstOf(headers["x-forwarded-proto"])?.toLowerCase() ?? last?.proto?.toLowerCase() ?? own.proto,
     host: firstOf(headers["x-forwarded-host"]) ?? last?.host ?? host,
     peer,
+    peerTrusted,
   };
 }
 
 // Everything a proxy in front of padlock could have told us; never passed on as received.
-export const INCOMING_FORWARDING: ReadonlySet<string> = new Set(["forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-real-ip"]);
+const INCOMING_FORWARDING: ReadonlySet<string> = new Set(["forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-real-ip"]);
 
 /**
- * Sets the forwarding headers sent upstream, replacing any the client sent. Headers copied with
- * endToEndHeaders leaving out INCOMING_FORWARDING have none to replace, so nothing is deleted then
- * (a delete turns the object into a slow dictionary for everything that reads it later).
+ * Fields some applications and frameworks read as the client's address instead of
+ * X-Forwarded-For: passed on only from a trusted proxy, else a visitor could choose the address an
+ * app logs and rate limits.
  */
+export const CLIENT_ADDRESS_FIELDS: ReadonlySet<string> = new Set([
+  "client-ip",
+  "true-client-ip",
+  "cf-connecting-ip",
+  "x-client-ip",
+  "x-cluster-client-ip",
+  "fastly-client-ip",
+  "x-original-forwarded-for",
+]);
+
+// Request fields never copied upstream: the forwarding headers are rebuilt from what padlock
+// determined, and Node's server already answered Expect: 100-continue.
+const NEVER_FORWARDED: ReadonlySet<string> = new Set([...INCOMING_FORWARDING, "expect"]);
+const notFromTrusted = (name: string) => NEVER_FORWARDED.has(name);
+/**
+ * From anyone else, also no client-address field and no field with an underscore in its name:
+ * CGI, WSGI, PHP and others turn `X_Forwarded_For` into the same variable as `X-Forwarded-For`
+ * (nginx drops such fields by default for this reason).
+ */
+const notFromUntrusted = (name: string) => NEVER_FORWARDED.has(name) || CLIENT_ADDRESS_FIELDS.has(name) || name.includes("_");
+
+/**
+ * The header fields for the request to an upstream: the client's end-to-end fields minus what
+ * only a trusted proxy may send, then padlock's own forwarding headers. `websocket` keeps the
+ * Upgrade handshake fields (Upgrade: websocket is the one upgrade passed on).
+ */
+export function upstreamRequestHeaders(headers: IncomingHttpHeaders, client: Client, websocket = false): Record<string, string | string[] | undefined> {
+  const out = endToEndHeaders(headers, websocket, client.peerTrusted ? notFromTrusted : notFromUntrusted);
+  setForwardingHeaders(out, client);
+  return out;
+}
+
+/** Sets the forwarding headers sent upstream (on headers that hold none of INCOMING_FORWARDING). */
 export function setForwardingHeaders(headers: Record<string, string | string[] | undefined>, client: Client): void {
-  for (const name of INCOMING_FORWARDING) if (headers[name] !== undefined) delete headers[name];
   const chain = client.chain;
   const last = `for=${forwardedNode(client.ip)};host=${quoteIfNeeded(client.host)};proto=${client.proto}`;
   headers["x-forwarded-for"] = chain.length === 1 ? chain[0] : chain.join(", ");

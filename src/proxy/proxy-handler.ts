@@ -7,7 +7,8 @@ import { Transform, type Readable, type TransformCallback } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { Logger } from "../log.js";
 import { closeAfterResponse, isHttp2, sendText, type Exchange, type Handler, type UpgradeHandler } from "../server/exchange.js";
-import { endToEndHeaders, INCOMING_FORWARDING, setForwardingHeaders } from "./forwarding.js";
+import { ClientLog, clientText } from "../server/client-log.js";
+import { endToEndHeaders, upstreamRequestHeaders } from "./forwarding.js";
 import { UpstreamGroup, type Upstream } from "./upstream-pool.js";
 import { proxyUpgrade } from "./websocket.js";
 
@@ -27,11 +28,6 @@ export interface Proxy {
   upgrade: UpgradeHandler;
   close(): Promise<void>;
 }
-
-// Request fields not copied from the client: forwarding headers are rebuilt from what padlock
-// determined, and Node's server already answered Expect: 100-continue.
-const NOT_FORWARDED: ReadonlySet<string> = new Set([...INCOMING_FORWARDING, "expect"]);
-const notForwarded = (name: string) => NOT_FORWARDED.has(name);
 
 const CONNECT_FAILURES = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"]);
 const TIMEOUTS = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT"]);
@@ -85,6 +81,8 @@ class BodyLimit extends Transform {
 export function createProxy(options: ProxyOptions): Proxy {
   const group = new UpstreamGroup(options.upstreams, { connectTimeoutMs: Math.min(options.timeoutMs, 10_000) });
   const { log } = options;
+  // A client can make these happen at will (an upstream that is down, a body over the limit).
+  const clientLog = new ClientLog(log);
 
   const handle: Handler = (ex) => {
     const { req, res } = ex;
@@ -92,8 +90,7 @@ export function createProxy(options: ProxyOptions): Proxy {
     if (options.maxBody !== undefined && declared > options.maxBody) return refuseTooLarge(ex, options.maxBody);
 
     const hasBody = isHttp2(req) ? !req.stream.endAfterHeaders : req.headers["content-length"] !== undefined ? declared > 0 : req.headers["transfer-encoding"] !== undefined;
-    const headers = endToEndHeaders(req.headers, false, notForwarded);
-    setForwardingHeaders(headers, ex.client);
+    const headers = upstreamRequestHeaders(req.headers, ex.client);
     const clientHost = isHttp2(req) ? req.authority : req.headers.host;
 
     let body: BodyLimit | Buffer | null = null;
@@ -119,7 +116,7 @@ export function createProxy(options: ProxyOptions): Proxy {
         if (next && !tried?.has(next) && next.downUntil <= Date.now()) {
           tried = tried ?? new Set([upstream]);
           tried.add(next);
-          log.warn({ upstream: upstream.label, err: code }, `upstream ${upstream.label} failed (${code}); retrying on ${next.label}`);
+          clientLog.warn(`retry ${upstream.label} ${code}`, { upstream: upstream.label, err: code }, `upstream ${upstream.label} failed (${code}); retrying on ${next.label}`);
           return attempt(next, tried);
         }
         failed(ex, upstream, err);
@@ -150,22 +147,22 @@ export function createProxy(options: ProxyOptions): Proxy {
 
   function failed(ex: Exchange, upstream: Upstream, err: Error): void {
     const code = (err as NodeJS.ErrnoException).code ?? err.name;
-    const where = { host: ex.host, path: ex.path, upstream: upstream.label, err: code };
+    const where = { host: ex.host, path: clientText(ex.path), upstream: upstream.label, err: code };
     if (err instanceof BodyTooLarge) {
-      log.info(where, `request body over the limit of ${options.maxBody} bytes: 413`);
+      clientLog.warn("body too large", where, `request body over the limit of ${options.maxBody} bytes: 413`);
       return refuseTooLarge(ex, options.maxBody!);
     }
     if (ex.res.destroyed || ex.req.destroyed) return; // The client went away; nothing to tell.
     if (ex.res.headersSent) {
-      log.warn(where, `upstream ${upstream.label} failed mid-response (${code}); closing the client's stream`);
+      clientLog.warn(`mid-response ${upstream.label} ${code}`, where, `upstream ${upstream.label} failed mid-response (${code}); closing the client's stream`);
       ex.res.destroy();
       return;
     }
     if (TIMEOUTS.has(code)) {
-      log.warn(where, `upstream ${upstream.label} did not answer in time (${code}): 504`);
+      clientLog.warn(`timeout ${upstream.label} ${code}`, where, `upstream ${upstream.label} did not answer in time (${code}): 504`);
       sendText(ex.res, 504, "Gateway timeout: the application behind this site did not answer in time.");
     } else {
-      log.warn(where, `upstream ${upstream.label} failed (${code}: ${err.message}): 502`);
+      clientLog.warn(`failed ${upstream.label} ${code}`, where, `upstream ${upstream.label} failed (${code}: ${err.message}): 502`);
       sendText(ex.res, 502, "Bad gateway: the application behind this site is not reachable.");
     }
   }
@@ -178,7 +175,7 @@ export function createProxy(options: ProxyOptions): Proxy {
 
   return {
     handle,
-    upgrade: (ex) => proxyUpgrade(ex, group, options, log),
+    upgrade: (ex) => proxyUpgrade(ex, group, options, clientLog),
     close: () => group.close(),
   };
 }

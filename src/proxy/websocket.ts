@@ -4,21 +4,20 @@
 import http from "node:http";
 import https from "node:https";
 import type { Duplex } from "node:stream";
-import type { Logger } from "../log.js";
+import { clientText, type ClientLog } from "../server/client-log.js";
 import type { UpgradeExchange } from "../server/exchange.js";
-import { endToEndHeaders, setForwardingHeaders } from "./forwarding.js";
+import { upstreamRequestHeaders } from "./forwarding.js";
 import type { UpstreamGroup } from "./upstream-pool.js";
 
 export function proxyUpgrade(
   ex: UpgradeExchange,
   group: UpstreamGroup,
   options: { preserveHost: boolean; timeoutMs: number },
-  log: Logger,
+  log: ClientLog,
 ): void {
   const upstream = group.pick()!;
   const target = new URL(upstream.origin);
-  const headers = endToEndHeaders(ex.req.headers, true);
-  setForwardingHeaders(headers, ex.client);
+  const headers = upstreamRequestHeaders(ex.req.headers, ex.client, true);
   headers.host = options.preserveHost && ex.req.headers.host ? ex.req.headers.host : upstream.host;
 
   const request = (target.protocol === "https:" ? https : http).request({
@@ -50,7 +49,8 @@ export function proxyUpgrade(
   request.on("error", (err: NodeJS.ErrnoException) => {
     const timedOut = err.code === "ETIMEDOUT";
     if (timedOut || err.code === "ECONNREFUSED") group.markFailed(upstream);
-    log.warn({ host: ex.host, path: ex.path, upstream: upstream.label, err: err.code }, `WebSocket upstream ${upstream.label} failed (${err.code ?? err.message})`);
+    const where = { host: ex.host, path: clientText(ex.path), upstream: upstream.label, err: err.code };
+    log.warn(`websocket ${upstream.label} ${err.code}`, where, `WebSocket upstream ${upstream.label} failed (${err.code ?? err.message})`);
     if (!ex.socket.destroyed && ex.socket.writable) {
       ex.status = timedOut ? 504 : 502;
       ex.socket.end(timedOut ? rawResponse(504, "Gateway timeout.") : rawResponse(502, "Bad gateway."));

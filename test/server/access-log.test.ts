@@ -10,13 +10,13 @@ import type { Exchange } from "../../src/server/exchange.js";
 import { exampleBlogDir } from "../../src/paths.js";
 import { startPadlock } from "../support/padlock-in-process.js";
 import { tempDir, waitFor } from "../support/env.js";
+import { requestAs } from "../support/clients.js";
 
 test("JSON lines: client text escaped, time as toISOString writes it, bytes of a file sent", async () => {
   const folder = tempDir("access-log");
   writeFileSync(path.join(folder.dir, "a.txt"), "x".repeat(1000));
   const edge = await startPadlock({ sites: [{ hosts: ["log.test"], static: folder.dir, http: "serve" }] });
   try {
-    const base = `http://127.0.0.1:${edge.httpPort}`;
     const odd = 'agent "quoted" \\ back\u00e9\ttab';
     const before = Date.now();
     // http.get sends the path as given (fetch would percent-encode the quotes).
@@ -29,7 +29,7 @@ test("JSON lines: client text escaped, time as toISOString writes it, bytes of a
         .on("error", reject),
     );
     assert.equal(status, 200);
-    const missing = await fetch(`${base}/none`, { method: "HEAD", headers: { host: "log.test" } });
+    const missing = await requestAs(edge.httpPort, "log.test", "/none", { method: "HEAD" });
     assert.equal(missing.status, 404);
     await waitFor("two access log lines", () => edge.access.length >= 2);
     const [file, head] = edge.access.map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -55,9 +55,9 @@ test("JSON lines: client text escaped, time as toISOString writes it, bytes of a
 test("a blog page answered from memory logs its body's size", async () => {
   const edge = await startPadlock({ sites: [{ hosts: ["blog.test"], blog: exampleBlogDir, http: "serve" }] });
   try {
-    const res = await fetch(`http://127.0.0.1:${edge.httpPort}/posts/`, { headers: { host: "blog.test", "accept-encoding": "identity" } });
+    const res = await requestAs(edge.httpPort, "blog.test", "/posts/", { headers: { "accept-encoding": "identity" } });
     assert.equal(res.status, 200);
-    const body = Buffer.from(await res.arrayBuffer());
+    const body = res.body;
     assert.ok(body.length > 100);
     await waitFor("the access log line", () => edge.access.length >= 1);
     assert.equal((JSON.parse(edge.access[0]!) as { bytes: number }).bytes, body.length);
@@ -67,7 +67,7 @@ test("a blog page answered from memory logs its body's size", async () => {
 });
 
 test("a redirect and an error answered with text log the bytes of their text", async () => {
-  // Not the default site: a host it does not serve gets 421.
+  // Not the default site: a host it does not serve gets 404 over HTTP.
   const edge = await startPadlock({ sites: [{ hosts: ["go.test"], redirect: "https://elsewhere.test", default: false }] }, { httpsPort: false });
   // http.get, not fetch: fetch replaces the Host header with the URL's.
   const get = (host: string) =>
@@ -84,7 +84,7 @@ test("a redirect and an error answered with text log the bytes of their text", a
     const moved = await get("go.test");
     const unknown = await get("nobody.test");
     assert.equal(moved.status, 308);
-    assert.equal(unknown.status, 421);
+    assert.equal(unknown.status, 404);
     assert.ok(moved.length > 0 && unknown.length > 0);
     await waitFor("two access log lines", () => edge.access.length >= 2);
     const logged = edge.access.map((l) => JSON.parse(l) as { status: number; bytes: number });
@@ -92,7 +92,7 @@ test("a redirect and an error answered with text log the bytes of their text", a
       logged.map((l) => [l.status, l.bytes]),
       [
         [308, moved.length],
-        [421, unknown.length],
+        [404, unknown.length],
       ],
     );
   } finally {
@@ -126,7 +126,7 @@ function fakeExchange(path: string, userAgent?: string): Exchange {
     path,
     search: "",
     secure: false,
-    client: { ip: "192.0.2.1", chain: ["192.0.2.1"], proto: "http", host: "batch.test", peer: "192.0.2.1" },
+    client: { ip: "192.0.2.1", chain: ["192.0.2.1"], proto: "http", host: "batch.test", peer: "192.0.2.1", peerTrusted: false },
     startedAt: performance.now(),
     bytesSent: 5,
   };
