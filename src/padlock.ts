@@ -223,5 +223,5 @@ async function buildSites(config: Config, options: PadlockOptions): Promise<Site
 }
 
 function tableOf(config: Config, sites: SiteRuntime[]): SiteTable<SiteRuntime> {
-  return new SiteTable(sites.map((site, i) => ({ hosts: site.hosts, site, isDefault: config.sites[i]!.default ?? config.sites.length === 1 })));
+  return new SiteTable(sites.map((site, i) => ({ hosts: site.hosts, site, isDefault: config.sites[i]!.default === true })));
 }

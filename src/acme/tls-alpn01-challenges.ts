@@ -1,6 +1,7 @@
 // TLS-ALPN-01 challenge certificates published by the certificate manager and read by the HTTPS
 // listener: a handshake offering ALPN `acme-tls/1` for a name held here gets that certificate.
-import tls from "node:tls";
+import type tls from "node:tls";
+import { createPolicyContext } from "../tls/tls-policy.js";
 
 export const ACME_TLS_ALPN_PROTOCOL = "acme-tls/1";
 
@@ -8,7 +9,7 @@ export class TlsAlpn01Challenges {
   private readonly byName = new Map<string, tls.SecureContext>();
 
   publish(name: string, keyPem: string, certPem: string): void {
-    this.byName.set(name.toLowerCase(), tls.createSecureContext({ key: keyPem, cert: certPem, minVersion: "TLSv1.2" }));
+    this.byName.set(name.toLowerCase(), createPolicyContext({ key: keyPem, cert: certPem }));
   }
 
   withdraw(name: string): void {

@@ -71,7 +71,7 @@ async function checkEverythingElse(config: Config, options: DoctorOptions): Prom
     resolver: options.resolver ?? process.env.PADLOCK_RESOLVER ?? config.resolver,
   };
   const ca = caTargetOf(config);
-  const http = await checkPort("HTTP", settings.httpPort, config.listen, settings.timeoutMs);
+  const http = await checkPort("HTTP", settings.httpPort, config.listen, settings.timeoutMs, config.sites[0]?.hosts.find((h) => !h.startsWith("*.")));
   if (!ca) return [ok("CA", "no ca: in the config, so padlock serves plain HTTP and gets no certificates"), http.result];
 
   const { results: caResults, identities } = await caChecks(ca, settings);

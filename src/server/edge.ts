@@ -5,24 +5,28 @@
 // access log, limits, and a graceful drain on shutdown.
 import http from "node:http";
 import http2 from "node:http2";
+import { randomBytes } from "node:crypto";
 import { EventEmitter, once } from "node:events";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import type { TLSSocket } from "node:tls";
+import type { SecureContext, TLSSocket } from "node:tls";
 import type { Logger } from "../log.js";
 import { ACME_CHALLENGE_PREFIX, type Http01Challenges } from "../acme/http01-challenges.js";
 import type { TlsAlpn01Challenges } from "../acme/tls-alpn01-challenges.js";
-import type { CertificateCache } from "../tls/certificate-cache.js";
+import type { CertificateCache, InstalledCertificate } from "../tls/certificate-cache.js";
+import { secureContextOptions } from "../tls/tls-policy.js";
+import { SessionTicketKeys } from "../tls/session-ticket-keys.js";
 import { resolveClient, TrustedProxies } from "../proxy/forwarding.js";
 import { rawResponse } from "../proxy/websocket.js";
 import { AccessLog, tlsVersion } from "./access-log.js";
 import { asResponse, closeAfterResponse, isHttp2, redirect, sendText, type Exchange, type Request, type Response, type UpgradeExchange } from "./exchange.js";
 import { formatHostPort, hostOf } from "./host.js";
+import { isRefused, parseTarget, type RequestTarget } from "./request-target.js";
+import { ClientLog, clientText } from "./client-log.js";
 import { definedOnly } from "../config/defined-only.js";
 import type { SiteTable } from "./site-table.js";
 import { sitePolicy, type SitePolicy } from "./site-policy.js";
 import type { SiteRuntime } from "../sites/site-runtime.js";
-import { MIN_TLS_VERSION, TLS12_CIPHERS } from "./tls-settings.js";
 import { answerTlsAlpnChallenges } from "./tls-alpn-challenge-listener.js";
 
 /** What the edge keeps per site while it serves it. */
@@ -35,6 +39,7 @@ interface SiteState {
 
 /** Per-request behaviour that a config reload may change. */
 export interface EdgePolicy {
+  /** Status for hosts no site serves (default: 421 over HTTPS, 404 over HTTP). */
   unknownHostStatus?: 404 | 421;
   redirectStatus?: 301 | 308;
   trustedProxies?: TrustedProxies;
@@ -71,6 +76,8 @@ export interface EdgeOptions extends EdgePolicy {
   log: Logger;
   /** Counts each site's requests (metrics); absent when metrics are off. */
   httpMetrics?: { recordHttp(site: string, status: number, seconds: number): void };
+  /** Encrypts TLS session tickets (default: keys of this process's own, changing daily). */
+  ticketKeys?: SessionTicketKeys;
 }
 
 const DEFAULT_LIMITS: Required<EdgeLimits> = {
@@ -86,9 +93,13 @@ const DEFAULT_LIMITS: Required<EdgeLimits> = {
 // 30 s, would let a slow client hold a connection that much longer than configured).
 const CONNECTIONS_CHECK_MS = 1000;
 
+/** Tells apart the request ids of one process from another's in a shared log. */
+const PROCESS_TAG = randomBytes(3).toString("hex");
+let failedRequests = 0;
+
 export class Edge {
   private sites: SiteTable<SiteRuntime>;
-  private policy: Required<Omit<EdgePolicy, "accessLog">> & { accessLog?: AccessLog };
+  private policy: Required<Omit<EdgePolicy, "accessLog" | "unknownHostStatus">> & Pick<EdgePolicy, "accessLog" | "unknownHostStatus">;
   private readonly limits: Required<EdgeLimits>;
   private httpServer?: http.Server;
   private httpsServer?: http2.Http2SecureServer;
@@ -106,6 +117,10 @@ export class Edge {
   /** Upgraded (WebSocket) connections: cut at the shutdown deadline, they have no request to finish. */
   private readonly upgraded = new Set<Duplex>();
   private draining = false;
+  private readonly ticketKeys: SessionTicketKeys;
+  /** The certificate of the listener's own context: for handshakes without SNI or with a name no certificate has. */
+  private defaultCertificate: InstalledCertificate | undefined;
+  private readonly clientLog: ClientLog;
 
   /** The options without the first site table and policy: kept, they would hold sites a reload replaced. */
   private readonly options: Omit<EdgeOptions, "sites" | keyof EdgePolicy>;
@@ -115,6 +130,8 @@ export class Edge {
     this.sites = sites;
     this.policy = policyOf({ unknownHostStatus, redirectStatus, trustedProxies, accessLog });
     this.limits = { ...DEFAULT_LIMITS, ...definedOnly(options.limits ?? {}) };
+    this.ticketKeys = options.ticketKeys ?? new SessionTicketKeys();
+    this.clientLog = new ClientLog(options.log);
     this.requestDone.setMaxListeners(0);
   }
 
@@ -122,6 +139,7 @@ export class Edge {
   replaceSites(sites: SiteTable<SiteRuntime>, policy?: EdgePolicy): void {
     this.sites = sites;
     if (policy) this.policy = policyOf(policy);
+    this.useDefaultCertificate();
   }
 
   /** Resolves once none of these sites has a request running (or at the deadline). */
@@ -160,24 +178,17 @@ export class Edge {
     if (httpsPort !== undefined) {
       const server = http2.createSecureServer(
         {
+          // No certificate until one is installed: a handshake then ends with a TLS alert.
+          ...secureContextOptions(undefined, this.ticketKeys.current()),
           allowHTTP1: true,
           noDelay: true,
-          minVersion: MIN_TLS_VERSION,
-          ciphers: TLS12_CIPHERS,
-          honorCipherOrder: true,
           maxHeaderListPairs: limits.headerCount + 5, // + the four pseudo-headers
           settings: { maxConcurrentStreams: limits.h2MaxStreams, maxHeaderListSize: limits.headerSize },
-          SNICallback: (servername, cb) => {
-            const installed = certificates.lookup(servername);
-            if (installed) cb(null, installed.context);
-            else {
-              this.warnNoCertificate(servername);
-              cb(new Error(`no certificate for ${servername}`));
-            }
-          },
+          SNICallback: (servername, cb) => cb(null, this.certificateFor(servername)),
         },
         (req, res) => this.onRequest(req, asResponse(res), true),
       );
+      this.ticketKeys.rotate((keys) => server.setTicketKeys(keys));
       applyHttp1Limits(server, limits);
       if (this.options.tlsAlpnChallenges) answerTlsAlpnChallenges(server, this.options.tlsAlpnChallenges);
       server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, true));
@@ -192,10 +203,8 @@ export class Edge {
         if (socket.alpnProtocol !== "h2") this.trackHttp1Socket(socket);
       });
       this.httpsServer = server;
-      certificates.onInstall((c) => {
-        const fallback = this.sites.defaultSite;
-        if (!fallback || fallback.hosts.some((h) => c.names.includes(h))) this.httpsServer?.setSecureContext({ key: c.key, cert: c.cert });
-      });
+      certificates.onInstall(() => this.useDefaultCertificate());
+      this.useDefaultCertificate();
       await listenOn(server, httpsPort, listen);
     }
   }
@@ -207,6 +216,7 @@ export class Edge {
    */
   async close(deadlineMs = 10_000): Promise<void> {
     this.draining = true;
+    this.ticketKeys.stop();
     const closed = Promise.all([closeServer(this.httpServer), closeServer(this.httpsServer)]);
     for (const session of this.h2Sessions) session.close();
     for (const [socket, res] of this.http1Sockets) {
@@ -224,13 +234,22 @@ export class Edge {
     clearTimeout(timer);
   }
 
+  /**
+   * Every request passes here. Whatever one request throws ends that request (a 500, or a reset
+   * once its answer began) and is logged; it never reaches the process.
+   */
   private onRequest(req: Request, res: Response, secure: boolean): void {
-    const ex = this.exchangeOf(req, res, secure);
-    if (!ex) {
-      closeAfterResponse(req, res);
-      sendText(res, 400, "Bad request: the request target must be an absolute path.");
-      return;
+    try {
+      this.serve(req, res, secure);
+    } catch (err) {
+      this.requestFailed(req, res, err);
     }
+  }
+
+  private serve(req: Request, res: Response, secure: boolean): void {
+    const target = parseTarget(req.url ?? "");
+    const refused = isRefused(target) ? { status: target.status, reason: `Bad request: ${target.reason}.` } : versionProblem(req);
+    const ex = this.exchangeOf(req, res, secure, isRefused(target) ? { path: req.url ?? "", search: "" } : target);
     const http1Socket = isHttp2(req) ? undefined : req.socket;
     const http1Tracked = http1Socket !== undefined && this.http1RequestStarted(http1Socket, res);
     if (this.draining && http1Socket) closeAfterResponse(req, res);
@@ -246,19 +265,20 @@ export class Edge {
       if (state) this.siteRequestDone(state, ex);
     });
 
+    if (refused) {
+      closeAfterResponse(req, res);
+      sendText(res, refused.status, refused.reason);
+      return;
+    }
     if (headerCount(req) > this.limits.headerCount) {
       closeAfterResponse(req, res);
       sendText(res, 431, `Too many request header fields (at most ${this.limits.headerCount}).`);
       return;
     }
-    if (!secure && ex.path.startsWith(ACME_CHALLENGE_PREFIX)) return this.answerChallenge(ex);
 
     const site = this.sites.match(ex.host);
-    if (!site) {
-      const status = this.policy.unknownHostStatus;
-      sendText(res, status, status === 421 ? `This server does not serve "${ex.host}".` : "Not found.");
-      return;
-    }
+    if (!site) return this.unknownHost(ex);
+    if (!secure && ex.path.startsWith(ACME_CHALLENGE_PREFIX)) return this.answerChallenge(ex);
     state = this.stateOf(site);
     state.inflight++;
     const policy = state.policy;
@@ -268,11 +288,13 @@ export class Edge {
     const location = this.redirectFor(ex, site, policy);
     if (location) return redirect(ex, location, this.policy.redirectStatus);
 
-    try {
-      site.handle(ex)?.catch((err: unknown) => this.handlerFailed(ex, err));
-    } catch (err) {
-      this.handlerFailed(ex, err);
-    }
+    site.handle(ex)?.catch((err: unknown) => this.requestFailed(req, res, err));
+  }
+
+  /** No site serves this host (and none is the default): a short answer, nothing of any site's. */
+  private unknownHost(ex: Exchange): void {
+    const status = this.policy.unknownHostStatus ?? (ex.secure ? 421 : 404);
+    sendText(ex.res, status, status === 421 ? `This server does not serve "${clientText(ex.host, 100)}".` : "Not found.");
   }
 
   /** A site's response is done: the reload's in-flight count and the metrics. */
@@ -282,21 +304,52 @@ export class Edge {
     this.options.httpMetrics?.recordHttp(state.runtime.hosts[0]!, ex.res.statusCode, (performance.now() - ex.startedAt) / 1000);
   }
 
-  private handlerFailed(ex: Exchange, err: unknown): void {
-    this.options.log.error({ err, host: ex.host, path: ex.path }, "request handler failed");
-    if (!ex.res.headersSent) sendText(ex.res, 500, "Internal server error.");
-    else ex.res.destroy();
+  /**
+   * One request failed with an exception: it gets a 500 naming a request id (or its stream or
+   * connection is reset, when the answer had begun), and the log gets the id and the stack.
+   */
+  private requestFailed(req: Request, res: Response, err: unknown): void {
+    const id = `${PROCESS_TAG}-${++failedRequests}`;
+    const stack = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    const where = { request_id: id, host: clientText(hostOf(req.headers.host)), path: clientText(req.url ?? ""), err };
+    // The kind is where it was thrown: one line a minute per bug, however often a client triggers it.
+    this.clientLog.error(stack.split("\n", 2).join(" "), where, `request ${id} failed: ${clientText(err instanceof Error ? err.message : String(err))}`);
+    try {
+      if (!res.headersSent) sendText(res, 500, `Internal server error (request ${id}).`);
+      else res.destroy();
+    } catch {
+      (isHttp2(req) ? req.stream : req.socket)?.destroy();
+    }
   }
 
-  private readonly lastNoCertificateWarning = new Map<string, number>();
+  /**
+   * The certificate for a TLS handshake's SNI name. Undefined leaves the listener's own context:
+   * the default certificate for names no certificate has, or, with none installed yet, a TLS
+   * alert (handshake failure) the client can show.
+   */
+  private certificateFor(servername: string): SecureContext | undefined {
+    const installed = this.options.certificates.lookup(servername);
+    if (installed) return installed.context;
+    const name = servername.toLowerCase();
+    if (this.sites.matchByName(name)) {
+      this.clientLog.warn(`no certificate for ${name}`, { servername: name }, `TLS handshake for ${name}: no certificate yet (issuance may be in progress)`);
+    }
+    return undefined;
+  }
 
-  /** Once per name every 10 s: a client retrying in a loop must not flood the log. */
-  private warnNoCertificate(servername: string): void {
-    const now = Date.now();
-    if (now - (this.lastNoCertificateWarning.get(servername) ?? 0) < 10_000) return;
-    if (this.lastNoCertificateWarning.size > 1000) this.lastNoCertificateWarning.clear();
-    this.lastNoCertificateWarning.set(servername, now);
-    this.options.log.warn({ servername }, `TLS handshake for ${servername} refused: no certificate yet (issuance may be in progress)`);
+  /**
+   * Puts the default site's certificate (else the first site's with TLS, in config order) into
+   * the listener's own context: what a handshake without SNI, or for a name without a
+   * certificate, gets. The same every time, whichever certificate was installed last.
+   */
+  private useDefaultCertificate(): void {
+    const server = this.httpsServer;
+    if (!server) return;
+    const site = this.sites.defaultSite ?? this.sites.all.find((s) => s.config.tls?.enabled !== false);
+    const installed = site ? this.options.certificates.lookup(site.hosts[0]!) : undefined;
+    if (installed === this.defaultCertificate) return;
+    this.defaultCertificate = installed;
+    server.setSecureContext(secureContextOptions(installed, this.ticketKeys.current()));
   }
 
   /** Where a request must go instead: the canonical host, or HTTPS for plain HTTP. */
@@ -316,8 +369,35 @@ export class Edge {
     socket.on("error", () => socket.destroy());
     this.upgraded.add(socket);
     socket.once("close", () => this.upgraded.delete(socket));
-    const base = this.exchangeOf(req, undefined as unknown as Response, secure);
-    if (!base) return void socket.end(rawResponse(400, "Bad request."));
+    try {
+      if (isWebSocket(req)) this.upgrade(req, socket, head, secure);
+      else this.serveWithoutUpgrade(req, socket, secure);
+    } catch (err) {
+      this.options.log.error({ err, path: clientText(req.url ?? "") }, "upgrade request failed");
+      socket.destroy();
+    }
+  }
+
+  /**
+   * An Upgrade to anything but WebSocket (h2c, TLS/1.0…) is answered as if the client had not
+   * asked, as nginx does; nothing upstream ever sees it. Node handed over the connection, so the
+   * response is written on it directly and the connection closes after it.
+   */
+  private serveWithoutUpgrade(req: http.IncomingMessage, socket: Duplex, secure: boolean): void {
+    // The body, if any, was not read for us: such a request cannot be served.
+    if (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0") return void socket.end(rawResponse(400, "Bad request: Upgrade with a body is only accepted for WebSocket."));
+    if (req.headers["transfer-encoding"] !== undefined) return void socket.end(rawResponse(400, "Bad request: Upgrade with a body is only accepted for WebSocket."));
+    const res = new http.ServerResponse(req);
+    res.assignSocket(socket as import("node:net").Socket);
+    res.shouldKeepAlive = false;
+    res.once("finish", () => socket.end());
+    this.onRequest(req, res, secure);
+  }
+
+  private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
+    const target = parseTarget(req.url ?? "");
+    if (isRefused(target)) return void socket.end(rawResponse(400, `Bad request: ${target.reason}.`));
+    const base = this.exchangeOf(req, undefined as unknown as Response, secure, target);
     const ex: UpgradeExchange = { ...base, req, socket, head };
     this.policy.accessLog?.trackUpgrade(ex);
     const refuse = (code: number, text: string, extra?: Record<string, string>) => {
@@ -326,7 +406,7 @@ export class Edge {
     };
     if (this.draining) return refuse(503, "Shutting down.");
     const site = this.sites.match(ex.host);
-    if (!site) return refuse(this.policy.unknownHostStatus, "Unknown host.");
+    if (!site) return refuse(this.policy.unknownHostStatus ?? (secure ? 421 : 404), "Unknown host.");
     const location = this.redirectFor(base, site, this.stateOf(site).policy);
     if (location) return refuse(this.policy.redirectStatus, `Redirecting to ${location}`, { location });
     if (!site.upgrade) return refuse(404, "No WebSocket endpoint here.");
@@ -366,12 +446,16 @@ export class Edge {
     const token = ex.path.slice(ACME_CHALLENGE_PREFIX.length);
     const known = this.options.challenges.lookup(token);
     if (known !== undefined) return this.sendKeyAuthorization(ex, token, known);
-    this.options.challenges.resolve(token).then((shared) => this.sendKeyAuthorization(ex, token, shared));
+    this.options.challenges.resolve(token).then(
+      (shared) => this.sendKeyAuthorization(ex, token, shared),
+      (err: unknown) => this.requestFailed(ex.req, ex.res, err),
+    );
   }
 
   private sendKeyAuthorization(ex: Exchange, token: string, keyAuthorization: string | undefined): void {
     if (keyAuthorization === undefined) {
-      this.options.log.warn({ host: ex.host, token }, `ACME challenge requested for unknown token ${token} (host ${ex.host})`);
+      const shown = clientText(token, 64);
+      this.clientLog.warn("unknown ACME token", { host: ex.host, token: shown }, `ACME challenge requested for unknown token ${shown} (host ${ex.host})`);
       sendText(ex.res, 404, "No such ACME challenge token.");
       return;
     }
@@ -380,19 +464,16 @@ export class Edge {
     ex.res.end(keyAuthorization);
   }
 
-  private exchangeOf(req: Request, res: Response, secure: boolean): Exchange | undefined {
-    const target = req.url ?? "";
-    if (!target.startsWith("/")) return undefined;
-    const q = target.indexOf("?");
-    const authority = isHttp2(req) && req.authority ? req.authority : req.headers.host;
+  private exchangeOf(req: Request, res: Response, secure: boolean, target: RequestTarget): Exchange {
+    const authority = target.authority ?? (isHttp2(req) && req.authority ? req.authority : req.headers.host);
     const host = hostOf(authority);
     return {
       req,
       res,
       secure,
       host,
-      path: q < 0 ? target : target.slice(0, q),
-      search: q < 0 ? "" : target.slice(q),
+      path: target.path,
+      search: target.search,
       client: resolveClient(req.headers, req.socket?.remoteAddress, secure, authority ?? host, this.policy.trustedProxies),
       startedAt: performance.now(),
       bytesSent: undefined, // set by handlers: part of the object's shape from the start
@@ -402,11 +483,27 @@ export class Edge {
 
 function policyOf(p: EdgePolicy): Edge["policy"] {
   return {
-    unknownHostStatus: p.unknownHostStatus ?? 421,
+    unknownHostStatus: p.unknownHostStatus,
     redirectStatus: p.redirectStatus ?? 308,
     trustedProxies: p.trustedProxies ?? new TrustedProxies(),
     accessLog: p.accessLog,
   };
+}
+
+/**
+ * An HTTP/1 connection carries HTTP/1.0 and 1.1 only. A request line claiming HTTP/2.0 or
+ * HTTP/3.0 gets 505 (as from nginx): HTTP/2 is agreed in the TLS handshake, never by a version
+ * string. HTTP/0.9 gets 400.
+ */
+function versionProblem(req: Request): { status: 400 | 505; reason: string } | undefined {
+  if (isHttp2(req) || req.httpVersionMajor === 1) return undefined;
+  if (req.httpVersionMajor === 0) return { status: 400, reason: "Bad request: HTTP/0.9 is not served here." };
+  return { status: 505, reason: `HTTP version not supported: HTTP/${req.httpVersion} on an HTTP/1 connection (HTTP/2 is agreed in the TLS handshake).` };
+}
+
+/** Upgrade: websocket, the one upgrade padlock passes on. */
+function isWebSocket(req: http.IncomingMessage): boolean {
+  return req.headers.upgrade?.toLowerCase() === "websocket";
 }
 
 /** Header fields the client sent, without HTTP/2 pseudo-headers. */

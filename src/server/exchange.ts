@@ -1,7 +1,7 @@
 // What every handler receives: the request, the response, and what the edge already worked
 // out about them (host, decoded path, whether the connection is TLS, who the client is).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import http2, { type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
+import http2, { Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import type { Duplex } from "node:stream";
 import type { Client } from "../proxy/forwarding.js";
 
@@ -14,7 +14,10 @@ export interface Exchange {
   res: Response;
   /** Lower-case host name without port. */
   host: string;
-  /** The raw path of the URL (percent-encoded, as sent), always starting with "/". */
+  /**
+   * The path of the URL, always starting with "/": normalised (request-target.ts), otherwise
+   * percent-encoded as sent.
+   */
   path: string;
   /** The query string including "?", or "". */
   search: string;
@@ -47,8 +50,9 @@ export function asResponse(res: ServerResponse | Http2ServerResponse): Response 
   return res as unknown as Response;
 }
 
+/** Whether the request came on an HTTP/2 stream: decided by the connection, never by the version a client wrote. */
 export function isHttp2(req: Request): req is Http2ServerRequest {
-  return req.httpVersionMajor === 2;
+  return req instanceof Http2ServerRequest;
 }
 
 /** A short plain-text answer: errors, redirects, challenge tokens. */
@@ -74,7 +78,14 @@ export function closeAfterResponse(req: Request, res: Response): void {
   }
 }
 
+/**
+ * Answers with a redirect. A location on this site ("/path") never starts with "//" or "/\\",
+ * which browsers read as another host.
+ */
 export function redirect(ex: Exchange, location: string, status = 308): void {
   if (ex.res.headersSent) return;
-  sendText(ex.res, status, `Redirecting to ${location}`, { location });
+  const safe = location.charCodeAt(0) === SLASH ? location.replace(/^[/\\]+/, "/") : location;
+  sendText(ex.res, status, `Redirecting to ${safe}`, { location: safe });
 }
+
+const SLASH = 0x2f;

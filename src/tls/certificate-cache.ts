@@ -1,7 +1,7 @@
 // The certificates the HTTPS listener serves, by name. The certificate manager installs into
 // it; the TLS handshake reads from it, so a new certificate is used by the next handshake.
-import tls from "node:tls";
-import { MIN_TLS_VERSION, TLS12_CIPHERS } from "../server/tls-settings.js";
+import type tls from "node:tls";
+import { createPolicyContext } from "./tls-policy.js";
 
 export interface InstalledCertificate {
   names: string[];
@@ -17,7 +17,7 @@ export class CertificateCache {
   private readonly listeners = new Set<(c: InstalledCertificate) => void>();
 
   install(key: string, cert: string, names: string[], notAfter: Date): InstalledCertificate {
-    const entry: InstalledCertificate = { names, key, cert, notAfter, context: tls.createSecureContext({ key, cert, minVersion: MIN_TLS_VERSION, ciphers: TLS12_CIPHERS, honorCipherOrder: true }) };
+    const entry: InstalledCertificate = { names, key, cert, notAfter, context: createPolicyContext({ key, cert }) };
     for (const name of names) this.byName.set(name, entry);
     for (const l of this.listeners) l(entry);
     return entry;

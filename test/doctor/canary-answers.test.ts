@@ -12,7 +12,7 @@ async function canaryAgainst(server: net.Server, timeoutMs = 5000) {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   try {
-    const state = await portState(port, "127.0.0.1", false, timeoutMs);
+    const state = await portState(port, "127.0.0.1", undefined, timeoutMs);
     assert.equal(state.kind, "held");
     const [result] = await runCanary({
       names: [{ name: "blog.test", resolved: { addresses: ["127.0.0.1"] } }],

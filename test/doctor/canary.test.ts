@@ -78,10 +78,11 @@ test("a free port: the canary token published by a temporary padlock comes back"
 });
 
 test("a running padlock on the port is recognised by its answer", async () => {
+  const site: SiteRuntime = { hosts: ["blog.test"], config: { hosts: ["blog.test"] }, handle: () => {}, close: async () => {} };
   const edge = new Edge({
     listen: "127.0.0.1",
     httpPort: 0,
-    sites: new SiteTable<SiteRuntime>([]),
+    sites: new SiteTable<SiteRuntime>([{ hosts: site.hosts, site }]),
     challenges: new Http01Challenges(),
     certificates: new CertificateCache(),
     log: createLogger({ level: "silent", format: "json" }),

@@ -50,8 +50,8 @@ test("redirect_status: 301 is honoured", async () => {
   assert.equal(res.headers.location, `https://www.example.test:${edge301.httpsPort}/p`);
 });
 
-test("the ACME challenge path is answered over HTTP, never redirected, for any host", async () => {
-  for (const host of ["www.example.test", "unknown.test"]) {
+test("the ACME challenge path is answered over HTTP, never redirected, for the sites' hosts only", async () => {
+  for (const host of ["www.example.test", "nocert.test"]) {
     const res = await curl(httpArgs(host, edge.httpPort, "/.well-known/acme-challenge/tok-123"));
     assert.equal(res.status, 200);
     assert.equal(res.body, "tok-123.keyauth");
@@ -59,6 +59,9 @@ test("the ACME challenge path is answered over HTTP, never redirected, for any h
   }
   const unknown = await curl(httpArgs("www.example.test", edge.httpPort, "/.well-known/acme-challenge/nope"));
   assert.equal(unknown.status, 404);
+  const otherHost = await curl(httpArgs("unknown.test", edge.httpPort, "/.well-known/acme-challenge/tok-123"));
+  assert.equal(otherHost.status, 404, "a host no site serves gets no ACME answer");
+  assert.doesNotMatch(otherHost.body, /keyauth/);
 });
 
 test("a site without a certificate yet is served over HTTP, not redirected", async () => {
@@ -100,12 +103,13 @@ test("per-site headers are added over both protocols; no Server header", async (
   }
 });
 
-test("an unknown host gets 421 (or 404 when configured), never another site's content", async () => {
+test("an unknown host gets 404 over HTTP and 421 over HTTPS (404 when configured), never another site's content", async () => {
   const res = await curl(httpArgs("other.test", edge.httpPort, "/"));
-  assert.equal(res.status, 421);
+  assert.equal(res.status, 404);
   assert.doesNotMatch(res.body, /upstream/);
-  const notFound = await curl(httpArgs("other.test", edge301.httpPort, "/"));
-  assert.equal(notFound.status, 404);
   const h2 = await curl(["--http2", "-H", "Host: other.test", ...httpsArgs(pki, "www.example.test", edge.httpsPort, "/")]);
   assert.equal(h2.status, 421, "an HTTP/2 request for a host the connection's site does not serve");
+  assert.doesNotMatch(h2.body, /upstream/);
+  const configured = await curl(["-H", "Host: other.test", ...httpsArgs(pki, "www.example.test", edge301.httpsPort, "/")]);
+  assert.equal(configured.status, 404);
 });

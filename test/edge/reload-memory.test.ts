@@ -9,6 +9,7 @@ import { exampleBlogDir } from "../../src/paths.js";
 import type { SiteRuntime } from "../../src/sites/site-runtime.js";
 import { startPadlock } from "../support/padlock-in-process.js";
 import { waitFor } from "../support/env.js";
+import { requestAs } from "../support/clients.js";
 
 v8.setFlagsFromString("--expose-gc");
 const collectGarbage = vm.runInNewContext("gc") as () => void;
@@ -18,9 +19,8 @@ test("sites replaced by a reload are garbage once their requests are done", asyn
   const running = await startPadlock(config, { httpsPort: false });
   try {
     const get = async () => {
-      const res = await fetch(`${running.base}/posts/`, { headers: { host: "blog.test" } });
+      const res = await requestAs(running.httpPort, "blog.test", "/posts/");
       assert.equal(res.status, 200);
-      await res.arrayBuffer();
     };
     await get();
     // Held only through a WeakRef from here on: the running program's own field is replaced by the reload.

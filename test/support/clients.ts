@@ -3,6 +3,7 @@
 import { execFile } from "node:child_process";
 import https from "node:https";
 import type { TLSSocket } from "node:tls";
+import { request, type Dispatcher } from "undici";
 import type { TestPki } from "./tls.js";
 
 export interface CurlResult {
@@ -82,4 +83,15 @@ export function httpsGet(name: string, port: number, rootPem: string, pathname =
     req.setTimeout(10_000, () => req.destroy(new Error("timed out")));
     req.end();
   });
+}
+
+/** One plain-HTTP request to 127.0.0.1:port with the Host header given (fetch always sends the URL's own host). */
+export async function requestAs(
+  port: number,
+  host: string,
+  pathAndQuery = "/",
+  options: { method?: Dispatcher.HttpMethod; headers?: Record<string, string> } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  const res = await request(`http://127.0.0.1:${port}${pathAndQuery}`, { method: options.method ?? "GET", headers: { ...options.headers, host } });
+  return { status: res.statusCode, headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) };
 }

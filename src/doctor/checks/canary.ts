@@ -6,6 +6,7 @@ import { ACME_CHALLENGE_PREFIX, Http01Challenges } from "../../acme/http01-chall
 import { createLogger } from "../../log.js";
 import { Edge } from "../../server/edge.js";
 import { SiteTable } from "../../server/site-table.js";
+import { sendText } from "../../server/exchange.js";
 import type { SiteRuntime } from "../../sites/site-runtime.js";
 import { CertificateCache } from "../../tls/certificate-cache.js";
 import { fail, ok, type CheckResult } from "../check-result.js";
@@ -49,10 +50,13 @@ export async function runCanary(options: CanaryOptions): Promise<CheckResult[]> 
 }
 
 async function startCanaryEdge(options: CanaryOptions, challenges: Http01Challenges): Promise<Edge | undefined> {
+  // A site for the names checked: padlock answers ACME challenges only for hosts it serves.
+  const hosts = options.names.map((n) => n.name);
+  const site: SiteRuntime = { hosts, config: { hosts }, handle: (ex) => sendText(ex.res, 404, "Not found."), close: async () => {} };
   const edge = new Edge({
     listen: options.listen,
     httpPort: options.port,
-    sites: new SiteTable<SiteRuntime>([]),
+    sites: new SiteTable<SiteRuntime>([{ hosts, site }]),
     challenges,
     certificates: new CertificateCache(),
     log: createLogger({ level: "silent", format: "json" }),

@@ -33,13 +33,17 @@ export function isPadlockAnswer(answer: ProbeOutcome | undefined): boolean {
   return /\bpadlock\b/i.test(String(answer.headers.server ?? "")) || (answer.status === 404 && answer.body.trim() === PADLOCK_UNKNOWN_TOKEN_BODY);
 }
 
-export async function portState(port: number, listen: string | undefined, probeHttpAnswer: boolean, timeoutMs: number): Promise<PortState> {
+/**
+ * Who holds the port, and (with `probeHost`) how it answers an ACME challenge request for that
+ * host: padlock answers challenges only for hosts it serves, so the probe names one of the config's.
+ */
+export async function portState(port: number, listen: string | undefined, probeHost: string | undefined, timeoutMs: number): Promise<PortState> {
   const bind = await tryBind(port, listen);
   if (bind === "free") return { kind: "free" };
   if (bind === "denied") return { kind: "denied" };
   const holder = findPortHolder(port);
-  const answer = probeHttpAnswer
-    ? await probeHttp({ address: loopbackFor(listen), port, host: "localhost", path: ACME_CHALLENGE_PREFIX + randomBytes(12).toString("base64url") }, timeoutMs)
+  const answer = probeHost !== undefined
+    ? await probeHttp({ address: loopbackFor(listen), port, host: probeHost, path: ACME_CHALLENGE_PREFIX + randomBytes(12).toString("base64url") }, timeoutMs)
     : undefined;
   return { kind: "held", holder, answer, isPadlock: isPadlockAnswer(answer) || (holder !== undefined && looksLikePadlock(holder)) };
 }
@@ -56,9 +60,9 @@ export function describePortState(port: number, state: PortState & { kind: "held
   return `port ${port} is held by ${state.isPadlock ? "a padlock: " : ""}${who}${answer}`;
 }
 
-export async function checkPort(role: "HTTP" | "HTTPS", port: number, listen: string | undefined, timeoutMs: number): Promise<{ result: CheckResult; state: PortState }> {
+export async function checkPort(role: "HTTP" | "HTTPS", port: number, listen: string | undefined, timeoutMs: number, probeHost?: string): Promise<{ result: CheckResult; state: PortState }> {
   const check = `port ${port} (${role})`;
-  const state = await portState(port, listen, role === "HTTP", timeoutMs);
+  const state = await portState(port, listen, role === "HTTP" ? (probeHost ?? "localhost") : undefined, timeoutMs);
   switch (state.kind) {
     case "free":
       return { state, result: ok(check, `port ${port} is free and this process can bind it`) };

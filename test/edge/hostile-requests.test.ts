@@ -1,0 +1,257 @@
+// What a hostile client sends, each case a defect padlock once had: a request line that stopped
+// the process, protocol-relative redirects, client addresses forged for the upstream, a log a
+// client could flood, a site answering any Host, paths and upgrades passed upstream unnormalised.
+import test, { after, before } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import tls from "node:tls";
+import { tempDir, waitFor } from "../support/env.js";
+import { curl, httpArgs, httpsArgs } from "../support/clients.js";
+import { servePadlock, writeConfig, type ServingPadlock } from "../support/padlock-process.js";
+import { startPadlock, type RunningPadlock } from "../support/padlock-in-process.js";
+import { rawRequest, sendRaw } from "../support/raw-client.js";
+import { makeTestPki, type TestPki } from "../support/tls.js";
+import { startEchoUpstream, startWsEchoUpstream, type Echo, type TestUpstream } from "../support/upstreams.js";
+import type { SiteRuntime } from "../../src/sites/site-runtime.js";
+import type { Config } from "../../src/config/schema.js";
+import WebSocket from "ws";
+
+const NAME = "site.test";
+const TRUSTED_PROXY = "127.0.0.2";
+const UNTRUSTED_PEER = "127.0.0.3";
+
+let work: { dir: string; remove(): void };
+let upstream: TestUpstream;
+let wsUpstream: TestUpstream;
+let pki: TestPki;
+let edge: RunningPadlock;
+
+/** A static site with a sub folder, an /app/ route to an echoing upstream and /ws/ to a WebSocket one. */
+function siteConfig(extra: Record<string, unknown> = {}) {
+  return {
+    hosts: [NAME],
+    static: path.join(work.dir, "www"),
+    http: "serve" as const,
+    routes: [
+      { path: "/app/", proxy: upstream.url },
+      { path: "/ws/", proxy: wsUpstream.url },
+    ],
+    ...extra,
+  };
+}
+
+before(async () => {
+  work = tempDir("hostile");
+  mkdirSync(path.join(work.dir, "www", "sub"), { recursive: true });
+  writeFileSync(path.join(work.dir, "www", "index.html"), "the site\n");
+  writeFileSync(path.join(work.dir, "www", "sub", "index.html"), "sub\n");
+  writeFileSync(path.join(work.dir, "www", "x"), "static x\n");
+  upstream = await startEchoUpstream();
+  wsUpstream = await startWsEchoUpstream();
+  pki = makeTestPki([NAME, "other.test"]);
+  edge = await startPadlock({ trusted_proxies: [`${TRUSTED_PROXY}/32`], sites: [siteConfig()] }, { pki, certNames: [NAME] });
+});
+after(async () => {
+  await edge.close();
+  await Promise.all([upstream.close(), wsUpstream.close()]);
+  work.remove();
+});
+
+test("a request line claiming HTTP/2 on an HTTP/1 connection gets 505 (400 for *), on both ports, and padlock keeps serving", async (t) => {
+  const config = writeConfig(path.join(work.dir, "served.yaml"), { storage: path.join(work.dir, "data"), sites: [siteConfig({ tls: { internal: true } })] });
+  const padlock: ServingPadlock = await servePadlock(["--config", config]);
+  t.after(() => padlock.stop());
+  const healthy = async () => {
+    assert.equal((await sendRaw(padlock.httpPort, rawRequest("GET / HTTP/1.1", [`Host: ${NAME}`, "Connection: close"]))).status, 200, "plain HTTP still answers");
+    const secure = await sendRaw(padlock.httpsPort, rawRequest("GET / HTTP/1.1", [`Host: ${NAME}`, "Connection: close"]), { tls: { servername: NAME } });
+    assert.equal(secure.status, 200, `HTTPS still answers: ${secure.error ?? secure.text}`);
+  };
+  await healthy();
+  const cases: [string, number][] = [
+    ["GET * HTTP/2.0", 400],
+    ["GET http://other/ HTTP/2.0", 505],
+    ["GET / HTTP/2.0", 505],
+    ["GET /app/x HTTP/3.0", 400], // refused by Node's parser already (nginx says 505)
+    ["GET / HTTP/0.9", 400],
+  ];
+  for (const [line, status] of cases) {
+    for (const secure of [false, true]) {
+      const answer = await sendRaw(secure ? padlock.httpsPort : padlock.httpPort, rawRequest(line, [`Host: ${NAME}`]), secure ? { tls: { servername: NAME, ALPNProtocols: ["http/1.1"] } } : {});
+      assert.equal(answer.status, status, `${line} over ${secure ? "TLS" : "TCP"}: ${answer.text}`);
+      assert.equal(answer.headers.connection, "close");
+      assert.equal(padlock.child.exitCode, null, `padlock exited after ${line}`);
+      await healthy();
+    }
+  }
+  assert.ok(!padlock.logLines().some((l) => l.level === 50), "no request failed with an exception");
+});
+
+test("an exception while a request is handled ends that request with a 500 naming a request id, logged once a minute, and nothing else", async () => {
+  const site = (edge.padlock as unknown as { sites: SiteRuntime[] }).sites[0]!;
+  const original = site.handle;
+  try {
+    site.handle = (ex) => (ex.path === "/sync" ? JSON.parse("{") : Promise.reject(new TypeError("async trouble")));
+    const ids: string[] = [];
+    for (const pathname of ["/sync", "/async", "/async"]) {
+      const res = await curl(httpArgs(NAME, edge.httpPort, pathname));
+      assert.equal(res.status, 500);
+      const id = /\(request ([0-9a-f]+-\d+)\)/.exec(res.body)?.[1];
+      assert.ok(id, res.body);
+      ids.push(id);
+    }
+    const errors = edge.logs.filter((l) => l.level === 50);
+    assert.deepEqual(errors.map((e) => e.request_id), ids.slice(0, 2), "one ERROR line per kind of failure within a minute, naming its request");
+    assert.match(String((errors[0]!.err as { stack?: string }).stack), /SyntaxError/);
+    assert.match(String((errors[1]!.err as { stack?: string }).stack), /TypeError: async trouble\n\s+at /);
+  } finally {
+    site.handle = original;
+  }
+  assert.equal((await curl(httpArgs(NAME, edge.httpPort, "/"))).status, 200);
+});
+
+test("a request for //sub or ///sub is redirected to /sub/, never to a protocol-relative //sub/", async () => {
+  for (const target of ["//sub", "///sub", "/sub", "/./sub", "//./sub"]) {
+    const res = await sendRaw(edge.httpPort, rawRequest(`GET ${target} HTTP/1.1`, [`Host: ${NAME}`]));
+    assert.equal(res.status, 308, target);
+    assert.equal(res.headers.location, "/sub/", target);
+  }
+});
+
+test("client-address fields and fields with underscores from an untrusted client never reach the upstream; a trusted proxy's do", async () => {
+  const forged = [
+    "X_Forwarded_For: 6.6.6.1",
+    "X_Real_IP: 6.6.6.2",
+    "Client-IP: 6.6.6.3",
+    "True-Client-IP: 6.6.6.4",
+    "CF-Connecting-IP: 6.6.6.5",
+    "X-Client-IP: 6.6.6.6",
+    "X-Cluster-Client-IP: 6.6.6.7",
+    "Fastly-Client-IP: 6.6.6.8",
+    "X-Original-Forwarded-For: 6.6.6.9",
+    "X-Real-IP: 6.6.6.10",
+    "X-Forwarded-For: 6.6.6.11",
+  ];
+  const args = (peer: string) => ["--interface", peer, ...forged.flatMap((h) => ["-H", h]), ...httpsArgs(pki, NAME, edge.httpsPort, "/app/who")];
+  const untrusted = JSON.parse((await curl(args(UNTRUSTED_PEER))).body) as Echo;
+  assert.doesNotMatch(JSON.stringify(untrusted.rawHeaders), /6\.6\.6/, "no forged address reaches the app");
+  assert.doesNotMatch(JSON.stringify(untrusted.rawHeaders), /_/, "no field with an underscore in its name");
+  assert.equal(untrusted.headers["x-forwarded-for"], UNTRUSTED_PEER);
+  assert.equal(untrusted.headers["x-real-ip"], UNTRUSTED_PEER);
+
+  const viaProxy = JSON.parse((await curl(args(TRUSTED_PROXY))).body) as Echo;
+  assert.equal(viaProxy.headers["cf-connecting-ip"], "6.6.6.5", "a trusted proxy's client-address fields pass");
+  assert.equal(viaProxy.headers["x_forwarded_for"], "6.6.6.1");
+  assert.equal(viaProxy.headers["x-real-ip"], "6.6.6.11", "padlock's own X-Real-IP: the client the trusted proxy reported");
+
+  // The WebSocket handshake takes the same rule.
+  const ws = new WebSocket(`wss://127.0.0.1:${edge.httpsPort}/ws/`, [], { headers: { host: NAME, "True-Client-IP": "6.6.6.4", X_Real_IP: "6.6.6.2" }, rejectUnauthorized: false });
+  const hello = await new Promise<{ headers: Record<string, string> }>((resolve, reject) => {
+    ws.once("message", (data) => resolve(JSON.parse(String(data)) as { headers: Record<string, string> }));
+    ws.once("error", reject);
+  });
+  ws.close();
+  assert.equal(hello.headers["true-client-ip"], undefined);
+  assert.equal(hello.headers["x_real_ip"], undefined);
+  assert.equal(hello.headers["x-forwarded-for"], "127.0.0.1");
+});
+
+test("requests for unknown ACME tokens cannot flood the log: one cut, escaped line a minute", async () => {
+  const before = edge.logs.length;
+  const token = "%01%1b[31m" + "A".repeat(5000);
+  for (let i = 0; i < 30; i++) {
+    const res = await sendRaw(edge.httpPort, rawRequest(`GET /.well-known/acme-challenge/${token}${i} HTTP/1.1`, [`Host: ${NAME}`, "Connection: close"]));
+    assert.equal(res.status, 404);
+  }
+  const lines = edge.logs.slice(before).filter((l) => /unknown token/.test(l.msg));
+  assert.equal(lines.length, 1, "one line for 30 requests within a minute");
+  assert.ok(lines[0]!.msg.length < 300, `a cut line (${lines[0]!.msg.length} characters)`);
+  assert.ok(String(lines[0]!.token).length < 150);
+  assert.doesNotMatch(JSON.stringify(lines[0]), /\\u001b|\\u0001/, "no control characters");
+});
+
+test("a site answers its own names only: another host gets 404 over HTTP and 421 over HTTPS, with none of the site's content", async () => {
+  const http = await curl(httpArgs("other.test", edge.httpPort, "/"));
+  assert.equal(http.status, 404);
+  assert.doesNotMatch(http.body, /the site/);
+  const https = await curl(["-H", "Host: other.test", ...httpsArgs(pki, NAME, edge.httpsPort, "/")]);
+  assert.equal(https.status, 421);
+  assert.doesNotMatch(https.body, /the site/);
+  const challenge = await curl(httpArgs("other.test", edge.httpPort, "/.well-known/acme-challenge/anything"));
+  assert.equal(challenge.status, 404);
+
+  const withDefault = await startPadlock({ sites: [siteConfig({ default: true })] }, { httpsPort: false });
+  try {
+    const served = await curl(httpArgs("other.test", withDefault.httpPort, "/"));
+    assert.equal(served.status, 200);
+    assert.equal(served.body, "the site\n", "default: true answers unknown hosts, as nginx's default_server");
+  } finally {
+    await withDefault.close();
+  }
+});
+
+test("a handshake without SNI, or with a name no certificate has, gets the default site's certificate (else the first site's), whatever was installed last", async () => {
+  const first = makeTestPki(["first.test"]);
+  const second = makeTestPki(["second.test"]);
+  const firstSite = { hosts: ["first.test"], static: path.join(work.dir, "www") };
+  const secondSite = { hosts: ["second.test"], static: path.join(work.dir, "www") };
+  const subjectOf = async (port: number, servername?: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = tls.connect({ host: "127.0.0.1", port, servername, rejectUnauthorized: false }, () => {
+        resolve(String(socket.getPeerCertificate().subject.CN));
+        socket.end();
+      });
+      socket.once("error", reject);
+    });
+  const configs: [Config["sites"], string][] = [
+    [[firstSite, secondSite], "first.test"],
+    [[firstSite, { ...secondSite, default: true }], "second.test"],
+  ];
+  for (const [sites, expected] of configs) {
+    const running = await startPadlock({ sites });
+    try {
+      const noCertificate = await sendRaw(running.httpsPort, "", { tls: {} });
+      assert.match(noCertificate.error ?? "", /ALERT_HANDSHAKE_FAILURE/, "before any certificate: a TLS alert, not a silent close");
+      running.padlock.certificates.install(second.key, second.cert, ["second.test"], second.notAfter);
+      running.padlock.certificates.install(first.key, first.cert, ["first.test"], first.notAfter);
+      running.padlock.certificates.install(second.key, second.cert, ["second.test"], second.notAfter);
+      assert.equal(await subjectOf(running.httpsPort), expected, "no SNI");
+      assert.equal(await subjectOf(running.httpsPort, "unknown.test"), expected, "an SNI no site has");
+      assert.equal(await subjectOf(running.httpsPort, "second.test"), "second.test");
+    } finally {
+      await running.close();
+    }
+  }
+});
+
+test("the path is normalised once, before routing: the upstream gets the path that was routed, and nothing climbs above the root", async () => {
+  const get = (target: string, headers: string[] = []) => sendRaw(edge.httpPort, rawRequest(`GET ${target} HTTP/1.1`, [`Host: ${NAME}`, "Connection: close", ...headers]));
+  const routedToStatic = await get("/app/../x");
+  assert.equal(routedToStatic.status, 200);
+  assert.equal(routedToStatic.body, "static x\n", "/app/../x is /x: the static file, not the app");
+  const encoded = await get("/app/%2e%2e/x");
+  assert.equal(encoded.body, "static x\n");
+  const app = await get("/app/./a//b/%7Euser/%2F?q=%2e");
+  assert.equal(app.status, 200);
+  assert.equal((JSON.parse(app.body) as Echo).url, "/app/a/b/~user/%2F?q=%2e");
+  for (const target of ["/..", "/app/../../etc/passwd", "/%2e%2e/x", "/a/%00"]) {
+    const res = await get(target);
+    assert.equal(res.status, 400, target);
+  }
+});
+
+test("only Upgrade: websocket is passed on: h2c and other upgrades are answered as plain requests", async () => {
+  for (const protocol of ["h2c", "TLS/1.2", "foo"]) {
+    const res = await sendRaw(
+      edge.httpPort,
+      rawRequest("GET /app/up HTTP/1.1", [`Host: ${NAME}`, `Upgrade: ${protocol}`, "Connection: Upgrade, HTTP2-Settings", "HTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA"]),
+    );
+    assert.equal(res.status, 200, res.text);
+    const echo = JSON.parse(res.body) as Echo;
+    assert.equal(echo.headers.upgrade, undefined, `Upgrade: ${protocol} never reaches the app`);
+    assert.equal(echo.headers["http2-settings"], undefined);
+  }
+  const withBody = await sendRaw(edge.httpPort, rawRequest("POST /app/up HTTP/1.1", [`Host: ${NAME}`, "Upgrade: h2c", "Connection: Upgrade", "Content-Length: 3"], "abc"));
+  assert.equal(withBody.status, 400);
+  await waitFor("padlock still serving", async () => (await curl(httpArgs(NAME, edge.httpPort, "/"))).status === 200);
+});
