@@ -19,7 +19,7 @@ import { SessionTicketKeys } from "../tls/session-ticket-keys.js";
 import { resolveClient, TrustedProxies } from "../proxy/forwarding.js";
 import { rawResponse } from "../proxy/websocket.js";
 import { AccessLog, tlsVersion } from "./access-log.js";
-import { asResponse, closeAfterResponse, isHttp2, redirect, sendText, type Exchange, type Request, type Response, type UpgradeExchange } from "./exchange.js";
+import { afterLastResponse, asResponse, closeAfterResponse, isHttp2, redirect, sendText, type Exchange, type Request, type Response, type UpgradeExchange } from "./exchange.js";
 import { formatHostPort, hostOf } from "./host.js";
 import { isRefused, parseTarget, type RequestTarget } from "./request-target.js";
 import { ClientLog, clientText } from "./client-log.js";
@@ -172,6 +172,7 @@ export class Edge {
       (req, res) => this.onRequest(req, res, false),
     );
     this.httpServer.maxHeadersCount = limits.headerCount + 1;
+    this.httpServer.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket));
     this.httpServer.on("connection", (socket: Duplex) => this.trackHttp1Socket(socket));
     this.httpServer.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, false));
     await listenOn(this.httpServer, httpPort, listen);
@@ -190,6 +191,7 @@ export class Edge {
       );
       this.ticketKeys.rotate((keys) => server.setTicketKeys(keys));
       applyHttp1Limits(server, limits);
+      server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket));
       if (this.options.tlsAlpnChallenges) answerTlsAlpnChallenges(server, this.options.tlsAlpnChallenges);
       server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, true));
       server.on("session", (session: http2.ServerHttp2Session) => {
@@ -247,6 +249,8 @@ export class Edge {
   }
 
   private serve(req: Request, res: Response, secure: boolean): void {
+    // Left unanswered: the connection closes once its last response is out (a destroy would cut that one).
+    if (afterLastResponse(req, res)) return;
     const target = parseTarget(req.url ?? "");
     const refused = isRefused(target) ? { status: target.status, reason: `Bad request: ${target.reason}.` } : versionProblem(req);
     const ex = this.exchangeOf(req, res, secure, isRefused(target) ? { path: req.url ?? "", search: "" } : target);
@@ -295,6 +299,20 @@ export class Edge {
   private unknownHost(ex: Exchange): void {
     const status = this.policy.unknownHostStatus ?? (ex.secure ? 421 : 404);
     sendText(ex.res, status, status === 421 ? `This server does not serve "${clientText(ex.host, 100)}".` : "Not found.");
+  }
+
+  /**
+   * An HTTP/1 request Node's parser refused. As Node's own handler does (400, 431 for a head too
+   * large, 408 for a timeout; nothing written once a response began), except for bytes after a
+   * request that said Connection: close: those are ignored, as by nginx, so the answer to that
+   * request is still sent (Node's handler replaced it with a 400).
+   */
+  private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    if (err.code === "HPE_CLOSED_CONNECTION") return;
+    if (!socket.writable || err.code === "ECONNRESET" || this.http1Sockets.get(socket)?.headersSent) return void socket.destroy();
+    const [status, text] =
+      err.code === "HPE_HEADER_OVERFLOW" ? [431, "Request header fields too large."] : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? [408, "Request timeout."] : [400, "Bad request."];
+    socket.end(rawResponse(status, text));
   }
 
   /** A site's response is done: the reload's in-flight count and the metrics. */

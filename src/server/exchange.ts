@@ -66,6 +66,9 @@ export function sendText(res: Response, status: number, body: string, headers: R
   res.end(bytes);
 }
 
+/** HTTP/1 connections whose current response is their last: what a client pipelined after it is not served. */
+const lastResponseSent = new WeakSet<Duplex>();
+
 /**
  * Ends the connection (HTTP/1.1) or the stream (HTTP/2) once this response is sent, for answers
  * given before the request body was read: the rest of the body is not worth receiving.
@@ -73,9 +76,23 @@ export function sendText(res: Response, status: number, body: string, headers: R
 export function closeAfterResponse(req: Request, res: Response): void {
   if (isHttp2(req)) {
     res.once("finish", () => req.stream.close(http2.constants.NGHTTP2_NO_ERROR));
-  } else if (!res.headersSent) {
-    res.setHeader("connection", "close");
+  } else {
+    lastResponseSent.add(req.socket);
+    if (!res.headersSent) res.setHeader("connection", "close");
   }
+}
+
+/**
+ * Whether an HTTP/1 request came after its connection's last response: pipelined behind a request
+ * that said Connection: close or that padlock refused. Node parses and hands on such requests
+ * anyway; serving them would act on requests whose answers nobody reads (and after a refusal,
+ * on bytes padlock already judged malformed), so they are dropped, as nginx does.
+ */
+export function afterLastResponse(req: Request, res: Response): boolean {
+  if (isHttp2(req)) return false;
+  if (lastResponseSent.has(req.socket)) return true;
+  if (!res.shouldKeepAlive) lastResponseSent.add(req.socket);
+  return false;
 }
 
 /**

@@ -255,3 +255,22 @@ test("only Upgrade: websocket is passed on: h2c and other upgrades are answered 
   assert.equal(withBody.status, 400);
   await waitFor("padlock still serving", async () => (await curl(httpArgs(NAME, edge.httpPort, "/"))).status === 200);
 });
+
+test("a request pipelined behind a refused one, or behind Connection: close, is not served and never reaches the upstream", async () => {
+  const seen: string[] = [];
+  const record = (req: { url?: string }) => seen.push(req.url ?? "");
+  upstream.server.on("request", record);
+  try {
+    const behindRefused = await sendRaw(edge.httpPort, rawRequest("GET * HTTP/1.1", [`Host: ${NAME}`]) + rawRequest("GET /app/pipelined-1 HTTP/1.1", [`Host: ${NAME}`]));
+    assert.equal(behindRefused.status, 400);
+    assert.equal(behindRefused.text.match(/HTTP\/1\.1 \d{3}/g)?.length, 1, "one answer");
+    const behindClose = await sendRaw(edge.httpPort, rawRequest("GET /app/first HTTP/1.1", [`Host: ${NAME}`, "Connection: close"]) + rawRequest("GET /app/pipelined-2 HTTP/1.1", [`Host: ${NAME}`]));
+    assert.equal(behindClose.status, 200);
+    assert.equal(behindClose.text.match(/HTTP\/1\.1 \d{3}/g)?.length, 1, "one answer");
+    const keptAlive = await sendRaw(edge.httpPort, rawRequest("GET /app/a HTTP/1.1", [`Host: ${NAME}`]) + rawRequest("GET /app/b HTTP/1.1", [`Host: ${NAME}`, "Connection: close"]));
+    assert.equal(keptAlive.text.match(/HTTP\/1\.1 200/g)?.length, 2, "pipelining itself still works");
+    assert.deepEqual(seen, ["/app/first", "/app/a", "/app/b"]);
+  } finally {
+    upstream.server.off("request", record);
+  }
+});
