@@ -194,12 +194,18 @@ test("a configured zone that does not hold the name is refused before anything i
   );
 });
 
-test("a key the zone knows but may not update is reported as missing permission, not as an unknown key", async () => {
+test("a key the zone knows but may not update at this name is reported as missing permission, not as an unknown key (the README's Knot ACL)", async () => {
+  const provider = rfc2136({ key: knot.acmeOnlyKey });
+  for (const fqdn of ["_acme-challenge.example.test", "_acme-challenge.www.example.test"]) {
+    await provider.present(fqdn, "allowed");
+    assert.deepEqual(await knot.txt(fqdn), ["allowed"]);
+    await provider.cleanup(fqdn, "allowed");
+  }
   await expectDns01Error(
-    rfc2136({ key: knot.transferKey }).present("_acme-challenge.example.test", "v"),
+    provider.present("_acme-challenge.blog.example.test", "v"),
     "key-not-permitted",
-    new RegExp(`the DNS server at 127\\.0\\.0\\.1:${knot.port} knows the TSIG key "padlock-transfer\\." .* but does not let it update _acme-challenge\\.example\\.test \\(BADKEY\\)`),
-    /let the key "padlock-transfer\." update TXT records at _acme-challenge\.example\.test in the zone's update ACL/,
+    new RegExp(`the DNS server at 127\\.0\\.0\\.1:${knot.port} knows the TSIG key "padlock-acme-only\\." .* but does not let it update _acme-challenge\\.blog\\.example\\.test \\(BADKEY\\)`),
+    /let the key "padlock-acme-only\." update TXT records at _acme-challenge\.blog\.example\.test in the zone's update ACL/,
   );
 });
 

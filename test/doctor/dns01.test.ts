@@ -67,7 +67,7 @@ test("RFC 2136: the server, a signed test update at every _acme-challenge name, 
   const unreachable = `127.0.0.1:${await freePort({ udp: true })}`;
   const { code, row } = await doctor([
     site(["example.test", "*.example.test", "www.example.test"], { ...rfc2136(knot.keys["hmac-sha256"]), nameservers: [knot.address] }),
-    site(["denied.example.test"], rfc2136(knot.transferKey)),
+    site(["denied.example.test"], rfc2136(knot.acmeOnlyKey)),
     site(["far.example.test"], rfc2136(knot.keys["hmac-sha256"], unreachable)),
   ]);
   assert.equal(code, 1);
@@ -86,7 +86,7 @@ test("RFC 2136: the server, a signed test update at every _acme-challenge name, 
 
   const denied = row("DNS-01 update _acme-challenge.denied.example.test");
   assert.equal(denied.status, "fail");
-  assert.match(denied.found, /knows the TSIG key "padlock-transfer\." .* but does not let it update _acme-challenge\.denied\.example\.test \(BADKEY\)/);
+  assert.match(denied.found, /knows the TSIG key "padlock-acme-only\." .* but does not let it update _acme-challenge\.denied\.example\.test \(BADKEY\)/);
   assert.match(denied.fix, /allow the key to update TXT records at this name on the DNS server/);
   // Without nameservers:, the zone's NS (ns1.example.test) is found through the resolver, on port 53 where nothing answers here.
   const discovered = row("DNS-01 name servers denied.example.test");
