@@ -151,7 +151,7 @@ export class AuthoritativeTxtCheck {
     }
   }
 
-  /** Each server's answer to an SOA question about the zone: undefined when it answers for it with authority, else what it did. */
+  /** Asks each server this check would wait for about the zone's SOA: a problem for each that does not answer with authority. */
   async reachability(fqdn: string, knownZone?: string): Promise<{ zone?: string; servers: { name: string; problem?: string }[]; source: string }> {
     const zone = await this.zoneFor(fqdn, knownZone);
     const servers = await this.nameservers(fqdn, zone);

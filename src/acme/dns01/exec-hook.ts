@@ -76,13 +76,13 @@ export class ExecHookProvider implements Dns01Provider {
         setTimeout(() => killGroup(child.pid, "SIGKILL"), KILL_GRACE_MS).unref();
       };
       const limit = (ms: number, because: string) => setTimeout(() => stop(because), ms);
-      let timer = stopping?.aborted && action === "remove"
-        ? limit(Math.min(timeoutMs, STOPPING_CLEANUP_MS), `was stopped: padlock is stopping and gave it ${Math.min(timeoutMs, STOPPING_CLEANUP_MS) / 1000} s`)
-        : limit(timeoutMs, `did not finish within ${timeoutMs / 1000} s and was stopped`);
+      const stoppingMs = Math.min(timeoutMs, STOPPING_CLEANUP_MS);
+      const stoppingLimit = () => limit(stoppingMs, `was stopped: padlock is stopping and gave it ${stoppingMs / 1000} s`);
+      let timer = stopping?.aborted ? stoppingLimit() : limit(timeoutMs, `did not finish within ${timeoutMs / 1000} s and was stopped`);
       const onStopping = () => {
         clearTimeout(timer);
         if (action === "add") stop("was stopped: padlock is stopping");
-        else timer = limit(STOPPING_CLEANUP_MS, `was stopped: padlock is stopping and gave it ${STOPPING_CLEANUP_MS / 1000} s more`);
+        else timer = stoppingLimit();
       };
       if (!stopping?.aborted) stopping?.addEventListener("abort", onStopping, { once: true });
       const done = () => {

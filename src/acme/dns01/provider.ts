@@ -70,7 +70,7 @@ export async function withTxtRecord<T>(
 ): Promise<T> {
   const { fqdn, value } = record;
   const { stopping } = options;
-  if (stopping?.aborted) throw stoppedBefore(fqdn);
+  if (stopping?.aborted) throw new Dns01Error("stopped", `padlock is stopping: the TXT record ${fqdn} was not published`);
   try {
     try {
       await provider.present(fqdn, value, stopping);
@@ -95,8 +95,4 @@ function untilStopped<T>(work: Promise<T>, fqdn: string, stopping: AbortSignal |
     stopping.addEventListener("abort", onAbort, { once: true });
     work.then(resolve, reject).finally(() => stopping.removeEventListener("abort", onAbort));
   });
-}
-
-function stoppedBefore(fqdn: string): Dns01Error {
-  return new Dns01Error("stopped", `padlock is stopping: the TXT record ${fqdn} was not published`);
 }

@@ -23,7 +23,7 @@ export interface Rfc2136Options {
 }
 
 /** TTL of the records added: short, so no resolver keeps a challenge value long. */
-export const RECORD_TTL_S = 60;
+const RECORD_TTL_S = 60;
 const OPCODE_UPDATE = 5 << 11;
 const RCODES: Record<number, string> = { 0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED", 6: "YXDOMAIN", 7: "YXRRSET", 8: "NXRRSET", 9: "NOTAUTH", 10: "NOTZONE" };
 
@@ -127,7 +127,7 @@ export class Rfc2136Provider implements Dns01Provider {
     const rcode = answer.readUInt16BE(2) & 0x0f;
     const tsigError = readTsig(answer)?.error ?? 0;
     const permission =
-      `let the key "${key.name}" update TXT records at ${fqdn} in the zone's update ACL on the server (Knot: an acl with key and action: update on the zone; ` +
+      `let the key "${key.name}" update TXT records at ${fqdn} in the zone's update ACL on the server (Knot: an acl on the zone with this key, action: update, and the name in its update-owner-name if it has one; ` +
       `BIND: update-policy { grant ${key.name.replace(/\.?$/, ".")} name ${fqdn}. TXT; }), or set tsig_name in ${this.configKey} to a key that may`;
     if (tsigError === 17) {
       // Knot answers BADKEY both for a key it does not have and for one the zone's ACL does not
@@ -180,7 +180,7 @@ export class Rfc2136Provider implements Dns01Provider {
     const signed = signMessage(message, this.options.key);
     try {
       const answer = await exchange(this.server, signed.message, this.exchangeOptions());
-      return (readTsig(answer)?.error ?? -1) === 0 && verifyAnswer(answer, this.options.key, signed.mac) === undefined;
+      return readTsig(answer)?.error === 0 && verifyAnswer(answer, this.options.key, signed.mac) === undefined;
     } catch {
       return false;
     }
