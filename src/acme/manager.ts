@@ -107,7 +107,7 @@ export interface NameSetStatus {
 interface SetState {
   set: Required<Pick<NameSet, "names" | "keyType" | "challenges">> & Pick<NameSet, "profile">;
   /** Solvers only this set uses (its DNS-01 provider). */
-  solvers: ChallengeSolver[];
+  solvers: Dns01Solver[];
   folder: string;
   current?: StoredCertificate;
   plan?: RenewalPlan;
@@ -158,7 +158,7 @@ export class CertificateManager {
     this.caId = caIdOf(o.ca.directoryUrl);
     this.states = o.sets.map((s) => ({
       set: { names: s.names, keyType: s.keyType ?? "ecdsa-p256", profile: s.profile, challenges: s.challenges ?? DEFAULT_CHALLENGES },
-      solvers: s.dns01 ? [new Dns01Solver(s.dns01, (fqdn, err) => o.log.warn(`${s.names.join(", ")}: removing the TXT record ${fqdn} failed: ${(err as Error).message}`))] : [],
+      solvers: s.dns01 ? [new Dns01Solver(s.dns01, o.log, s.names.join(", "))] : [],
       folder: `certificates/${this.caId}/${folderName(s.names)}`,
       failures: 0,
       cancelTimers: [],
@@ -194,6 +194,8 @@ export class CertificateManager {
   async close(): Promise<void> {
     this.closed = true;
     for (const s of this.states) this.cancel(s);
+    // DNS-01 work in flight ends now, its records removed, instead of running to its timeouts.
+    for (const s of this.states) for (const solver of s.solvers) solver.abandon();
     await Promise.allSettled(this.states.map((s) => s.running));
     const others = await Promise.allSettled([...this.connections.values()]);
     for (const c of others) if (c.status === "fulfilled" && c.value.transport !== this.transport) await c.value.transport.close();

@@ -11,8 +11,7 @@ import type { TlsAlpn01Challenges } from "./tls-alpn01-challenges.js";
 import type { CertificateObserver } from "./certificate-events.js";
 import { CertificateManager, type NameSet } from "./manager.js";
 import { allowedChallenges } from "./dns01/challenge-settings.js";
-import type { AuthoritativeTxtCheck } from "./dns01/authoritative.js";
-import { createDns01Provider } from "./dns01/from-config.js";
+import { createDns01Provider, type Dns01Tuning } from "./dns01/from-config.js";
 import type { Clock, RetryPolicy } from "./renewal.js";
 
 export interface CertificateTuning {
@@ -20,8 +19,8 @@ export interface CertificateTuning {
   retry?: RetryPolicy;
   random?: () => number;
   ariRecheckMs?: number;
-  /** How DNS-01 finds and asks a zone's authoritative servers (tests: a local server on its own port). */
-  dnsCheck?: AuthoritativeTxtCheck;
+  /** DNS-01 hook timeout and propagation polling (tests: short; name servers on their own port). */
+  dns01?: Dns01Tuning;
   /** Rehearse first issuances against this directory whatever the CA (tests: a second Pebble). */
   stagingDirectoryUrl?: string;
 }
@@ -57,7 +56,7 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
       keyType: site.tls?.key_type,
       profile: site.tls?.profile,
       challenges: allowedChallenges(site),
-      dns01: dns ? createDns01Provider(dns, { configKey: `sites[${i}].tls.dns`, check: o.tuning?.dnsCheck }) : undefined,
+      dns01: dns ? createDns01Provider(dns, { configKey: `sites[${i}].tls.dns`, baseDir: o.baseDir, resolver: config.resolver, tuning: o.tuning?.dns01 }) : undefined,
     });
   });
   if (sets.length === 0) return undefined;

@@ -20,6 +20,11 @@ export const KeyType = Type.Union(
   { description: "Private key type of the certificate (default ecdsa-p256)" },
 );
 
+const Nameservers = doc(
+  "Authoritative servers (host:port) that must show the TXT record before the CA is asked (default: the zone's NS records, found through resolver:)",
+  Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+);
+
 export const DnsProvider = Type.Union([
   Type.Object(
     {
@@ -35,20 +40,22 @@ export const DnsProvider = Type.Union([
       ),
       tsig_secret: doc("Base64 TSIG secret", Type.String({ pattern: "^[A-Za-z0-9+/]+={0,2}$" })),
       transport: Type.Optional(doc("Send updates over udp (default, TCP when truncated) or tcp", Type.Union([Type.Literal("udp"), Type.Literal("tcp")]))),
+      nameservers: Type.Optional(Nameservers),
     },
     { additionalProperties: false },
   ),
   Type.Object(
     {
       provider: Type.Literal("exec"),
-      command: doc("Command called as: COMMAND add|remove NAME VALUE", Type.String()),
+      command: doc("Command run by /bin/sh as: COMMAND add|remove NAME VALUE, from the config file's folder", Type.String({ minLength: 1 })),
+      nameservers: Type.Optional(Nameservers),
     },
     { additionalProperties: false },
   ),
 ], {
   description:
-    "A DNS provider: { provider: rfc2136, server: host:port, tsig_name, tsig_secret (base64), optional zone, tsig_algorithm, transport } " +
-    "or { provider: exec, command }",
+    "A DNS provider: { provider: rfc2136, server: host:port, tsig_name, tsig_secret (base64), optional zone, tsig_algorithm, transport, nameservers } " +
+    "or { provider: exec, command, optional nameservers }",
 });
 
 export const Upstreams = doc(
@@ -129,7 +136,7 @@ export const Config = Type.Object(
     ),
     staging_rehearsal: Type.Optional(doc("Try a first issuance against staging before production (default true)", Type.Boolean())),
     storage: Type.Optional(doc("Folder for certificates and keys, or redis://host:port/db", Type.String({ minLength: 1 }))),
-    resolver: Type.Optional(doc("DNS server padlock asks when it checks names itself (padlock doctor, explaining a failed challenge), host:port; default the system's", Type.String({ minLength: 1 }))),
+    resolver: Type.Optional(doc("DNS server padlock asks when it checks names itself (DNS-01 propagation, padlock doctor, explaining a failed challenge), IP:port; default the system's", Type.String({ minLength: 1 }))),
     user: Type.Optional(doc("Drop to this user after binding ports when started as root", Type.String())),
     listen: Type.Optional(doc("Address to listen on (default all)", Type.String())),
     http_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),

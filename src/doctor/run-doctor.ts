@@ -23,6 +23,7 @@ import { checkDnsAddresses } from "./checks/dns-addresses.js";
 import { checkCdnRanges } from "./checks/cdn-ranges.js";
 import { checkCaa } from "./checks/caa.js";
 import { runCanary } from "./checks/canary.js";
+import { checkDns01 } from "./checks/dns01.js";
 
 export interface DoctorOptions {
   configFile: string;
@@ -85,7 +86,19 @@ async function checkEverythingElse(config: Config, options: DoctorOptions): Prom
   const nameResults = ca.directoryUrl
     ? await validationChecks(names, ca, identities, http.state, settings)
     : names.map((n) => checkHostName(n.name, ca, n.challenges));
-  return [...caResults, ...storageResults, http.result, https.result, ...nameResults];
+  const dns01Results = ca.directoryUrl ? await dns01Checks(config, settings) : [];
+  return [...caResults, ...storageResults, http.result, https.result, ...nameResults, ...dns01Results];
+}
+
+/** Each site that proves control through DNS-01: its provider, update permission and name servers. */
+async function dns01Checks(config: Config, settings: Settings): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  for (const [i, site] of config.sites.entries()) {
+    const dns = site.tls?.dns;
+    if (!dns || site.tls?.enabled === false || usesInternalCa(config, site) || !allowedChallenges(site).includes("dns-01")) continue;
+    results.push(...(await checkDns01({ dns, hosts: site.hosts, configKey: `sites[${i}].tls.dns`, baseDir: settings.baseDir, resolver: settings.resolver, timeoutMs: settings.timeoutMs })));
+  }
+  return results;
 }
 
 /** The CA's directory (through ca_root), what it offers against the config, and its clock. */

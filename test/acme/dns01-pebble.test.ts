@@ -34,7 +34,7 @@ after(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
-const check = () => new AuthoritativeTxtCheck({ resolvers: [knot.address], nameserverPort: knot.port, pollIntervalMs: 50 });
+const check = () => new AuthoritativeTxtCheck({ resolver: knot.address, nameserverPort: knot.port, pollIntervalMs: 50 });
 
 test("a certificate for example.test and *.example.test through DNS-01 with RFC 2136 updates", async () => {
   await issueWildcardCertificate(new Rfc2136Provider({ server: knot.address, key: knot.keys["hmac-sha256"], check: check() }));
@@ -68,7 +68,7 @@ async function issueWildcardCertificate(provider: Dns01Provider): Promise<void> 
           await client.completeChallenge(challenge);
           await client.waitForValidStatus(challenge);
         },
-        (err) => cleanupErrors.push(err),
+        { onCleanupError: (err) => cleanupErrors.push(err) },
       );
     }),
   );

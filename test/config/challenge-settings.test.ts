@@ -32,6 +32,30 @@ test("TSIG settings: an unknown algorithm and a secret that is not base64 are re
   assert.ok(algorithm.some((p) => /^padlock\.yaml:8: sites\[0\]\.tls\.dns\.tsig_algorithm: .*"hmac-sha256"/.test(p)), algorithm.join("\n"));
   const secret = problemsOf(`${site}      dns: { provider: rfc2136, server: 127.0.0.1:53, tsig_name: k., tsig_secret: "not base64!" }\n`);
   assert.deepEqual(secret, [
-    "padlock.yaml:8: sites[0].tls.dns: not an accepted value; expected a DNS provider: { provider: rfc2136, server: host:port, tsig_name, tsig_secret (base64), optional zone, tsig_algorithm, transport } or { provider: exec, command }",
+    "padlock.yaml:8: sites[0].tls.dns: not an accepted value; expected a DNS provider: { provider: rfc2136, server: host:port, tsig_name, tsig_secret (base64), optional zone, tsig_algorithm, transport, nameservers } or { provider: exec, command, optional nameservers }",
   ]);
+});
+
+const dnsSite = (dns: string) =>
+  `ca: letsencrypt\naccept_terms: true\nsites:\n  - hosts: [blog.example.com, "*.example.com"]\n    redirect: https://example.org\n    tls:\n      challenges: [dns-01]\n      dns:\n${dns}`;
+
+test("a zone that does not contain a host's _acme-challenge name is refused at zone:, naming the record and the host", () => {
+  const rfc = "        provider: rfc2136\n        server: 127.0.0.1:53\n        tsig_name: k.\n        tsig_secret: c2VjcmV0\n";
+  assert.deepEqual(problemsOf(dnsSite(`${rfc}        zone: blog.example.com\n`)), [
+    'padlock.yaml:13: sites[0].tls.dns.zone: zone "blog.example.com" does not contain _acme-challenge.example.com (for *.example.com), where the CA looks for the TXT record: set zone to the zone holding these names, or leave it out to have padlock ask the server',
+  ]);
+  assert.deepEqual(problemsOf(dnsSite(`${rfc}        zone: example.com.\n`)), [], "the zone holding both names, with or without its trailing dot");
+  assert.deepEqual(problemsOf(dnsSite(`${rfc}        zone: _acme-challenge.blog.example.com\n`)).length, 1, "a zone of its own for one record leaves the other out");
+});
+
+test("DNS servers are checked where they are written: resolver:, server:, nameservers:", () => {
+  const problems = problemsOf(
+    `resolver: "ns.example.com"\n${dnsSite("        provider: rfc2136\n        server: ns1.example.com:99999\n        tsig_name: k.\n        tsig_secret: c2VjcmV0\n        nameservers: [192.0.2.53, \"ns2 example.com\"]\n")}`,
+  );
+  assert.deepEqual(problems, [
+    'padlock.yaml:1: resolver: "ns.example.com" is not a DNS server address; write IP or IP:PORT (several separated by commas), e.g. 192.0.2.53 or 127.0.0.1:5353 or [::1]:53',
+    'padlock.yaml:11: sites[0].tls.dns.server: "ns1.example.com:99999" is not a DNS server; expected host or host:port (port 1-65535), e.g. ns1.example.com:53, 192.0.2.53 or [2001:db8::53]:53',
+    'padlock.yaml:14: sites[0].tls.dns.nameservers[1]: "ns2 example.com" is not a DNS server; expected host or host:port (port 1-65535), e.g. ns1.example.com:53, 192.0.2.53 or [2001:db8::53]:53',
+  ]);
+  assert.deepEqual(problemsOf(`resolver: "127.0.0.1:5353, [::1]:53"\n${dnsSite("        provider: exec\n        command: ./hook.sh\n        nameservers: [ns1.example.com, \"[2001:db8::53]:5353\"]\n")}`), []);
 });

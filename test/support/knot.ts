@@ -1,6 +1,7 @@
 // A real authoritative DNS server for tests: Knot DNS (Debian `knot`) on loopback, on a free
 // port, in a temp folder, as the current user, serving `example.test` and accepting dynamic
-// updates signed with TSIG keys generated here (one per algorithm).
+// updates signed with TSIG keys generated here (one per algorithm), and one more key limited as
+// the README suggests: TXT records at _acme-challenge and _acme-challenge.www only.
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
@@ -27,6 +28,8 @@ export interface KnotServer {
   dir: string;
   /** The update key for each algorithm; `keys["hmac-sha256"]` is the usual one. */
   keys: Record<TsigAlgorithm, TsigKey>;
+  /** A key the zone lets update TXT records at _acme-challenge.example.test and _acme-challenge.www.example.test only. */
+  acmeOnlyKey: TsigKey;
   /** TXT values at `name`, asked with kdig (an observer independent of padlock's DNS code). */
   txt(name: string): Promise<string[]>;
   /** Writes an exec-hook script (`SCRIPT add|remove NAME VALUE`) that updates this server with knsupdate. */
@@ -39,6 +42,7 @@ export async function startKnot(): Promise<KnotServer> {
   const keys = Object.fromEntries(
     KEY_ALGORITHMS.map((algorithm) => [algorithm, { name: `padlock-${algorithm}.`, algorithm, secret: randomBytes(32) }]),
   ) as Record<TsigAlgorithm, TsigKey>;
+  const acmeOnlyKey: TsigKey = { name: "padlock-acme-only.", algorithm: "hmac-sha256", secret: randomBytes(32) };
   await mkdir(path.join(dir, "zones"));
   await mkdir(path.join(dir, "db"));
   await writeFile(
@@ -57,7 +61,7 @@ export async function startKnot(): Promise<KnotServer> {
   let lastError = "";
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort({ udp: true });
-    await writeFile(path.join(dir, "knot.conf"), knotConfig(dir, port, Object.values(keys)));
+    await writeFile(path.join(dir, "knot.conf"), knotConfig(dir, port, Object.values(keys), acmeOnlyKey));
     const child = spawn("knotd", ["-c", path.join(dir, "knot.conf")], { stdio: ["ignore", "ignore", "pipe"] });
     let log = "";
     child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (log += chunk));
@@ -69,6 +73,7 @@ export async function startKnot(): Promise<KnotServer> {
         zone: TEST_ZONE,
         dir,
         keys,
+        acmeOnlyKey,
         txt: (name) => kdigTxt(port, name),
         writeUpdateHook: (hookDir) => writeUpdateHook(hookDir, port, keys["hmac-sha256"]),
         stop: async () => {
@@ -84,7 +89,7 @@ export async function startKnot(): Promise<KnotServer> {
   throw new Error(`knotd did not start:\n${lastError}`);
 }
 
-function knotConfig(dir: string, port: number, keys: TsigKey[]): string {
+function knotConfig(dir: string, port: number, keys: TsigKey[], acmeOnlyKey: TsigKey): string {
   return [
     "server:",
     `    rundir: "${dir}"`,
@@ -98,18 +103,26 @@ function knotConfig(dir: string, port: number, keys: TsigKey[]): string {
     "database:",
     `    storage: "${dir}/db"`,
     "key:",
-    ...keys.flatMap((k) => [`  - id: ${k.name}`, `    algorithm: ${k.algorithm}`, `    secret: ${k.secret.toString("base64")}`]),
+    ...[...keys, acmeOnlyKey].flatMap((k) => [`  - id: ${k.name}`, `    algorithm: ${k.algorithm}`, `    secret: ${k.secret.toString("base64")}`]),
     "acl:",
     "  - id: update",
     `    key: [${keys.map((k) => k.name).join(", ")}]`,
     "    action: update",
+    // The README's example ACL for Knot.
+    "  - id: acme-only",
+    `    key: ${acmeOnlyKey.name}`,
+    "    action: update",
+    "    update-type: [TXT]",
+    "    update-owner: name",
+    "    update-owner-match: equal",
+    "    update-owner-name: [_acme-challenge, _acme-challenge.www]",
     "template:",
     "  - id: default",
     `    storage: "${dir}/zones"`,
     "zone:",
     `  - domain: ${TEST_ZONE}`,
     `    file: ${TEST_ZONE}.zone`,
-    "    acl: update",
+    "    acl: [update, acme-only]",
     "",
   ].join("\n");
 }

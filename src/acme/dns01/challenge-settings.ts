@@ -1,8 +1,14 @@
 // Config checks for how a site proves control: a wildcard can only be proven through DNS-01,
-// and DNS-01 needs a DNS provider. Reported with the config path, like every config problem.
-import type { Config, Site } from "../../config/schema.js";
+// DNS-01 needs a DNS provider, and the provider's servers and zone must make sense. Reported
+// with the config path, like every config problem.
+import { isIP } from "node:net";
+import type { Config, DnsProvider, Site } from "../../config/schema.js";
 import type { PathProblem } from "../../config/check.js";
 import { usesInternalCa } from "../../tls/internal-ca-choice.js";
+import { resolverProblem } from "./authoritative.js";
+import { parseServer } from "./dns-client.js";
+import { challengeRecordName } from "./provider.js";
+import { isInZone } from "./rfc2136.js";
 
 type ChallengeList = NonNullable<NonNullable<Site["tls"]>["challenges"]>;
 
@@ -16,7 +22,10 @@ export function allowedChallenges(site: Site): ChallengeList {
 
 export function challengeProblems(config: Config): PathProblem[] {
   const problems: PathProblem[] = [];
+  const resolver = resolverProblem(config.resolver);
+  if (resolver) problems.push({ path: ["resolver"], message: resolver });
   config.sites.forEach((site, i) => {
+    if (site.tls?.dns) problems.push(...dnsSettingsProblems(site.tls.dns, site.hosts, ["sites", i, "tls", "dns"]));
     // Only sites whose certificates come from an ACME CA prove anything.
     if (!config.ca || site.tls?.enabled === false || usesInternalCa(config, site)) return;
     const challenges = allowedChallenges(site);
@@ -36,5 +45,29 @@ export function challengeProblems(config: Config): PathProblem[] {
       });
     }
   });
+  return problems;
+}
+
+const SERVER_FORM = "expected host or host:port (port 1-65535), e.g. ns1.example.com:53, 192.0.2.53 or [2001:db8::53]:53";
+
+function dnsSettingsProblems(dns: DnsProvider, hosts: string[], at: (string | number)[]): PathProblem[] {
+  const problems: PathProblem[] = [];
+  dns.nameservers?.forEach((spec, n) => {
+    if (!parseServer(spec)) problems.push({ path: [...at, "nameservers", n], message: `"${spec}" is not a DNS server; ${SERVER_FORM}` });
+  });
+  if (dns.provider !== "rfc2136") return problems;
+  if (!parseServer(dns.server)) problems.push({ path: [...at, "server"], message: `"${dns.server}" is not a DNS server; ${SERVER_FORM}` });
+  if (dns.zone !== undefined) {
+    const zone = dns.zone.replace(/\.$/, "");
+    const outside = hosts.filter((h) => !isIP(h) && !isInZone(challengeRecordName(h), zone));
+    if (outside.length > 0) {
+      problems.push({
+        path: [...at, "zone"],
+        message:
+          `zone "${zone}" does not contain ${outside.map((h) => `${challengeRecordName(h)} (for ${h})`).join(", ")}, where the CA looks for the TXT record: ` +
+          "set zone to the zone holding these names, or leave it out to have padlock ask the server",
+      });
+    }
+  }
   return problems;
 }
