@@ -173,6 +173,7 @@ export class Edge {
     );
     this.httpServer.maxHeadersCount = limits.headerCount + 1;
     this.httpServer.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket));
+    this.httpServer.on("connect", (_req: http.IncomingMessage, socket: Duplex) => refuseConnect(socket));
     this.httpServer.on("connection", (socket: Duplex) => this.trackHttp1Socket(socket));
     this.httpServer.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, false));
     await listenOn(this.httpServer, httpPort, listen);
@@ -192,6 +193,7 @@ export class Edge {
       this.ticketKeys.rotate((keys) => server.setTicketKeys(keys));
       applyHttp1Limits(server, limits);
       server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket));
+      server.on("connect", (_req: http.IncomingMessage, socket: Duplex) => refuseConnect(socket));
       if (this.options.tlsAlpnChallenges) answerTlsAlpnChallenges(server, this.options.tlsAlpnChallenges);
       server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, true));
       server.on("session", (session: http2.ServerHttp2Session) => {
@@ -274,9 +276,10 @@ export class Edge {
       sendText(res, refused.status, refused.reason);
       return;
     }
-    if (headerCount(req) > this.limits.headerCount) {
+    const head = headProblem(req, this.limits.headerCount);
+    if (head) {
       closeAfterResponse(req, res);
-      sendText(res, 431, `Too many request header fields (at most ${this.limits.headerCount}).`);
+      sendText(res, head.status, head.reason);
       return;
     }
 
@@ -303,15 +306,19 @@ export class Edge {
 
   /**
    * An HTTP/1 request Node's parser refused. As Node's own handler does (400, 431 for a head too
-   * large, 408 for a timeout; nothing written once a response began), except for bytes after a
-   * request that said Connection: close: those are ignored, as by nginx, so the answer to that
-   * request is still sent (Node's handler replaced it with a 400).
+   * large, 408 for a timeout; nothing written once a response began), with 505 for a version
+   * other than HTTP/1.x (as from nginx), except for bytes after a request that said Connection:
+   * close: those are ignored, as by nginx, so the answer to that request is still sent (Node's
+   * handler replaced it with a 400).
    */
   private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     if (err.code === "HPE_CLOSED_CONNECTION") return;
     if (!socket.writable || err.code === "ECONNRESET" || this.http1Sockets.get(socket)?.headersSent) return void socket.destroy();
     const [status, text] =
-      err.code === "HPE_HEADER_OVERFLOW" ? [431, "Request header fields too large."] : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? [408, "Request timeout."] : [400, "Bad request."];
+      err.code === "HPE_HEADER_OVERFLOW" ? [431, "Request header fields too large."]
+      : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? [408, "Request timeout."]
+      : err.code === "HPE_INVALID_VERSION" ? [505, "HTTP version not supported: this connection speaks HTTP/1.1."]
+      : [400, "Bad request."];
     socket.end(rawResponse(status, text));
   }
 
@@ -519,17 +526,38 @@ function versionProblem(req: Request): { status: 400 | 505; reason: string } | u
   return { status: 505, reason: `HTTP version not supported: HTTP/${req.httpVersion} on an HTTP/1 connection (HTTP/2 is agreed in the TLS handshake).` };
 }
 
+/** padlock is no forward proxy: CONNECT gets 400 (as from nginx) instead of a silent close. */
+function refuseConnect(socket: Duplex): void {
+  socket.on("error", () => socket.destroy());
+  socket.end(rawResponse(400, "Bad request: CONNECT is not served here."));
+}
+
 /** Upgrade: websocket, the one upgrade padlock passes on. */
 function isWebSocket(req: http.IncomingMessage): boolean {
   return req.headers.upgrade?.toLowerCase() === "websocket";
 }
 
-/** Header fields the client sent, without HTTP/2 pseudo-headers. */
-function headerCount(req: Request): number {
+/**
+ * More header fields than the limit (431); more than one Host field (400, as from nginx: two
+ * hosts invite a cache or proxy to pick the other one); a Transfer-Encoding whose last coding is
+ * not chunked (400: the body's end cannot be found, RFC 9112 §6.3). HTTP/2 pseudo-headers do not count.
+ */
+function headProblem(req: Request, maxFields: number): { status: 400 | 431; reason: string } | undefined {
   let count = 0;
+  let hosts = 0;
   const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.charCodeAt(0) !== 58) count++;
-  return count;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.charCodeAt(0) === 58) continue;
+    count++;
+    if (name.length === 4 && name.toLowerCase() === "host") hosts++;
+    else if (name.length === 17 && name.toLowerCase() === "transfer-encoding" && !/(^|,)\s*chunked\s*$/i.test(raw[i + 1]!)) {
+      return { status: 400, reason: "Bad request: the last transfer coding must be chunked." };
+    }
+  }
+  if (count > maxFields) return { status: 431, reason: `Too many request header fields (at most ${maxFields}).` };
+  if (hosts > 1) return { status: 400, reason: "Bad request: more than one Host header field." };
+  return undefined;
 }
 
 /**

@@ -32,7 +32,7 @@ export function parseTarget(raw: string): RequestTarget | RefusedTarget {
   const q = rest.indexOf("?");
   const rawPath = q < 0 ? rest : rest.slice(0, q);
   const path = normalizePath(rawPath);
-  if (path === undefined) return refused("the path climbs above the root or contains an encoded NUL");
+  if (path === undefined) return refused("the path climbs above the root, or holds an encoded NUL or a malformed percent-escape");
   return { path, search: q < 0 ? "" : rest.slice(q), authority };
 }
 
@@ -43,7 +43,7 @@ export function isRefused(target: RequestTarget | RefusedTarget): target is Refu
 /**
  * The path with percent-encoded unreserved characters decoded, dot segments removed (RFC 3986
  * §5.2.4) and empty segments merged; undefined when a ".." would climb above the root or the path
- * holds an encoded NUL. Paths that need none of it (nearly all) are returned as they are.
+ * holds an encoded NUL or a malformed escape. Paths that need none of it (nearly all) are returned as they are.
  */
 export function normalizePath(path: string): string | undefined {
   if (path.indexOf("%") < 0 && path.indexOf("/.") < 0 && path.indexOf("//") < 0) return path;
@@ -70,15 +70,18 @@ export function normalizePath(path: string): string | undefined {
   return "/" + out.join("/") + (endsWithSlash && out.length > 0 ? "/" : "");
 }
 
-/** %41 → A, %2e → ., %7E → ~; reserved and other characters stay encoded. Undefined for %00. */
+/**
+ * %41 → A, %2e → ., %7E → ~; reserved and other characters stay encoded. Undefined for %00 and
+ * for a "%" without two hex digits after it (nginx answers those with 400 too).
+ */
 function decodeUnreserved(path: string): string | undefined {
-  let nul = false;
-  const decoded = path.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
-    const code = parseInt(hex, 16);
-    if (code === 0) nul = true;
+  let refused = false;
+  const decoded = path.replace(/%([0-9A-Fa-f]{2})?/g, (escape, hex: string | undefined) => {
+    const code = hex === undefined ? 0 : parseInt(hex, 16);
+    if (code === 0) refused = true;
     return isUnreserved(code) ? String.fromCharCode(code) : escape;
   });
-  return nul ? undefined : decoded;
+  return refused ? undefined : decoded;
 }
 
 /** RFC 3986 unreserved: ALPHA / DIGIT / "-" / "." / "_" / "~". */

@@ -72,7 +72,7 @@ test("a request line claiming HTTP/2 on an HTTP/1 connection gets 505 (400 for *
     ["GET * HTTP/2.0", 400],
     ["GET http://other/ HTTP/2.0", 505],
     ["GET / HTTP/2.0", 505],
-    ["GET /app/x HTTP/3.0", 400], // refused by Node's parser already (nginx says 505)
+    ["GET /app/x HTTP/3.0", 505],
     ["GET / HTTP/0.9", 400],
   ];
   for (const [line, status] of cases) {
