@@ -10,7 +10,8 @@ import { stopProcess } from "./processes.js";
 export class Nginx {
   private constructor(private readonly child: ChildProcess, private readonly tmp: { remove(): void }, readonly port: number) {}
 
-  static async start(port: number): Promise<Nginx> {
+  /** `servers` replaces the default server block (which answers 404 from an empty root); `${dir}` in it is nginx's folder. */
+  static async start(port: number, servers?: (dir: string) => string): Promise<Nginx> {
     const tmp = tempDir("nginx");
     const dir = tmp.dir;
     const conf = path.join(dir, "nginx.conf");
@@ -25,7 +26,7 @@ http {
   access_log off;
   client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  server { listen 127.0.0.1:${port}; root ${dir}/www; }
+  ${servers ? servers(dir) : `server { listen 127.0.0.1:${port}; root ${dir}/www; }`}
 }
 `,
     );
