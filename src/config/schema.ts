@@ -89,7 +89,7 @@ export const Site = Type.Object(
     proxy: Type.Optional(Upstreams),
     redirect: Type.Optional(doc("Redirect every request to this URL (path and query kept)", Type.String())),
     routes: Type.Optional(Type.Array(Route)),
-    default: Type.Optional(doc("Serve requests for unknown hosts and handshakes without SNI", Type.Boolean())),
+    default: Type.Optional(doc("Serve requests for hosts no site lists, and give its certificate to handshakes without SNI (default: no site answers unknown hosts; handshakes without SNI get the first site's certificate)", Type.Boolean())),
     canonical: Type.Optional(doc("Redirect www to the apex or the apex to www", Type.Union([Type.Literal("www"), Type.Literal("apex")]))),
     http: Type.Optional(doc("What plain HTTP does besides ACME challenges (default redirect when TLS is on)", Type.Union([Type.Literal("redirect"), Type.Literal("serve")]))),
     headers: Type.Optional(doc("Extra response headers", Type.Record(Type.String(), Type.String()))),
@@ -141,7 +141,7 @@ export const Config = Type.Object(
     listen: Type.Optional(doc("Address to listen on (default all)", Type.String())),
     http_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
     https_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
-    unknown_host: Type.Optional(doc("Status for requests to hosts no site serves", Type.Union([Type.Literal(421), Type.Literal(404)]))),
+    unknown_host: Type.Optional(doc("Status for requests to hosts no site serves (default 404 over HTTP, 421 over HTTPS)", Type.Union([Type.Literal(421), Type.Literal(404)]))),
     redirect_status: Type.Optional(Type.Union([Type.Literal(301), Type.Literal(308)])),
     trusted_proxies: Type.Optional(doc("CIDRs whose X-Forwarded-* and Forwarded headers are believed", Type.Array(Type.String()))),
     log: Type.Optional(
