@@ -111,10 +111,12 @@ test("host name rules", () => {
   }
 });
 
-test("a missing config file is a config problem, not a crash", () => {
+test("a missing config file is a config problem, not a crash, named by its absolute path with no line", () => {
   assert.throws(() => loadConfigFile("/nonexistent/padlock.yaml"), (err: unknown) => {
     assert.ok(err instanceof ConfigError);
-    assert.equal(err.message, "/nonexistent/padlock.yaml:0: (top level): cannot read the config file: file not found");
+    assert.equal(err.message, "cannot read the config file /nonexistent/padlock.yaml: no such file");
     return true;
   });
+  const relative = path.relative(process.cwd(), "/nonexistent/padlock.yaml");
+  assert.throws(() => loadConfigFile(relative), { message: "cannot read the config file /nonexistent/padlock.yaml: no such file" });
 });
