@@ -1,29 +1,29 @@
 // padlock as a child process, started through bin/padlock like a user would: run to its exit
 // with its output collected, or left serving, with its JSON log lines and ports at hand.
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { packageRoot } from "../../src/paths.js";
+import { copyRuntimeFiles } from "../../build/runtime-files.js";
 import { waitFor } from "./env.js";
 
 export const padlockBin = path.join(packageRoot, "bin", "padlock");
 
-/** What bin/padlock reads at run time (the same set the container image holds). */
-const PROGRAM_FILES = ["package.json", "bin", "dist/bundle", "dist/src/config/generated", "themes", "examples", "schema"];
 let programForAll: string | undefined;
 
 /**
- * bin/padlock of a copy of the built program in a folder every user may enter, made once per test
- * process. The checkout may sit in a folder only its owner may enter (a 0700 home folder), and a
- * padlock run as another user, or switching to one, still has its own files to load.
+ * bin/padlock of a copy of the built program (what the container image holds) in a folder every
+ * user may enter, made once per test process. The checkout may sit in a folder only its owner may
+ * enter (a 0700 home folder), and a padlock run as another user, or switching to one, still has
+ * its own files to load.
  */
 function padlockBinForAll(): string {
   if (!programForAll) {
     const dir = mkdtempSync(path.join(os.tmpdir(), "padlock-program-"));
     process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
     chmodSync(dir, 0o755);
-    for (const part of PROGRAM_FILES) cpSync(path.join(packageRoot, part), path.join(dir, part), { recursive: true });
+    copyRuntimeFiles(packageRoot, dir);
     programForAll = dir;
   }
   return path.join(programForAll, "bin", "padlock");
