@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
  */
 export const BUNDLE_EXTERNALS = ["ajv", "ajv-formats", "pino-pretty"];
 
-const PROGRAM = ["package.json", "bin", "dist/bundle", "dist/src/config/generated", "themes", "examples", "schema"];
+const PROGRAM = ["package.json", "bin", "dist/bundle", "dist/src/config/generated", "themes", "examples/blog", "schema"];
 
 interface LockedPackage {
   dependencies?: Record<string, string>;
