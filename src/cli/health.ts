@@ -23,7 +23,7 @@ export async function healthCommand(flags: HealthFlags): Promise<void> {
     await accepts(host, httpsPort, timeoutMs);
     process.stdout.write(`padlock is serving: ${url} answered ${status}, port ${httpsPort} takes connections\n`);
   } catch (err) {
-    fail(`padlock is not healthy: ${(err as Error).message}`, 1);
+    fail(`not healthy: ${(err as Error).message}`, 1);
   }
 }
 

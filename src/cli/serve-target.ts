@@ -32,8 +32,8 @@ export function serveTarget(flags: ServeTargetFlags): ServeTarget {
   if (flags.config && flags.site) fail("use either --config or --site, not both (a config file lists its sites itself)");
   const fromEnvironment = process.env.PADLOCK_CONFIG || undefined;
   const file = flags.config ?? (flags.site ? undefined : fromEnvironment && existsSync(fromEnvironment) ? fromEnvironment : undefined);
-  // Without any config file named, padlock runs on someone's machine as themselves: ports that
-  // need no privileges. $PADLOCK_CONFIG means a deployment (the container) even while the file is missing.
+  // With no config file named, padlock runs on someone's machine as themselves: ports that need
+  // no privileges. $PADLOCK_CONFIG means a deployment (the container), even while the file is missing.
   const local = !flags.config && !fromEnvironment;
   const ports = (config: Config) => ({
     httpPort: flags.httpPort ?? config.http_port ?? (local ? 8080 : 80),

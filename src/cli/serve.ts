@@ -57,10 +57,9 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   process.once("SIGINT", () => stop("SIGINT"));
   process.once("SIGTERM", () => stop("SIGTERM"));
   if (configFile) {
-    const file = configFile;
     let reloading = Promise.resolve();
     process.on("SIGHUP", () => {
-      reloading = reloading.then(() => reloadFrom(file, padlock, log));
+      reloading = reloading.then(() => reloadFrom(configFile, padlock, log));
     });
   }
 }

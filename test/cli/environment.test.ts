@@ -32,7 +32,7 @@ test("$PADLOCK_CONFIG is the config, $PADLOCK_STORAGE its storage; padlock healt
   }
   const down = await runPadlock(["health", ...ports], { env });
   assert.equal(down.code, 1);
-  assert.equal(down.stderr, `padlock: padlock is not healthy: nothing answers HTTP on 127.0.0.1 port ${serve.httpPort} (ECONNREFUSED)\n`);
+  assert.equal(down.stderr, `padlock: not healthy: nothing answers HTTP on 127.0.0.1 port ${serve.httpPort} (ECONNREFUSED)\n`);
 });
 
 test("$PADLOCK_CONFIG naming a file that is not there: the example blog is served, and the log says where the config was looked for", async (t) => {
