@@ -4,7 +4,8 @@
 // podman, podman-compose, the CNI dnsname plugin, runc, busybox-static and mmdebstrap
 // (scripts/test-deps) provide them.
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { packageRoot } from "../../src/paths.js";
@@ -72,14 +73,35 @@ function debianCodename(): string {
 /**
  * Builds `context`'s Dockerfile as `tag` (the docker format keeps HEALTHCHECK; with vfs every
  * cached layer would be a full copy) and removes the image the tag named before, which would
- * otherwise be left behind untagged at every run.
+ * otherwise be left behind untagged at every run. With `reuse`, an image built before from the
+ * same files in `context`, the same build arguments and the same base images is kept instead
+ * (as a layer cache would): for a small context that seldom changes, such as the example app,
+ * whose build spends most of its time downloading Debian packages.
  */
-export async function buildImage(context: string, tag: string, buildArgs: Record<string, string>): Promise<void> {
-  const id = async () => (await podmanRun(["image", "inspect", "--format", "{{.Id}}", tag])).stdout.trim();
-  const previous = await id();
+export async function buildImage(context: string, tag: string, buildArgs: Record<string, string>, options: { reuse?: boolean } = {}): Promise<"built" | "reused"> {
+  const inspect = async (format: string) => (await podmanRun(["image", "inspect", "--format", format, tag])).stdout.trim();
+  const previous = await inspect("{{.Id}}");
+  const inputs = options.reuse ? await inputsHash(context, buildArgs) : undefined;
+  if (inputs && previous && (await inspect(`{{index .Labels "${INPUTS_LABEL}"}}`)) === inputs) return "reused";
   const args = Object.entries(buildArgs).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]);
-  await podman(["build", "--format", "docker", "--layers=false", "--network", "host", ...args, "-t", tag, context]);
-  if (previous && previous !== (await id())) await podmanRun(["rmi", previous]); // refused while a container uses it: kept then
+  const label = inputs ? ["--label", `${INPUTS_LABEL}=${inputs}`] : [];
+  await podman(["build", "--format", "docker", "--layers=false", "--network", "host", ...args, ...label, "-t", tag, context]);
+  if (previous && previous !== (await inspect("{{.Id}}"))) await podmanRun(["rmi", previous]); // refused while a container uses it: kept then
+  return "built";
+}
+
+const INPUTS_LABEL = "padlock.test.inputs";
+
+/** SHA-256 of every file in `context` (names and contents), the build arguments and the images they name. */
+async function inputsHash(context: string, buildArgs: Record<string, string>): Promise<string> {
+  const hash = createHash("sha256");
+  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  for (const file of walk(context).sort()) hash.update(`${path.relative(context, file)}\0`).update(readFileSync(file)).update("\0");
+  for (const [name, value] of Object.entries(buildArgs).sort()) {
+    const image = (await podmanRun(["image", "inspect", "--format", "{{.Id}}", value])).stdout.trim();
+    hash.update(`${name}=${value} ${image}\0`);
+  }
+  return hash.digest("hex");
 }
 
 /** Image size in bytes, as podman counts it (every layer, the base's included). */
