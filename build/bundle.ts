@@ -6,6 +6,7 @@ import { build, type Plugin } from "esbuild";
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { BUNDLE_EXTERNALS } from "./runtime-files.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -31,9 +32,8 @@ await build({
   format: "esm",
   platform: "node",
   target: "node20",
-  // Loaded only in rare cases (no generated validator; pretty logs on a terminal): not worth
-  // carrying in the bundle.
-  external: ["ajv", "ajv-formats", "pino-pretty"],
+  // Loaded only in rare cases (see runtime-files.ts): not worth carrying in the bundle.
+  external: BUNDLE_EXTERNALS,
   // CommonJS dependencies call require() for Node's built-in modules.
   banner: { js: 'import { createRequire as __padlockRequire } from "node:module"; const require = __padlockRequire(import.meta.url);' },
   plugins: [withoutAxios],

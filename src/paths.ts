@@ -7,8 +7,9 @@ export const packageRoot = path.resolve(fileURLToPath(new URL(".", import.meta.u
 export const exampleBlogDir = path.join(packageRoot, "examples", "blog");
 export const defaultThemeDir = path.join(packageRoot, "themes", "default");
 
-/** Storage when padlock runs with no config file at all: the user's data folder. */
+/** Storage when padlock runs with no config file at all: $PADLOCK_STORAGE, else the user's data folder. */
 export function defaultStorageDir(): string {
+  if (process.env.PADLOCK_STORAGE) return path.resolve(process.env.PADLOCK_STORAGE);
   const dataHome = process.env.XDG_DATA_HOME || path.join(os.homedir(), ".local", "share");
   return path.join(dataHome, "padlock");
 }

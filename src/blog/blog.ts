@@ -11,6 +11,7 @@ import { ConfigError } from "../config/problems.js";
 import { renderSite, THEME_STATIC, type RenderedSite } from "./render.js";
 import { formatSiteProblem } from "./problems.js";
 import { encodePathSegment } from "./url-for.js";
+import { plural } from "../plural.js";
 
 export interface BlogOptions {
   dir: string;
@@ -154,7 +155,7 @@ class BlogSite implements Blog {
     const errors = next.problems.filter((p) => p.severity === "error").length;
     log.info(
       { blog: dir, pages: next.routes.size, ms: Math.round(next.durationMs) },
-      `${previous ? "re-rendered" : "rendered"} ${next.routes.size} pages of ${dir} in ${Math.round(next.durationMs)} ms${errors ? ` (${errors} problem(s), see above)` : ""}`,
+      `${previous ? "re-rendered" : "rendered"} ${next.routes.size} pages of ${dir} in ${Math.round(next.durationMs)} ms${errors ? ` (${plural(errors, "problem")}, see above)` : ""}`,
     );
   }
 

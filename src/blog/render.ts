@@ -32,6 +32,8 @@ export interface SiteInfo {
   description: string;
   /** Whether content/about.md exists (the built-in theme links /about only then). */
   has_about: boolean;
+  /** Whether pages get a link to /feed.xml in <head> (site.yaml `feed_link: false` turns it off). */
+  feed_link: boolean;
 }
 
 export class RenderedSite {
@@ -56,7 +58,7 @@ export class RenderedSite {
     if (tag.length > MAX_TAG_LENGTH) return this.notFound;
     try {
       const html = this.templates.render("tags.html", { tag, pages: [], posts: [], site: this.info }, undefined, true);
-      return createEntity(Buffer.from(withFeedLink(html, this.info.title)), { contentType: HTML, status: 404, compress: false });
+      return createEntity(Buffer.from(withFeedLink(html, this.info)), { contentType: HTML, status: 404, compress: false });
     } catch {
       return this.notFound;
     }
@@ -125,7 +127,7 @@ export async function renderSite(options: RenderOptions): Promise<RenderedSite> 
   const routes = new Map<string, CachedEntity>();
   for (const route of htmlRoutes) {
     try {
-      const html = withFeedLink(templates.render(route.template, route.context, route.file), info.title);
+      const html = withFeedLink(templates.render(route.template, route.context, route.file), info);
       routes.set(route.path, reuse(route.path, Buffer.from(html), { contentType: HTML }));
     } catch (err) {
       if (!(err instanceof TemplateFailure)) throw err;
@@ -137,7 +139,7 @@ export async function renderSite(options: RenderOptions): Promise<RenderedSite> 
 
   let notFound: CachedEntity;
   try {
-    const html = withFeedLink(templates.render("404.html", { ...common }), info.title);
+    const html = withFeedLink(templates.render("404.html", { ...common }), info);
     notFound = createEntity(Buffer.from(html), { contentType: HTML, status: 404 });
   } catch {
     notFound = createEntity(Buffer.from("Not found.\n"), { contentType: "text/plain; charset=utf-8", status: 404 });
@@ -252,10 +254,10 @@ function decodeSafe(text: string): string {
   }
 }
 
-/** Pages get a feed link in <head> when their templates do not have one. */
-function withFeedLink(html: string, title: string): string {
-  if (/application\/atom\+xml/i.test(html)) return html;
-  const link = `<link rel="alternate" type="application/atom+xml" title="${title.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}" href="/feed.xml">`;
+/** Pages get a feed link in <head> when their templates do not have one, unless site.yaml says feed_link: false. */
+function withFeedLink(html: string, info: SiteInfo): string {
+  if (!info.feed_link || /application\/atom\+xml/i.test(html)) return html;
+  const link = `<link rel="alternate" type="application/atom+xml" title="${info.title.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}" href="/feed.xml">`;
   const at = html.search(/<\/head>/i);
   return at < 0 ? html : `${html.slice(0, at)}${link}\n${html.slice(at)}`;
 }
@@ -264,17 +266,23 @@ function withFeedLink(html: string, title: string): string {
 function siteInfo(dir: string, pages: Page[], problems: ProblemList): SiteInfo {
   const file = path.join(dir, "site.yaml");
   const hasAbout = pages.some((p) => p.path === "about");
-  const fallback = { title: pages.find((p) => p.path === "about")?.title || path.basename(path.resolve(dir)), description: "", has_about: hasAbout };
+  const fallback = { title: pages.find((p) => p.path === "about")?.title || path.basename(path.resolve(dir)), description: "", has_about: hasAbout, feed_link: true };
   if (!fs.existsSync(file)) return fallback;
-  const doc = YAML.parseDocument(fs.readFileSync(file, "utf8"));
+  const text = fs.readFileSync(file, "utf8");
+  const doc = YAML.parseDocument(text);
   if (doc.errors[0]) {
     problems.error("site.yaml", doc.errors[0].linePos?.[0].line ?? 1, doc.errors[0].message.split("\n")[0]!);
     return fallback;
   }
   const data = (doc.toJS() ?? {}) as Record<string, unknown>;
+  if (data.feed_link !== undefined && typeof data.feed_link !== "boolean") {
+    const node = doc.get("feed_link", true) as { range?: [number, number, number] } | undefined;
+    problems.error("site.yaml", lineAt(text, node?.range?.[0] ?? 0), `feed_link: expected true or false, found ${JSON.stringify(data.feed_link)}; the feed link stays in <head>`);
+  }
   return {
     title: typeof data.title === "string" ? data.title : fallback.title,
     description: typeof data.description === "string" ? data.description : "",
     has_about: hasAbout,
+    feed_link: data.feed_link !== false,
   };
 }

@@ -2,6 +2,7 @@
 import { loadConfigFile } from "../config/load.js";
 import { ConfigError } from "../config/problems.js";
 import type { Config } from "../config/schema.js";
+import { plural } from "../plural.js";
 
 /** Exit code 2 is bad input (usage, config); a command may pass 1 for a failed operation. */
 export function fail(message: string, code = 2): never {
@@ -14,7 +15,9 @@ export function loadConfigOrExit(file: string): Config {
   try {
     return loadConfigFile(file);
   } catch (err) {
-    if (err instanceof ConfigError) fail(`the config has ${err.problems.length} problem(s):\n${err.message}`);
-    throw err;
+    if (!(err instanceof ConfigError)) throw err;
+    // A file that cannot be read is one problem with no line to point at: say just that.
+    if (err.problems.length === 1 && err.problems[0]!.line === undefined) fail(err.message);
+    fail(`the config has ${plural(err.problems.length, "problem")}:\n${err.message}`);
   }
 }

@@ -1,6 +1,7 @@
 // `padlock` command line: parses arguments and hands off to one command module each. Command
 // modules load only when their command runs, so `padlock trust` does not load the server.
 import { Command, InvalidArgumentError, Option } from "commander";
+import { fail } from "./exit.js";
 
 function port(value: string): number {
   const n = Number(value);
@@ -22,7 +23,7 @@ const program = new Command("padlock")
 program
   .command("serve", { isDefault: true })
   .description("Serve the configured sites (with no config: the bundled example blog on localhost)")
-  .option("-c, --config <file>", "config file (padlock.yaml)")
+  .option("-c, --config <file>", "config file (padlock.yaml; default: $PADLOCK_CONFIG when that file exists)")
   .option("-s, --site <dir>", "serve this blog folder (content/, templates/, static/) on localhost")
   .option("--http-port <n>", "plain HTTP port (default 80 with --config, else 8080)", port)
   .option("--https-port <n>", "HTTPS port (default 443 with --config, else 8443)", port)
@@ -32,10 +33,24 @@ program
   .option("--log-level <level>", "trace, debug, info, warn or error", "info")
   .action(async (flags) => (await import("./serve.js")).serveCommand(flags));
 
+/** Where commands look for the config when not told: $PADLOCK_CONFIG (set in the container image), else ./padlock.yaml. */
+const defaultConfig = process.env.PADLOCK_CONFIG || "padlock.yaml";
+
+program
+  .command("health")
+  .description("Check that the padlock serving this config answers on its ports (exit 0) or not (exit 1); the container's health check")
+  .option("-c, --config <file>", "config file (default: $PADLOCK_CONFIG when that file exists, else none, as serve)")
+  .option("-s, --site <dir>", "padlock serves this blog folder (as serve --site)")
+  .option("--http-port <n>", "plain HTTP port (default as serve)", port)
+  .option("--https-port <n>", "HTTPS port (default as serve)", port)
+  .option("--listen <addr>", "address padlock listens on (default: reach it on 127.0.0.1)")
+  .option("--timeout <seconds>", "limit for each check", seconds, 5)
+  .action(async (flags) => (await import("./health.js")).healthCommand(flags));
+
 program
   .command("doctor")
   .description("Check everything a certificate needs (config, DNS, CAA, ports, a canary challenge, storage, clock, CA) before asking the CA")
-  .option("-c, --config <file>", "config file", "padlock.yaml")
+  .option("-c, --config <file>", "config file", defaultConfig)
   .option("--json", "print the results as JSON (for scripts)")
   .option("--resolver <host:port>", "DNS server to ask, as the CA would (default $PADLOCK_RESOLVER, else the system's)")
   .option("--http-port <n>", "HTTP port to check (default: config http_port, else 80)", port)
@@ -44,7 +59,7 @@ program
   .action(async (flags) => (await import("./doctor.js")).doctorCommand(flags));
 
 const certs = program.command("certs").description("List, show, renew, revoke or forget certificates (through the running padlock, or from storage when none runs)");
-const certsConfig = () => new Option("-c, --config <file>", "config file").default("padlock.yaml");
+const certsConfig = () => new Option("-c, --config <file>", "config file").default(defaultConfig);
 certs
   .command("list")
   .description("Every stored certificate: names, issuer, not-after, days left, next renewal, last error")
@@ -91,5 +106,16 @@ program
   .command("schema")
   .description("Print the JSON Schema of padlock.yaml (for editors)")
   .action(async () => (await import("./schema.js")).schemaCommand());
+
+// `serve` is the default command, so without this a mistyped command would reach it as a stray
+// argument ("too many arguments for 'serve'").
+const [first] = process.argv.slice(2);
+if (first !== undefined && !first.startsWith("-") && first !== "help" && !program.commands.some((c) => c.name() === first)) {
+  const help = program.createHelp();
+  const commands = help.visibleCommands(program).filter((c) => c.name() !== "help");
+  const width = Math.max(...commands.map((c) => c.name().length));
+  const list = commands.map((c) => `  ${c.name().padEnd(width)}  ${help.subcommandDescription(c)}`).join("\n");
+  fail(`unknown command '${first}'. The commands are:\n${list}\nRun \`padlock help COMMAND\` for a command's options.`);
+}
 
 await program.parseAsync(process.argv);

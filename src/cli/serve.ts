@@ -1,18 +1,15 @@
-// `padlock serve`: work out the config (file, --site folder, or the bundled example), start,
+// `padlock serve`: work out what to serve (serve-target.ts), start,
 // reload the config file on SIGHUP, and stop cleanly on SIGINT/SIGTERM.
-import path from "node:path";
 import { loadConfigFile } from "../config/load.js";
 import { ConfigError } from "../config/problems.js";
-import { fail, loadConfigOrExit } from "./exit.js";
-import type { Config } from "../config/schema.js";
+import { fail } from "./exit.js";
 import { createLogger, type LogFormat, type Logger } from "../log.js";
 import { Padlock } from "../padlock.js";
 import { InternalCaError } from "../tls/internal-ca-error.js";
-import { defaultStorageDir, exampleBlogDir } from "../paths.js";
 import { StorageError } from "../storage/storage.js";
 import { CaSetupError } from "../acme/ca-directory.js";
 import { PrivilegeError } from "../system/privileges.js";
-import { LOCAL_NAMES } from "../tls/internal-ca-choice.js";
+import { serveTarget } from "./serve-target.js";
 
 export interface ServeFlags {
   config?: string;
@@ -27,33 +24,21 @@ export interface ServeFlags {
 
 export async function serveCommand(flags: ServeFlags): Promise<void> {
   const log = createLogger({ format: flags.logFormat, level: flags.logLevel });
-  let config: Config;
-  let baseDir: string;
-  if (flags.config) {
-    if (flags.site) fail("use either --config or --site, not both (a config file lists its sites itself)");
-    config = loadConfigOrExit(flags.config);
-    baseDir = path.dirname(path.resolve(flags.config));
-  } else {
-    const dir = path.resolve(flags.site ?? exampleBlogDir);
-    // Both http://localhost:8080 and https://localhost:8443 serve the blog: no redirect on localhost.
-    config = { storage: defaultStorageDir(), sites: [{ hosts: LOCAL_NAMES, blog: dir, default: true, http: "serve" }] };
-    baseDir = process.cwd();
-    if (!flags.site) log.info(`no config given: serving the bundled example blog from ${dir}`);
-  }
+  const { config, baseDir, configFile, httpPort, httpsPort, note } = serveTarget(flags);
+  if (note) log.info(note);
 
-  const local = !flags.config;
   const padlock = await Padlock.start({
     config,
     baseDir,
     log,
-    httpPort: flags.httpPort ?? config.http_port ?? (local ? 8080 : 80),
-    httpsPort: flags.httpsPort ?? config.https_port ?? (local ? 8443 : 443),
+    httpPort,
+    httpsPort,
     listen: flags.listen,
     watch: flags.watch,
   }).catch((err: unknown) => {
     const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
     if (e.code === "EADDRINUSE") fail(`port ${e.port} is already in use on ${e.address}; stop the program holding it or choose another port`);
-    if (e.code === "EACCES") fail(`not allowed to listen on port ${e.port}; ports below 1024 need root or: sudo setcap cap_net_bind_service=+ep "$(readlink -f "$(which node)")"`);
+    if (e.code === "EACCES") fail(`not allowed to listen on port ${e.port}; ports below 1024 need root or the capability CAP_NET_BIND_SERVICE: in a container add --cap-add NET_BIND_SERVICE, elsewhere run sudo setcap cap_net_bind_service=+ep "$(readlink -f "$(which node)")"`);
     if (err instanceof ConfigError || err instanceof StorageError || err instanceof CaSetupError || err instanceof PrivilegeError) {
       process.stderr.write(`padlock: ${err.message}\n`);
       process.exit(2);
@@ -71,11 +56,10 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   };
   process.once("SIGINT", () => stop("SIGINT"));
   process.once("SIGTERM", () => stop("SIGTERM"));
-  if (flags.config) {
-    const file = flags.config;
+  if (configFile) {
     let reloading = Promise.resolve();
     process.on("SIGHUP", () => {
-      reloading = reloading.then(() => reloadFrom(file, padlock, log));
+      reloading = reloading.then(() => reloadFrom(configFile, padlock, log));
     });
   }
 }

@@ -17,8 +17,8 @@ export function loadConfigFile(file: string): Config {
     text = readFileSync(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "file not found" : code === "EACCES" ? "permission denied" : String(err);
-    throw new ConfigError([{ file, line: 0, key: "", message: `cannot read the config file: ${why}` }]);
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a folder" : String(err);
+    throw new ConfigError([{ file, key: "", message: `cannot read the config file ${path.resolve(file)}: ${why}` }]);
   }
   return parseConfig(text, file);
 }
@@ -50,7 +50,7 @@ export function parseConfig(text: string, file: string): Config {
 }
 
 function byLine(problems: ConfigProblem[]): ConfigProblem[] {
-  return problems.map((p, i) => ({ p, i })).sort((a, b) => a.p.line - b.p.line || a.i - b.i).map(({ p }) => p);
+  return problems.map((p, i) => ({ p, i })).sort((a, b) => a.p.line! - b.p.line! || a.i - b.i).map(({ p }) => p);
 }
 
 function lineOfPath(doc: Document, keyPath: (string | number)[], lineOf: (o: number | undefined) => number): number {

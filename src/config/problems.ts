@@ -2,12 +2,14 @@
 // `file:line: key: what is wrong, what was expected`.
 export interface ConfigProblem {
   file: string;
-  line: number;
+  /** Absent when the problem is the file itself (it cannot be read): the message says it all. */
+  line?: number;
   key: string;
   message: string;
 }
 
 export function formatProblem(p: ConfigProblem): string {
+  if (p.line === undefined) return p.message;
   return `${p.file}:${p.line}: ${p.key || "(top level)"}: ${p.message}`;
 }
 

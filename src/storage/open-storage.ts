@@ -1,5 +1,5 @@
 // The storage a config asks for. Folder paths are relative to the config file's folder; with
-// none set, "padlock-data" beside the config file.
+// none set, $PADLOCK_STORAGE (the container image's /data), else "padlock-data" beside the config file.
 import path from "node:path";
 import type { Config } from "../config/schema.js";
 import { FsStorage } from "./fs-storage.js";
@@ -9,7 +9,7 @@ export const DEFAULT_STORAGE = "padlock-data";
 
 /** The storage folder, or undefined when storage is not a folder. */
 export function storageDir(config: Config, baseDir: string): string | undefined {
-  const s = config.storage ?? DEFAULT_STORAGE;
+  const s = config.storage ?? (process.env.PADLOCK_STORAGE || DEFAULT_STORAGE);
   return /^[a-z]+:\/\//.test(s) ? undefined : path.resolve(baseDir, s);
 }
 

@@ -57,7 +57,7 @@ test("started as root with user: nobody — binds a privileged port, drops to no
   const p = spawnPadlock([
     "serve", "--config", writeConfig(path.join(dir, "padlock.yaml"), { ca: pebble.directoryUrl, ca_root: caRoot, accept_terms: true, user: "nobody", storage, listen: "127.0.0.1", sites: [{ hosts: ["blog.test", "www.blog.test"], redirect: "https://x.test" }] }),
     "--log-format", "json", "--http-port", String(httpPort), "--https-port", String(httpsPort),
-  ]);
+  ], { switchesUser: true });
   t.after(() => p.stop());
   const root = await pebble.issuingRoot();
   await waitFor("HTTPS from the process run as nobody", () => httpsGet("www.blog.test", httpsPort, root), 30_000, 50);
@@ -83,7 +83,7 @@ test("a root-owned storage folder stops start-up with its path, owner and the fi
   const p = spawnPadlock([
     "serve", "--config", writeConfig(path.join(dir, "padlock.yaml"), { ca: "https://127.0.0.1:1/dir", accept_terms: true, user: "nobody", storage, listen: "127.0.0.1", sites: [{ hosts: ["blog.test"], redirect: "https://x.test" }] }),
     "--log-format", "json", "--http-port", String(await freePort()), "--https-port", String(await freePort()),
-  ]);
+  ], { switchesUser: true });
   t.after(() => p.stop());
   assert.equal(await p.exited, 2);
   assert.match(p.output(), new RegExp(`padlock: the storage folder ${storage.replace(/[.]/g, "\\.")} is owned by root, but padlock runs as nobody and must own it\\. Fix: sudo chown -R nobody: ${storage.replace(/[.]/g, "\\.")}`));

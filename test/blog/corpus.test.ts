@@ -10,6 +10,10 @@ import path from "node:path";
 import { loadConfigFile } from "../../src/config/load.js";
 import { corpusRendered, corpusSite, linkTargets, rawRequest, startBlog, startBlogServer, textContent, type RunningBlog } from "../support/blog-server.js";
 
+// The corpus is test data kept beside the project (../shared), not in it: a clone on its own has
+// none, and then every test here is reported as skipped, saying where the corpus was looked for.
+const absent = fs.existsSync(corpusSite) ? undefined : `no corpus at ${corpusSite} (../shared/corpus beside the checkout): the comparison with the seed's Flask site did not run`;
+
 // Links in the corpus that are broken in the corpus itself, not by padlock (asserted exactly,
 // so this list cannot go stale):
 const KNOWN_BROKEN = new Set([
@@ -26,6 +30,7 @@ const broken = new Set<string>();
 const appLinks = new Set<string>();
 
 before(async () => {
+  if (absent) return;
   // The site as a user would configure it: a padlock.yaml naming the app's routes.
   configDir = fs.mkdtempSync(path.join(os.tmpdir(), "padlock-corpus-"));
   const configFile = path.join(configDir, "padlock.yaml");
@@ -46,6 +51,7 @@ before(async () => {
 });
 
 after(async () => {
+  if (absent) return;
   await blog.close();
   fs.rmSync(configDir, { recursive: true, force: true });
 });
@@ -80,7 +86,7 @@ async function crawl(): Promise<void> {
   }
 }
 
-test("every page, post, tag page and static file reachable from / is served; only the corpus's own dead links fail", () => {
+test("every page, post, tag page and static file reachable from / is served; only the corpus's own dead links fail", { skip: absent }, () => {
   assert.deepEqual([...broken].sort(), [...KNOWN_BROKEN].sort());
   const posts = fs.readdirSync(path.join(corpusSite, "content", "posts"));
   const tagsInFrontMatter = new Set(
@@ -97,11 +103,11 @@ test("every page, post, tag page and static file reachable from / is served; onl
   assert.ok(staticFiles.includes("/static/css/main.css") && staticFiles.includes("/static/assets/img/making_of_7/max1.png"), staticFiles.join(" "));
 });
 
-test("the app's named routes resolve to their configured paths", () => {
+test("the app's named routes resolve to their configured paths", { skip: absent }, () => {
   assert.deepEqual([...appLinks].sort(), ["/covid_graph/", "/dp_sim/"]);
 });
 
-test("no template syntax is left in any page, and pages declare UTF-8", () => {
+test("no template syntax is left in any page, and pages declare UTF-8", { skip: absent }, () => {
   for (const [url, page] of pages) {
     if (!page.type.startsWith("text/html")) continue;
     assert.ok(!page.body.includes("{{") && !page.body.includes("{%"), `${url} contains template syntax`);
@@ -120,16 +126,18 @@ function normalizeLinks(links: { attr: string; url: string }[]): string[] {
   return links.filter((l) => l.url !== "/feed.xml").map((l) => `${l.attr}=${l.url.replace(/^\/static\/\/+/, "/static/")}`);
 }
 
-const references = fs
-  .readdirSync(path.join(corpusRendered, "posts"))
-  .map((f) => ({ url: `/posts/${f.replace(/\.html$/, "")}/`, file: path.join(corpusRendered, "posts", f) }))
-  .concat([
-    { url: "/", file: path.join(corpusRendered, "index.html") },
-    { url: "/about", file: path.join(corpusRendered, "about.html") },
-  ]);
+const references = absent
+  ? []
+  : fs
+      .readdirSync(path.join(corpusRendered, "posts"))
+      .map((f) => ({ url: `/posts/${f.replace(/\.html$/, "")}/`, file: path.join(corpusRendered, "posts", f) }))
+      .concat([
+        { url: "/", file: path.join(corpusRendered, "index.html") },
+        { url: "/about", file: path.join(corpusRendered, "about.html") },
+      ]);
 
 for (const ref of references) {
-  test(`${ref.url} has the Flask site's text and link targets`, () => {
+  test(`${ref.url} has the Flask site's text and link targets`, { skip: absent }, () => {
     const ours = pages.get(ref.url);
     assert.ok(ours, `${ref.url} was not crawled`);
     const theirs = fs.readFileSync(ref.file, "utf8");
@@ -138,14 +146,14 @@ for (const ref of references) {
   });
 }
 
-test("post bodies keep codehilite's table markup with line numbers", () => {
+test("post bodies keep codehilite's table markup with line numbers", { skip: absent }, () => {
   const page = pages.get("/posts/making_of_6/")!.body;
   assert.match(page, /<div class="codehilite"><table class="codehilitetable"><tr><td class="linenos"><div class="linenodiv"><pre><span class="normal"> 1<\/span>\n/);
   assert.match(page, /<td class="code"><div><pre><span><\/span><code>/);
   assert.match(page, /<span class="k">import<\/span>/);
 });
 
-test("/pygments.css is padlock's own stylesheet for the classes it emits", () => {
+test("/pygments.css is padlock's own stylesheet for the classes it emits", { skip: absent }, () => {
   const css = pages.get("/pygments.css")!;
   assert.equal(css.type, "text/css; charset=utf-8");
   assert.notEqual(css.body, fs.readFileSync(path.join(corpusRendered, "pygments.css"), "utf8"));
@@ -153,7 +161,7 @@ test("/pygments.css is padlock's own stylesheet for the classes it emits", () =>
   assert.match(css.body, /td\.linenos[^{]*\{[^}]*user-select: none/);
 });
 
-test("served with --site alone, the app's endpoints are reported at their template line and every page still renders", async () => {
+test("served with --site alone, the app's endpoints are reported at their template line and every page still renders", { skip: absent }, async () => {
   const alone = await startBlog(corpusSite);
   try {
     const layout = fs.readFileSync(path.join(corpusSite, "templates", "layout.html"), "utf8").split("\n");

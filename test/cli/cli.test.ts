@@ -1,6 +1,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { packageRoot } from "../../src/paths.js";
@@ -40,4 +41,40 @@ test("the published JSON Schema is the one the code validates with", async () =>
   const current = await runPadlock(["schema"]);
   assert.equal(current.code, 0, current.stderr);
   assert.equal(published, current.stdout, "run: ./bin/padlock schema > schema/padlock.schema.json");
+});
+
+test("an unknown command is named as such, with the list of commands (not taken as an argument of serve)", async () => {
+  const result = await run("frobnicate");
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /^padlock: unknown command 'frobnicate'\. The commands are:\n/);
+  for (const command of ["serve", "health", "doctor", "certs", "trust", "schema"]) assert.match(result.stderr, new RegExp(`\\n  ${command} +\\S`), command);
+  assert.doesNotMatch(result.stderr, /too many arguments/);
+});
+
+test("a missing config file is named by its absolute path, with no line number", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "padlock-cli-"));
+  const result = await runPadlock(["serve", "--config", "padlock.yaml"], { cwd: dir });
+  assert.equal(result.code, 2);
+  assert.equal(result.stderr, `padlock: cannot read the config file ${path.join(dir, "padlock.yaml")}: no such file\n`);
+});
+
+test("one problem reads as one problem", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "padlock-cli-"));
+  const file = path.join(dir, "padlock.yaml");
+  writeFileSync(file, "sites:\n  - hosts: [a.example]\n    blgo: ./site\n");
+  const result = await run("serve", "--config", file);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /^padlock: the config has 1 problem:\n/);
+});
+
+test("bin/padlock before the build says to run npm ci, not a module-not-found trace", async () => {
+  const checkout = mkdtempSync(path.join(tmpdir(), "padlock-unbuilt-"));
+  mkdirSync(path.join(checkout, "bin"));
+  copyFileSync(path.join(packageRoot, "bin", "padlock"), path.join(checkout, "bin", "padlock"));
+  copyFileSync(path.join(packageRoot, "package.json"), path.join(checkout, "package.json"));
+  const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    execFile(process.execPath, [path.join(checkout, "bin", "padlock"), "--help"], (err, _stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, stderr }));
+  });
+  assert.equal(result.code, 2);
+  assert.equal(result.stderr, `padlock: this checkout is not built yet: run \`npm ci\` in ${checkout} (it installs the dependencies and builds), then run padlock again\n`);
 });

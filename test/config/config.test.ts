@@ -6,6 +6,7 @@ import path from "node:path";
 import { parseConfig, loadConfigFile } from "../../src/config/load.js";
 import { ConfigError } from "../../src/config/problems.js";
 import { hostNameProblem } from "../../src/config/check.js";
+import { packageRoot } from "../../src/paths.js";
 
 function problemsOf(yaml: string, file = "padlock.yaml"): string[] {
   try {
@@ -111,10 +112,17 @@ test("host name rules", () => {
   }
 });
 
-test("a missing config file is a config problem, not a crash", () => {
+test("a missing config file is a config problem, not a crash, named by its absolute path with no line", () => {
   assert.throws(() => loadConfigFile("/nonexistent/padlock.yaml"), (err: unknown) => {
     assert.ok(err instanceof ConfigError);
-    assert.equal(err.message, "/nonexistent/padlock.yaml:0: (top level): cannot read the config file: file not found");
+    assert.equal(err.message, "cannot read the config file /nonexistent/padlock.yaml: no such file");
     return true;
   });
+  const relative = path.relative(process.cwd(), "/nonexistent/padlock.yaml");
+  assert.throws(() => loadConfigFile(relative), { message: "cannot read the config file /nonexistent/padlock.yaml: no such file" });
+});
+
+test("the compose example's config is valid", () => {
+  const config = loadConfigFile(path.join(packageRoot, "examples", "flask-behind-padlock", "padlock.yaml"));
+  assert.deepEqual(config.sites[0]!.hosts, ["example.com", "www.example.com"]);
 });

@@ -1,16 +1,39 @@
 // padlock as a child process, started through bin/padlock like a user would: run to its exit
 // with its output collected, or left serving, with its JSON log lines and ports at hand.
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { packageRoot } from "../../src/paths.js";
+import { copyRuntimeFiles } from "../../build/runtime-files.js";
 import { waitFor } from "./env.js";
 
 export const padlockBin = path.join(packageRoot, "bin", "padlock");
 
+let programForAll: string | undefined;
+
+/**
+ * bin/padlock of a copy of the built program (what the container image holds) in a folder every
+ * user may enter, made once per test process. The checkout may sit in a folder only its owner may
+ * enter (a 0700 home folder), and a padlock run as another user, or switching to one, still has
+ * its own files to load.
+ */
+function padlockBinForAll(): string {
+  if (!programForAll) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "padlock-program-"));
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    chmodSync(dir, 0o755);
+    copyRuntimeFiles(packageRoot, dir);
+    programForAll = dir;
+  }
+  return path.join(programForAll, "bin", "padlock");
+}
+
 export interface SpawnOptions {
-  /** Run as this user and group, through setpriv (the tests run as root). */
+  /** Run as this user and group, through setpriv (the tests run as root), from a copy that user can read. */
   asUser?: { user: string; group: string };
+  /** padlock switches to another user itself (`user:` in its config): run a copy that user can read. */
+  switchesUser?: boolean;
   /** Added to this process's environment. */
   env?: NodeJS.ProcessEnv;
   cwd?: string;
@@ -41,9 +64,10 @@ export interface RunResult {
 }
 
 export function spawnPadlock(args: string[], options: SpawnOptions = {}): PadlockProcess {
+  const bin = options.asUser || options.switchesUser ? padlockBinForAll() : padlockBin;
   const command = options.asUser
-    ? ["setpriv", `--reuid=${options.asUser.user}`, `--regid=${options.asUser.group}`, "--clear-groups", process.execPath, padlockBin, ...args]
-    : [process.execPath, padlockBin, ...args];
+    ? ["setpriv", `--reuid=${options.asUser.user}`, `--regid=${options.asUser.group}`, "--clear-groups", process.execPath, bin, ...args]
+    : [process.execPath, bin, ...args];
   const child = spawn(command[0]!, command.slice(1), { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
