@@ -103,7 +103,7 @@ function pairOnDisk(folder: string): PairState {
  */
 async function restart(s: Setup, crashPoint: string, ordersBefore: number): Promise<string> {
   const state = pairOnDisk(s.folder);
-  assert.notEqual(state, "torn", `${crashPoint}: a torn pair on disk: ${readdirSync(s.folder).join(", ")}`);
+  if (state === "torn") assert.fail(`${crashPoint}: a torn pair on disk: ${readdirSync(s.folder).join(", ")}`);
   const started = Date.now();
   const p = s.serve();
   let firstOutput: number | undefined;
