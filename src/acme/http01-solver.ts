@@ -60,6 +60,8 @@ export async function removeLeftoverTokens(storage: Storage, log: Logger, now = 
     const raw = await storage.get(key);
     if (!raw) continue;
     const record = parseTokenFile(raw);
+    // An older padlock's token names no process: left for it to withdraw.
+    if (typeof record === "string" && BARE_KEY_AUTHORIZATION.test(raw.toString("utf8"))) continue;
     if (typeof record === "string") {
       await setAsideDamaged(storage, log, key, record, "it is not served to the CA");
       continue;
@@ -75,6 +77,9 @@ export async function removeLeftoverTokens(storage: Storage, log: Logger, now = 
   }
 }
 
+/** What earlier versions of padlock wrote: the key authorization alone (token "." thumbprint). */
+const BARE_KEY_AUTHORIZATION = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
 function parseTokenFile(raw: Buffer): TokenFile | string {
   try {
     const v = JSON.parse(raw.toString("utf8")) as Partial<TokenFile>;
@@ -89,7 +94,10 @@ function parseTokenFile(raw: Buffer): TokenFile | string {
 function keyAuthorizationIn(raw: Buffer | undefined): string | undefined {
   if (!raw) return undefined;
   const record = parseTokenFile(raw);
-  return typeof record === "string" ? undefined : record.keyAuthorization;
+  if (typeof record !== "string") return record.keyAuthorization;
+  // Published by an older padlock sharing the storage.
+  const bare = raw.toString("utf8");
+  return BARE_KEY_AUTHORIZATION.test(bare) ? bare : undefined;
 }
 
 function storageKey(token: string): string {

@@ -139,6 +139,8 @@ interface SetState {
   untidy?: boolean;
   /** The stored pair was damaged and set aside: the next order says "key-damaged". */
   keyDamaged?: boolean;
+  /** Serial of a stored certificate already found unusable or expired (said once). */
+  passedOver?: string;
   /** The first issuance was rehearsed against staging successfully (not again before production). */
   rehearsed?: boolean;
   /** Clock time this process installed a certificate it had just ordered. */
@@ -452,6 +454,8 @@ export class CertificateManager {
 
   /** Installs a stored certificate that fits the config and has not expired; says why not otherwise. */
   private installStored(s: SetState, cert: StoredCertificate, how: string): boolean {
+    if (s.passedOver === cert.info.serial) return false;
+    s.passedOver = cert.info.serial;
     if (!this.usable(s, cert)) {
       this.o.log.info(`${label(s)}: the stored certificate does not match the config (names, key type or profile changed); ordering a new one`);
       return false;
@@ -460,6 +464,7 @@ export class CertificateManager {
       this.o.log.warn(`${label(s)}: the stored certificate expired on ${cert.info.notAfter.toISOString()}; ordering a new one`);
       return false;
     }
+    s.passedOver = undefined;
     this.install(s, cert, how);
     return true;
   }
