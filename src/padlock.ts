@@ -171,10 +171,15 @@ export class Padlock {
       log.warn("config reload: names served by the internal CA changed; their certificates are issued after a restart");
     }
     if (previous.ca !== config.ca || previous.storage !== config.storage) return; // said above: after a restart
-    const { certificateNameSets } = await import("./acme/start-certificates.js");
-    if (this.certificateManager) return this.certificateManager.update(certificateNameSets(config, this.options.certificateTuning));
-    this.certificateManager = await this.startAcme(config);
-    if (this.certificateManager) await this.operations?.serveCertificates(this.certificateManager);
+    // The new sites already serve: a certificate problem is reported, it does not undo the reload.
+    try {
+      const { certificateNameSets } = await import("./acme/start-certificates.js");
+      if (this.certificateManager) return await this.certificateManager.update(certificateNameSets(config, this.options.certificateTuning));
+      this.certificateManager = await this.startAcme(config);
+      if (this.certificateManager) await this.operations?.serveCertificates(this.certificateManager);
+    } catch (err) {
+      log.error(`config reload: certificates for the new config could not be started: ${(err as Error).message}; fix it and send SIGHUP again, or restart`);
+    }
   }
 }
 
