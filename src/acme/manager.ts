@@ -56,8 +56,6 @@ import {
   type RetryPolicy,
 } from "./renewal.js";
 
-export { folderName };
-
 export interface NameSet {
   names: string[];
   keyType?: KeyType;
