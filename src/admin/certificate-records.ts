@@ -46,7 +46,7 @@ interface StoredMeta {
 
 const DAY_MS = 86_400_000;
 // meta.json first: a set without it is no longer listed, whatever else a crash leaves behind.
-const FORGOTTEN = [SET_FILES.cert, SET_FILES.key, SET_FILES.meta, SET_FILES.status, SET_FILES.order, SET_FILES.orderKey, SET_FILES.newCert];
+const FORGOTTEN = [SET_FILES.meta, SET_FILES.cert, SET_FILES.key, SET_FILES.status, SET_FILES.order, SET_FILES.orderKey, SET_FILES.newCert];
 
 /**
  * Every certificate in storage, sorted by first name, one per CA and name set: of folders

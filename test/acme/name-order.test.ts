@@ -83,7 +83,7 @@ test("a folder an older padlock made for the reordered names: listed once, adopt
   assert.equal(forgotten.code, 0, forgotten.stderr);
   const replaced = readdirSync(canonical).sort().join(", ");
   assert.match(replaced, /^cert\.pem\.replaced-\S+, key\.pem\.replaced-\S+, meta\.json\.replaced-\S+, status\.json\.replaced-\S+$/);
-  assert.equal(forgotten.stdout, `blog.test, www.blog.test: removed cert.pem, key.pem, meta.json, status.json from ${canonical} (kept there: ${replaced}); the CA account is kept. padlock orders a new one when it next starts\n`);
+  assert.equal(forgotten.stdout, `blog.test, www.blog.test: removed meta.json, cert.pem, key.pem, status.json from ${canonical} (kept there: ${replaced}); the CA account is kept. padlock orders a new one when it next starts\n`);
 });
 
 function esc(s: string): string {

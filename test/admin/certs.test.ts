@@ -184,7 +184,7 @@ test("padlock certs: list, renew --force, revoke through the admin socket; metri
   const setFolder = path.join(caFolder, readdirSync(caFolder)[0]!);
   const forgotten = await certs("forget", "blog.test");
   assert.equal(forgotten.code, 0, forgotten.stderr);
-  assert.equal(forgotten.stdout, `blog.test, www.blog.test: removed cert.pem, key.pem, meta.json, status.json from ${setFolder}; the CA account is kept. padlock orders a new one when it next starts\n`);
+  assert.equal(forgotten.stdout, `blog.test, www.blog.test: removed meta.json, cert.pem, key.pem, status.json from ${setFolder}; the CA account is kept. padlock orders a new one when it next starts\n`);
   assert.equal(existsSync(setFolder), false, "the emptied folder is gone");
   assert.deepEqual((await listJson()).certificates, []);
   const accounts = path.join(storage, "accounts");
