@@ -57,23 +57,26 @@ export class Operations {
 
   /** Starts the admin socket (when certificates are managed) and the metrics endpoint (when configured). */
   async serve(manager: CertificateManager | undefined): Promise<void> {
-    this.manager = manager;
-    const storage = this.storage;
-    if (manager && storage) {
-      const endpoint = adminEndpointOf(this.config, this.baseDir, storageDir(this.config, this.baseDir));
-      if (endpoint) {
-        try {
-          this.admin = await AdminServer.start({ endpoint, storage, manager, log: this.log });
-        } catch (err) {
-          this.log.error(`the admin endpoint ${describeEndpoint(endpoint)} could not be opened (${(err as Error).message}); \`padlock certs\` can only read storage`);
-        }
-      }
-    }
+    if (manager) await this.serveCertificates(manager);
     if (this.metrics && this.config.metrics) {
       const address = parseLoopbackListen(this.config.metrics.listen, this.config.metrics.allow_remote === true);
       if (typeof address === "string") throw new Error(`metrics.listen: ${address}`);
       this.metricsServer = await MetricsServer.start(address, this.metrics, () => this.manager);
       this.log.info(`metrics: http://${address.host.includes(":") ? `[${address.host}]` : address.host}:${this.metricsServer.port}/metrics`);
+    }
+  }
+
+  /** The certificate manager, from start-up or from a reload that added the first site wanting one: the admin socket starts. */
+  async serveCertificates(manager: CertificateManager): Promise<void> {
+    this.manager = manager;
+    const storage = this.storage;
+    if (!storage || this.admin) return;
+    const endpoint = adminEndpointOf(this.config, this.baseDir, storageDir(this.config, this.baseDir));
+    if (!endpoint) return;
+    try {
+      this.admin = await AdminServer.start({ endpoint, storage, manager, log: this.log });
+    } catch (err) {
+      this.log.error(`the admin endpoint ${describeEndpoint(endpoint)} could not be opened (${(err as Error).message}); \`padlock certs\` can only read storage`);
     }
   }
 

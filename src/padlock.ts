@@ -17,7 +17,9 @@ import type { CertificateTuning } from "./acme/start-certificates.js";
 import type { CertificateManager } from "./acme/manager.js";
 import { dropPrivileges } from "./system/privileges.js";
 import { openStorage, storageDir } from "./storage/open-storage.js";
+import type { Storage } from "./storage/storage.js";
 import { Operations } from "./operations.js";
+import { internalNameSets } from "./tls/internal-ca-choice.js";
 
 export interface PadlockOptions {
   config: Config;
@@ -43,6 +45,8 @@ export class Padlock {
   certificateManager?: CertificateManager;
   /** Status file, alerts, admin socket and metrics. */
   operations?: Operations;
+  /** Opened after the privilege drop when the config names an ACME CA. */
+  private storage?: Storage;
 
   private constructor(
     readonly edge: Edge,
@@ -50,6 +54,7 @@ export class Padlock {
     private config: Config,
     readonly certificates: CertificateCache,
     readonly challenges: Http01Challenges,
+    private readonly tlsAlpnChallenges: TlsAlpn01Challenges,
     private readonly options: PadlockOptions,
     private readonly accessLog: AccessLog,
   ) {}
@@ -77,30 +82,15 @@ export class Padlock {
       ...policyOf(config, accessLog),
     });
     await edge.start();
-    const padlock = new Padlock(edge, sites, config, certificates, challenges, options, accessLog);
+    const padlock = new Padlock(edge, sites, config, certificates, challenges, tlsAlpnChallenges, options, accessLog);
     padlock.operations = operations;
     try {
       const folder = storageDir(config, options.baseDir);
       dropPrivileges(config.user, folder, log);
       // Opened once, after the privilege drop: opening checks the ownership of everything in it.
-      const storage = config.ca && config.ca !== "internal" ? await openStorage(config, options.baseDir) : undefined;
-      operations.useStorage(storage);
-      // Loaded only when needed: the ACME client and its dependencies are a large part of start-up.
-      if (storage) {
-        const { startCertificates } = await import("./acme/start-certificates.js");
-        padlock.certificateManager = await startCertificates({
-          config,
-          baseDir: options.baseDir,
-          storage,
-          log,
-          certificates,
-          challenges,
-          tlsAlpnChallenges: edge.httpsPort !== undefined ? tlsAlpnChallenges : undefined,
-          httpPort: edge.httpPort,
-          tuning: options.certificateTuning,
-          onEvent: operations.observe,
-        });
-      }
+      padlock.storage = config.ca && config.ca !== "internal" ? await openStorage(config, options.baseDir) : undefined;
+      operations.useStorage(padlock.storage);
+      padlock.certificateManager = await padlock.startAcme(config);
       // Nothing to share tokens through after all (no site wants a certificate): stop waiting.
       if (!padlock.certificateManager) challenges.setFallback(async () => undefined);
       await operations.serve(padlock.certificateManager);
@@ -115,10 +105,31 @@ export class Padlock {
     return padlock;
   }
 
+  /** The ACME certificate manager for the config's sites, when it has an ACME CA and sites that want certificates. */
+  private async startAcme(config: Config): Promise<CertificateManager | undefined> {
+    if (!this.storage) return undefined;
+    // Loaded only when needed: the ACME client and its dependencies are a large part of start-up.
+    const { startCertificates } = await import("./acme/start-certificates.js");
+    return startCertificates({
+      config,
+      baseDir: this.options.baseDir,
+      storage: this.storage,
+      log: this.options.log,
+      certificates: this.certificates,
+      challenges: this.challenges,
+      tlsAlpnChallenges: this.edge.httpsPort !== undefined ? this.tlsAlpnChallenges : undefined,
+      httpPort: this.edge.httpPort,
+      tuning: this.options.certificateTuning,
+      onEvent: this.operations?.observe,
+    });
+  }
+
   /**
    * Switches to a new config without dropping connections: the new sites are built first (a
    * failure leaves the old ones serving), swapped in, and the old ones closed once their requests
-   * in flight are done. Listener and certificate settings need a restart.
+   * in flight are done. Certificates are handled as start-up would for what changed (a new site's
+   * certificate is obtained, a removed site's is no longer renewed). Listener, CA and storage
+   * settings need a restart.
    */
   async reload(config: Config): Promise<void> {
     const { log } = this.options;
@@ -132,9 +143,7 @@ export class Padlock {
     for (const key of ["listen", "http_port", "https_port", "limits", "ca", "storage", "user"] as const) {
       if (JSON.stringify(previous[key]) !== JSON.stringify(config[key])) log.warn(`config reload: "${key}" changed; it takes effect after a restart`);
     }
-    if (JSON.stringify(certificateSettings(previous)) !== JSON.stringify(certificateSettings(config))) {
-      log.warn("config reload: host names or tls settings changed; certificates for new names are obtained after a restart");
-    }
+    if (JSON.stringify(certificateSettings(previous)) !== JSON.stringify(certificateSettings(config))) await this.reloadCertificates(previous, config);
     log.info(`config reloaded: ${sites.length} site(s)`);
     await this.edge.idle(old, shutdownTimeoutMs(previous));
     await Promise.all(old.map((s) => s.close()));
@@ -154,6 +163,23 @@ export class Padlock {
     const host = !listen || listen === "0.0.0.0" || listen === "::" ? "localhost" : listen.includes(":") ? `[${listen}]` : listen;
     this.options.log.info(`serving http://${host}:${this.edge.httpPort}/`);
     if (this.edge.httpsPort !== undefined) this.options.log.info(`serving https://${host}:${this.edge.httpsPort}/ (HTTPS begins per name once its certificate is installed)`);
+  }
+
+  private async reloadCertificates(previous: Config, config: Config): Promise<void> {
+    const { log } = this.options;
+    if (JSON.stringify(internalNameSets(previous)) !== JSON.stringify(internalNameSets(config))) {
+      log.warn("config reload: names served by the internal CA changed; their certificates are issued after a restart");
+    }
+    if (previous.ca !== config.ca || previous.storage !== config.storage) return; // said above: after a restart
+    // The new sites already serve: a certificate problem is reported, it does not undo the reload.
+    try {
+      const { certificateNameSets } = await import("./acme/start-certificates.js");
+      if (this.certificateManager) return await this.certificateManager.update(certificateNameSets(config, this.options.baseDir, this.options.certificateTuning));
+      this.certificateManager = await this.startAcme(config);
+      if (this.certificateManager) await this.operations?.serveCertificates(this.certificateManager);
+    } catch (err) {
+      log.error(`config reload: certificates for the new config could not be started: ${(err as Error).message}; fix it and send SIGHUP again, or restart`);
+    }
   }
 }
 

@@ -3,9 +3,12 @@
 // account signs every request; acme-client does the JWS signing and nonce handling.
 import { createHash } from "node:crypto";
 import { Client, crypto as acmeCrypto } from "./acme-client-parts.js";
+import type { Logger } from "../log.js";
+import { setAsideDamaged } from "../storage/damaged-files.js";
 import type { Storage } from "../storage/storage.js";
 import { CaSetupError, type AcmeDirectory } from "./ca-directory.js";
 import { createPrivateKey } from "./issuer.js";
+import { keyProblem } from "./stored-set.js";
 import type { CaResponse, CaTransport } from "./ca-transport.js";
 import { AcmeProblem, parseRetryAfter, type ProblemDocument } from "./problems.js";
 
@@ -18,6 +21,7 @@ export interface AccountOptions {
   email?: string;
   acceptTerms?: boolean;
   eab?: { kid: string; hmac_key: string };
+  log: Logger;
 }
 
 /** The parts of acme-client's HTTP client this module plugs into (not in its public types). */
@@ -57,11 +61,17 @@ export class AcmeAccount {
     const keyKey = `accounts/${o.caId}/account.key`;
     const infoKey = `accounts/${o.caId}/account.json`;
     let accountKey = (await o.storage.get(keyKey))?.toString("utf8");
+    const damaged = accountKey === undefined ? undefined : keyProblem(accountKey);
+    if (damaged) {
+      await setAsideDamaged(o.storage, o.log, keyKey, damaged, `creating a new ACME account with a new key (the account registered with the damaged key cannot be used without it)`);
+      accountKey = undefined;
+    }
     if (!accountKey) {
       accountKey = createPrivateKey("ecdsa-p256");
       await o.storage.put(keyKey, accountKey, { secret: true });
     }
-    const stored = parseStored(await o.storage.get(infoKey));
+    // A new key means a new account: what account.json says belongs to the old key.
+    const stored = damaged ? undefined : await readStored(o.storage, infoKey, o.log);
     const contact = o.email ? [`mailto:${o.email}`] : [];
     const client = new Client({
       directoryUrl: o.directoryUrl,
@@ -143,12 +153,17 @@ export function problemOf(res: CaResponse, what: string): AcmeProblem {
   return new AcmeProblem(doc, { status: res.status, retryAfter: parseRetryAfter(res.headers["retry-after"], Date.now()), what });
 }
 
-function parseStored(raw: Buffer | undefined): StoredAccount | undefined {
+async function readStored(storage: Storage, key: string, log: Logger): Promise<StoredAccount | undefined> {
+  const raw = await storage.get(key);
   if (!raw) return undefined;
+  let problem: string;
   try {
-    const v = JSON.parse(raw.toString("utf8")) as StoredAccount;
-    return typeof v.url === "string" ? v : undefined;
-  } catch {
-    return undefined;
+    const v = JSON.parse(raw.toString("utf8")) as Partial<StoredAccount> | null;
+    if (typeof v === "object" && v !== null && typeof v.url === "string") return v as StoredAccount;
+    problem = "not an account record (url missing)";
+  } catch (err) {
+    problem = `not JSON (${(err as Error).message})`;
   }
+  await setAsideDamaged(storage, log, key, problem, "registering again with the stored account key (the CA answers with the same account)");
+  return undefined;
 }

@@ -1,6 +1,6 @@
 // What the certificate manager reports as it works, for whoever listens: the status file in
 // storage, alerts, metrics. One observer per process; it must not throw.
-import type { RenewalPlan } from "./renewal.js";
+import type { OrderReason, RenewalPlan } from "./renewal.js";
 
 export type CaRequestOutcome = "ok" | "problem" | "rate_limited" | "unreachable";
 
@@ -19,6 +19,8 @@ export type CertificateEvent =
       current?: { serial: string; notBefore: Date; notAfter: Date };
     }
   | { type: "revoked"; names: string[]; folder: string; serial: string; reason: string }
+  /** An order (or a resumed one) ended: why it was placed and whether a certificate came of it. */
+  | { type: "ordered"; names: string[]; folder: string; reason: OrderReason; outcome: "issued" | "failed"; at: Date }
   | { type: "ca-request"; outcome: CaRequestOutcome };
 
 export type CertificateObserver = (event: CertificateEvent) => void;

@@ -2,9 +2,11 @@
 // without a running padlock and `padlock doctor` can say when the next renewal is due, what
 // failed last and whether the CA has been rate limiting — not only what the certificate says.
 import type { Logger } from "../log.js";
+import { setAsideDamaged } from "../storage/damaged-files.js";
 import type { Storage } from "../storage/storage.js";
 import type { CertificateEvent } from "./certificate-events.js";
 import { AcmeProblem } from "./problems.js";
+import type { OrderReason, RenewalPlan } from "./renewal.js";
 
 export interface CertificateStatusRecord {
   failures: number;
@@ -13,23 +15,30 @@ export interface CertificateStatusRecord {
   lastErrorAt?: string;
   nextRetry?: string;
   nextRenewal?: string;
-  renewalReason?: "ari" | "lifetime";
+  renewalReason?: RenewalPlan["reason"];
   ariWindow?: { start: string; end: string };
   /** When the CA answered rateLimited (or said the account is paused), most recent last. */
   rateLimitedAt: string[];
+  /** The last order for the set: when, why, and whether it gave a certificate. */
+  lastOrder?: { at: string; reason: OrderReason; outcome: "issued" | "failed" };
 }
 
 export const STATUS_FILE = "status.json";
 const KEEP_RATE_LIMITS = 10;
 
-export async function readCertificateStatus(storage: Storage, folder: string): Promise<CertificateStatusRecord | undefined> {
+/** The set's status.json; undefined when there is none, or what is wrong with it. */
+export async function readCertificateStatus(storage: Storage, folder: string): Promise<CertificateStatusRecord | { problem: string } | undefined> {
   const raw = await storage.get(`${folder}/${STATUS_FILE}`);
   if (!raw) return undefined;
   try {
-    const parsed = JSON.parse(raw.toString("utf8")) as Partial<CertificateStatusRecord>;
-    return { failures: 0, ...parsed, rateLimitedAt: parsed.rateLimitedAt ?? [] };
-  } catch {
-    return undefined;
+    const parsed = JSON.parse(raw.toString("utf8")) as Partial<CertificateStatusRecord> | null;
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return { problem: "not a status record" };
+    // Written by padlock before renewal reasons had their current names.
+    const written = parsed.renewalReason as string | undefined;
+    const renewalReason = written === "ari" ? "ari-window" : written === "lifetime" ? "expiring" : parsed.renewalReason;
+    return { failures: 0, ...parsed, renewalReason, rateLimitedAt: parsed.rateLimitedAt ?? [] };
+  } catch (err) {
+    return { problem: `not JSON (${(err as Error).message})` };
   }
 }
 
@@ -58,6 +67,9 @@ export class CertificateStatusWriter {
           r.renewalReason = event.plan.reason;
           r.ariWindow = event.plan.window && { start: event.plan.window.start.toISOString(), end: event.plan.window.end.toISOString() };
           break;
+        case "ordered":
+          r.lastOrder = { at: event.at.toISOString(), reason: event.reason, outcome: event.outcome };
+          break;
         case "failed":
           r.failures = event.failures;
           r.lastError = event.message;
@@ -77,7 +89,11 @@ export class CertificateStatusWriter {
   private update(folder: string, change: (r: CertificateStatusRecord) => void): void {
     const previous = this.queues.get(folder) ?? Promise.resolve();
     const next = previous.then(async () => {
-      const stored = await readCertificateStatus(this.storage, folder);
+      let stored = await readCertificateStatus(this.storage, folder);
+      if (stored && "problem" in stored) {
+        await setAsideDamaged(this.storage, this.log, `${folder}/${STATUS_FILE}`, stored.problem, "starting a new status record (renewal plan, failures, rate limits)");
+        stored = undefined;
+      }
       const before = stored && JSON.stringify(stored);
       const record = stored ?? { failures: 0, rateLimitedAt: [] };
       change(record);

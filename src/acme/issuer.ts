@@ -1,6 +1,8 @@
 // One certificate order (RFC 8555 §7.4): new order → prove each name with a challenge → finalize
 // with a CSR → download the chain. Polls fast and backs off, because a CA may validate in
 // milliseconds (Pebble) or in seconds (Let's Encrypt); the CA's Retry-After wins when given.
+// A journal hears of each step that matters after a crash (placing, placed, finalizing), so an
+// order interrupted by a stop is continued from where it is (`orderUrl`) instead of placed anew.
 import { generateKeyPairSync } from "node:crypto";
 import { isIP } from "node:net";
 import { crypto as acmeCrypto } from "./acme-client-parts.js";
@@ -20,11 +22,27 @@ export interface ChallengeSolver {
 
 export type IssueStep =
   | { step: "ordering"; replaces?: string; profile?: string }
+  /** An order placed before a restart is continued; "gone" when the CA no longer has it usable. */
+  | { step: "resuming"; orderUrl: string; status: string }
   | { step: "validating"; name: string; challenge: ChallengeType }
   /** A challenge type failed; `next` is tried with a new order, or none is left. */
   | { step: "fallback"; name: string; failed: ChallengeType; reason: string; next?: ChallengeType }
   | { step: "already-valid"; name: string }
   | { step: "finalizing" };
+
+/** Told of the steps of an order that must survive a crash, and may refuse to place one. */
+export interface IssueJournal {
+  /** A new order is about to be placed; throwing stops it (the order budget). */
+  placing(): Promise<void>;
+  /** The CA created it. */
+  placed(orderUrl: string): Promise<void>;
+  /** The CSR's key, before the CA is asked to issue: afterwards the certificate is only usable with it. */
+  finalizing(orderUrl: string, keyPem: string): Promise<void>;
+  /** The CA's validation of a name failed. */
+  failedValidation(name: string): Promise<void>;
+  /** The order ended without a certificate (a failed challenge, or it is gone); another may follow. */
+  abandoned(): Promise<void>;
+}
 
 export interface IssueRequest {
   names: string[];
@@ -37,6 +55,11 @@ export interface IssueRequest {
   /** Solvers for this request only (a site's DNS-01 provider), before the issuer's own. */
   solvers?: ChallengeSolver[];
   onStep?: (s: IssueStep) => void;
+  journal?: IssueJournal;
+  /** An order placed before (by a process that stopped): continued instead of placing a new one. */
+  orderUrl?: string;
+  /** The key for the CSR (the one a resumed order was finalized with); a new one otherwise. */
+  keyPem?: string;
 }
 
 export interface Issued {
@@ -47,6 +70,7 @@ export interface Issued {
 
 interface Order {
   status: "pending" | "ready" | "processing" | "valid" | "invalid";
+  identifiers?: { type: string; value: string }[];
   authorizations: string[];
   finalize: string;
   certificate?: string;
@@ -94,15 +118,20 @@ export class Issuer {
     if (remaining.length === 0) {
       throw new Error(`cannot prove control of ${req.names.join(", ")}: tls.challenges allows ${wanted.join(", ")}, but padlock can only answer ${[...solvers.keys()].join(", ")} here`);
     }
-    const keyPem = createPrivateKey(req.keyType ?? "ecdsa-p256");
+    const keyPem = req.keyPem ?? createPrivateKey(req.keyType ?? "ecdsa-p256");
     // The CSR is built while the CA validates; it does not depend on the order.
     const csrPromise = createCsr(req.names, keyPem);
+    let resume = req.orderUrl;
     let firstFailure: ChallengeFailed | undefined;
     for (;;) {
       try {
-        return await this.attempt(req, remaining, solvers, keyPem, csrPromise, step);
+        const resumed = resume ? await this.resumeOrder(resume, req, step) : undefined;
+        resume = undefined;
+        const { order, orderUrl } = resumed ?? (await this.placeOrder(req, step));
+        return await this.complete(order, orderUrl, remaining, solvers, keyPem, csrPromise, req, step);
       } catch (err) {
         if (!(err instanceof ChallengeFailed)) throw err;
+        await req.journal?.abandoned();
         firstFailure ??= err;
         // A failed challenge makes its authorization and the order invalid: the next challenge
         // type needs a new order.
@@ -115,29 +144,65 @@ export class Issuer {
     }
   }
 
-  private async attempt(
-    req: IssueRequest,
+  private async placeOrder(req: IssueRequest, step: (s: IssueStep) => void): Promise<{ order: Order; orderUrl: string }> {
+    await req.journal?.placing();
+    step({ step: "ordering", replaces: req.replaces, profile: req.profile });
+    const placed = await this.newOrder(req);
+    await req.journal?.placed(placed.orderUrl);
+    return placed;
+  }
+
+  /** The order as the CA has it now; undefined (and abandoned) when it can no longer give a certificate padlock can use. */
+  private async resumeOrder(orderUrl: string, req: IssueRequest, step: (s: IssueStep) => void): Promise<{ order: Order; orderUrl: string } | undefined> {
+    let order: Order | undefined;
+    try {
+      order = (await this.account.post(orderUrl, null, "reading the order placed before the restart")).data as Order;
+    } catch (err) {
+      if (!(err instanceof AcmeProblem)) throw err; // the CA unreachable: try again later
+    }
+    const names = (order?.identifiers ?? []).map((i) => i.value).sort().join(" ");
+    // A finalized order's certificate is only usable with the key of its CSR.
+    const usable = order !== undefined && order.status !== "invalid" && names === [...req.names].sort().join(" ") && (req.keyPem !== undefined || order.status === "pending" || order.status === "ready");
+    step({ step: "resuming", orderUrl, status: usable ? order!.status : "gone" });
+    if (usable) return { order: order!, orderUrl };
+    await req.journal?.abandoned();
+    return undefined;
+  }
+
+  private async complete(
+    order: Order,
+    orderUrl: string,
     preference: ChallengeType[],
     solvers: Map<ChallengeType, ChallengeSolver>,
     keyPem: string,
     csrPromise: Promise<string>,
+    req: IssueRequest,
     step: (s: IssueStep) => void,
   ): Promise<Issued> {
-    step({ step: "ordering", replaces: req.replaces, profile: req.profile });
-    const { order, orderUrl } = await this.newOrder(req);
-
     if (order.status === "pending") {
-      // Every authorization runs to its end (and cleans up) before a failure is reported.
-      const results = await Promise.allSettled(order.authorizations.map((url) => this.authorize(url, preference, solvers, step)));
-      const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-      if (failure) throw failure.reason;
+      if (preference[0] === "dns-01") {
+        // Waiting for DNS to show each record dominates: all names at once. Every authorization
+        // runs to its end (and cleans up) before a failure is reported.
+        const results = await Promise.allSettled(order.authorizations.map((url) => this.authorize(url, preference, solvers, req, step)));
+        const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+        if (failure) throw failure.reason;
+      } else {
+        // One name after the other: a failure stops the order before other names spend the CA's
+        // failed-validation limit, and a crash between two names leaves the order resumable
+        // (a validation in flight while padlock is down fails, since nothing answers the CA).
+        for (const url of order.authorizations) await this.authorize(url, preference, solvers, req, step);
+      }
     } else if (order.status === "invalid") {
       throw new AcmeProblem(order.error ?? { detail: "the order is invalid" }, { what: "the new order" });
     }
 
-    step({ step: "finalizing" });
-    const csr = await csrPromise;
-    let finalized = (await this.account.post(order.finalize, { csr }, "finalizing the order")).data as Order;
+    let finalized = order;
+    if (order.status === "pending" || order.status === "ready") {
+      step({ step: "finalizing" });
+      await req.journal?.finalizing(orderUrl, keyPem);
+      const csr = await csrPromise;
+      finalized = (await this.account.post(order.finalize, { csr }, "finalizing the order")).data as Order;
+    }
     if (finalized.status !== "valid") finalized = await this.pollUntil(orderUrl, "the order", (o: Order) => o.status !== "processing" && o.status !== "ready");
     if (finalized.status !== "valid" || !finalized.certificate) {
       throw new AcmeProblem(finalized.error ?? { detail: `the order ended as "${finalized.status}"` }, { what: "finalizing the order" });
@@ -166,7 +231,7 @@ export class Issuer {
     return { order: res.data as Order, orderUrl };
   }
 
-  private async authorize(url: string, preference: ChallengeType[], solvers: Map<ChallengeType, ChallengeSolver>, step: (s: IssueStep) => void): Promise<void> {
+  private async authorize(url: string, preference: ChallengeType[], solvers: Map<ChallengeType, ChallengeSolver>, req: IssueRequest, step: (s: IssueStep) => void): Promise<void> {
     const authz = (await this.account.post(url, null, "reading an authorization")).data as Authorization;
     const name = (authz.wildcard ? "*." : "") + authz.identifier.value;
     if (authz.status === "valid") {
@@ -199,6 +264,7 @@ export class Issuer {
       throw new ChallengeFailed(name, type, err);
     }
     if (verdict.status !== "valid") {
+      await req.journal?.failedValidation(name);
       const failed = verdict.challenges.find((c) => c.type === type);
       const observations = type === "http-01" && this.observeHttp01 ? await this.observeHttp01(name).catch(() => []) : [];
       const problem = failed?.error ?? { detail: `the authorization ended as "${verdict.status}"` };

@@ -48,9 +48,20 @@ export interface Window {
   end: Date;
 }
 
+/**
+ * Why a certificate is replaced, in the log line, `padlock certs show` and the metrics labels:
+ * it nears its end (two thirds of its life), the CA's ARI window says so, it was revoked, a
+ * person forced it, or its stored key (or certificate) was damaged.
+ */
+export type RenewalReason = "expiring" | "ari-window" | "revoked" | "forced" | "key-damaged";
+
+/** Why an order is placed: a renewal's reason, or "new" when there was no usable certificate. */
+export type OrderReason = RenewalReason | "new";
+
 export interface RenewalPlan {
   at: Date;
-  reason: "ari" | "lifetime";
+  /** The reason the renewal will carry when it comes. */
+  reason: "ari-window" | "expiring";
   window?: Window;
 }
 

@@ -17,6 +17,8 @@ import type { Clock, RetryPolicy } from "./renewal.js";
 export interface CertificateTuning {
   clock?: Clock;
   retry?: RetryPolicy;
+  /** Delays between attempts to store a certificate served from memory. */
+  saveRetry?: RetryPolicy;
   random?: () => number;
   ariRecheckMs?: number;
   /** DNS-01 hook timeout and propagation polling (tests: short; name servers on their own port). */
@@ -42,11 +44,9 @@ export interface StartCertificatesOptions {
 /** How long padlock's own look at a failed challenge URL may take before the failure is logged. */
 const OBSERVE_TIMEOUT_MS = 3000;
 
-export async function startCertificates(o: StartCertificatesOptions): Promise<CertificateManager | undefined> {
-  const { config, log, storage } = o;
-  if (!config.ca || config.ca === "internal") return undefined; // the caller opens storage only for an ACME CA
-  const ca = chooseCa(config.ca);
-  if (!ca) throw new CaSetupError(`unknown CA "${config.ca}"`);
+/** The name sets a config wants certificates for from its ACME CA: one per site. */
+export function certificateNameSets(config: Config, baseDir: string, tuning?: CertificateTuning): NameSet[] {
+  if (!config.ca || config.ca === "internal") return [];
   const sets: NameSet[] = [];
   config.sites.forEach((site, i) => {
     if (site.tls?.enabled === false || usesInternalCa(config, site)) return;
@@ -56,9 +56,19 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
       keyType: site.tls?.key_type,
       profile: site.tls?.profile,
       challenges: allowedChallenges(site),
-      dns01: dns ? createDns01Provider(dns, { configKey: `sites[${i}].tls.dns`, baseDir: o.baseDir, resolver: config.resolver, tuning: o.tuning?.dns01 }) : undefined,
+      dns01: dns ? createDns01Provider(dns, { configKey: `sites[${i}].tls.dns`, baseDir, resolver: config.resolver, tuning: tuning?.dns01 }) : undefined,
+      settings: JSON.stringify([site.tls?.key_type, site.tls?.profile, allowedChallenges(site), dns]),
     });
   });
+  return sets;
+}
+
+export async function startCertificates(o: StartCertificatesOptions): Promise<CertificateManager | undefined> {
+  const { config, log, storage } = o;
+  if (!config.ca || config.ca === "internal") return undefined; // the caller opens storage only for an ACME CA
+  const ca = chooseCa(config.ca);
+  if (!ca) throw new CaSetupError(`unknown CA "${config.ca}"`);
+  const sets = certificateNameSets(config, o.baseDir, o.tuning);
   if (sets.length === 0) return undefined;
   const caRoot = readCaRoot(config, o.baseDir);
   if (caRoot?.error) throw new CaSetupError(`ca_root: ${caRoot.error}`);
@@ -84,6 +94,8 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
     onEvent: o.onEvent,
     clock: o.tuning?.clock,
     retry: o.tuning?.retry,
+    saveRetry: o.tuning?.saveRetry,
+    budget: config.order_budget,
     random: o.tuning?.random,
     ariRecheckMs: o.tuning?.ariRecheckMs,
   });

@@ -186,10 +186,8 @@ async function revoke(o: AdminServerOptions, body: Record<string, unknown>): Pro
 async function forget(o: AdminServerOptions, body: Record<string, unknown>): Promise<ActionAnswer> {
   if (typeof body.name !== "string" || !body.name) throw new AdminRequestError(400, "a name is required");
   const record = onlyRecord(await records(o), body.name);
-  await forgetCertificate(o.storage, record);
-  return {
-    message: `${record.names.join(", ")}: deleted the stored certificate and key (${record.folder}); the CA account is kept. The running padlock keeps serving the certificate it loaded until it restarts, then orders a new one`,
-  };
+  const done = await forgetCertificate(o.storage, record);
+  return { message: `${done}. The running padlock keeps serving the certificate it loaded until it restarts, then orders a new one` };
 }
 
 export function onlyRecord(all: CertificateRecord[], name: string): CertificateRecord {

@@ -2,8 +2,10 @@
 // (certificate, meta.json, status.json), and overlaid with the running manager's live state
 // when padlock runs.
 import { KNOWN_CAS } from "../acme/ca-directory.js";
-import { readCertificateStatus, STATUS_FILE } from "../acme/certificate-status.js";
+import { readCertificateStatus } from "../acme/certificate-status.js";
 import type { NameSetStatus } from "../acme/manager.js";
+import type { OrderReason, RenewalPlan } from "../acme/renewal.js";
+import { SET_FILES, setKey } from "../acme/stored-set.js";
 import type { Storage } from "../storage/storage.js";
 import { readCertificate } from "../tls/certificate-info.js";
 
@@ -22,8 +24,10 @@ export interface CertificateRecord {
   notAfter: string;
   daysLeft: number;
   nextRenewal?: string;
-  renewalReason?: "ari" | "lifetime";
+  renewalReason?: RenewalPlan["reason"];
   ariWindow?: { start: string; end: string };
+  /** The last order for the set: when, why (new, expiring, ari-window, revoked, forced, key-damaged), how it ended. */
+  lastOrder?: { at: string; reason: OrderReason; outcome: "issued" | "failed" };
   failures: number;
   lastError?: string;
   lastErrorAt?: string;
@@ -31,6 +35,8 @@ export interface CertificateRecord {
   rateLimitedAt: string[];
   /** Where the renewal data comes from: the running padlock, or storage alone. */
   source: "running" | "storage";
+  /** Other folders holding the same names (in another order), not yet adopted by a running padlock. */
+  duplicates?: string[];
 }
 
 interface StoredMeta {
@@ -40,13 +46,28 @@ interface StoredMeta {
 
 const DAY_MS = 86_400_000;
 // meta.json first: a set without it is no longer listed, whatever else a crash leaves behind.
-const SET_FILES = ["meta.json", "cert.pem", "key.pem", STATUS_FILE];
+const FORGOTTEN = [SET_FILES.meta, SET_FILES.cert, SET_FILES.key, SET_FILES.status, SET_FILES.order, SET_FILES.orderKey, SET_FILES.newCert];
 
-/** Every certificate in storage, sorted by first name. Unreadable sets are skipped. */
+/**
+ * Every certificate in storage, sorted by first name, one per CA and name set: of folders
+ * holding the same names in another order (left by an older padlock, adopted at its next
+ * start), the certificate valid longest is shown, the others named in `duplicates`.
+ * Unreadable sets are skipped.
+ */
 export async function readCertificateRecords(storage: Storage, now: number = Date.now()): Promise<CertificateRecord[]> {
-  const folders = new Set((await storage.list("certificates/")).filter((k) => k.endsWith("/meta.json")).map((k) => k.slice(0, -"/meta.json".length)));
-  const records = await Promise.all([...folders].map((folder) => readRecord(storage, folder, now)));
-  return records.filter((r): r is CertificateRecord => r !== undefined).sort((a, b) => a.names[0]!.localeCompare(b.names[0]!));
+  const folders = new Set((await storage.list("certificates/")).filter((k) => k.endsWith(`/${SET_FILES.meta}`)).map((k) => k.slice(0, -`/${SET_FILES.meta}`.length)));
+  const records = (await Promise.all([...folders].map((folder) => readRecord(storage, folder, now)))).filter((r): r is CertificateRecord => r !== undefined);
+  const bySet = new Map<string, CertificateRecord[]>();
+  for (const r of records) {
+    const key = `${r.ca} ${setKey(r.names)}`;
+    bySet.set(key, [...(bySet.get(key) ?? []), r]);
+  }
+  return [...bySet.values()]
+    .map((same) => {
+      const [shown, ...others] = same.sort((a, b) => Date.parse(b.notAfter) - Date.parse(a.notAfter));
+      return others.length ? { ...shown!, duplicates: others.map((o) => o.folder) } : shown!;
+    })
+    .sort((a, b) => a.names[0]!.localeCompare(b.names[0]!));
 }
 
 async function readRecord(storage: Storage, folder: string, now: number): Promise<CertificateRecord | undefined> {
@@ -60,7 +81,8 @@ async function readRecord(storage: Storage, folder: string, now: number): Promis
   } catch {
     return undefined;
   }
-  const status = await readCertificateStatus(storage, folder);
+  const read = await readCertificateStatus(storage, folder);
+  const status = read && "problem" in read ? undefined : read;
   const ca = meta.ca ?? "";
   return {
     names: meta.names ?? info.names,
@@ -80,6 +102,7 @@ async function readRecord(storage: Storage, folder: string, now: number): Promis
     lastErrorAt: status?.lastErrorAt,
     nextRetry: status?.nextRetry,
     rateLimitedAt: status?.rateLimitedAt ?? [],
+    lastOrder: status?.lastOrder,
     source: "storage",
   };
 }
@@ -97,6 +120,7 @@ export function withLiveStatus(records: CertificateRecord[], live: NameSetStatus
       failures: s.failures,
       lastError: s.failures > 0 ? s.lastError : r.lastError,
       nextRetry: s.nextRetry?.toISOString(),
+      lastOrder: s.lastOrder ? { ...s.lastOrder, at: s.lastOrder.at.toISOString() } : r.lastOrder,
       source: "running",
     };
   });
@@ -124,8 +148,23 @@ export function recordsFor(records: CertificateRecord[], name: string): Certific
   return records.filter((r) => r.names.includes(wanted) || r.folder === name || r.folder.endsWith(`/${name}`));
 }
 
-/** Deletes a set's certificate, key and state; the CA account is never touched. */
-export async function forgetCertificate(storage: Storage, record: CertificateRecord): Promise<void> {
-  if (!record.folder.startsWith("certificates/")) throw new Error(`refusing to delete ${record.folder}: not a certificate folder`);
-  for (const file of SET_FILES) await storage.delete(`${record.folder}/${file}`);
+/**
+ * Deletes a set's certificate, key and state, in every folder holding it; the CA account and
+ * copies set aside (damaged or replaced) are never touched. Says exactly what it removed and kept.
+ */
+export async function forgetCertificate(storage: Storage, record: CertificateRecord): Promise<string> {
+  const said: string[] = [];
+  for (const folder of [record.folder, ...(record.duplicates ?? [])]) {
+    if (!folder.startsWith("certificates/")) throw new Error(`refusing to delete ${folder}: not a certificate folder`);
+    const present = new Set(await storage.list(`${folder}/`));
+    const removed: string[] = [];
+    for (const file of FORGOTTEN) {
+      if (!present.delete(`${folder}/${file}`)) continue;
+      await storage.delete(`${folder}/${file}`);
+      removed.push(file);
+    }
+    const kept = [...present].map((k) => k.slice(folder.length + 1));
+    said.push(`removed ${removed.join(", ")} from ${storage.describe(folder)}${kept.length ? ` (kept there: ${kept.join(", ")})` : ""}`);
+  }
+  return `${record.names.join(", ")}: ${said.join("; ")}; the CA account is kept`;
 }

@@ -26,12 +26,14 @@ export function formatCertificateDetails(r: CertificateRecord): string {
     ["issuer", r.issuer],
     ["serial", r.serial],
     ["valid", `${minute(r.notBefore)} – ${minute(r.notAfter)} (${r.daysLeft} days left)`],
-    ["next renewal", r.nextRenewal ? `${minute(r.nextRenewal)} (${r.renewalReason === "ari" ? "inside the CA's ARI window" : "at 2/3 of the lifetime"})` : undefined],
+    ["next renewal", r.nextRenewal ? `${minute(r.nextRenewal)} (${r.renewalReason === "ari-window" ? "ari-window: inside the CA's ARI window" : "expiring: at 2/3 of the lifetime"})` : undefined],
     ["ARI window", r.ariWindow ? `${minute(r.ariWindow.start)} – ${minute(r.ariWindow.end)}` : undefined],
     ["failures", r.failures > 0 ? `${r.failures} in a row${r.nextRetry ? `, next attempt ${minute(r.nextRetry)}` : ""}` : "none"],
     ["last error", r.lastError ? `${r.lastErrorAt ? `${minute(r.lastErrorAt)}: ` : ""}${r.lastError}` : undefined],
     ["rate limited", r.rateLimitedAt.length ? r.rateLimitedAt.map(minute).join(", ") : undefined],
+    ["last order", r.lastOrder ? `${minute(r.lastOrder.at)}: ${r.lastOrder.reason === "new" ? "new certificate" : `renewal, reason ${r.lastOrder.reason}`}, ${r.lastOrder.outcome}` : undefined],
     ["storage", r.folder],
+    ["also in", r.duplicates?.length ? `${r.duplicates.join(", ")} (the same names in another order; padlock adopts them at its next start)` : undefined],
     ["state from", r.source === "running" ? "the running padlock" : "storage (padlock is not running)"],
   ];
   return fields.filter(([, v]) => v !== undefined).map(([k, v]) => `${(k + ":").padEnd(14)}${v}`).join("\n") + "\n";

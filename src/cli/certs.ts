@@ -102,8 +102,8 @@ async function forget(target: Target, name: string, flags: CertsFlags): Promise<
   const found = recordsFor(records, name);
   if (found.length === 0) fail(`no stored certificate for ${name}${records.length ? `; stored: ${records.map((r) => r.names.join(", ")).join("; ")}` : ""}`, 1);
   if (found.length > 1) fail(`${name} is in ${found.length} stored certificates (${found.map((r) => r.folder).join(", ")}); name one by its folder`, 1);
-  await forgetCertificate(FsStorage.existing(target.storage!), found[0]!);
-  const message = `${found[0]!.names.join(", ")}: deleted the stored certificate and key (${found[0]!.folder}); the CA account is kept. padlock orders a new one when it next starts`;
+  const done = await forgetCertificate(FsStorage.existing(target.storage!), found[0]!);
+  const message = `${done}. padlock orders a new one when it next starts`;
   print(flags.json ? JSON.stringify({ message }, null, 2) + "\n" : message + "\n");
 }
 

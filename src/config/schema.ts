@@ -135,6 +135,19 @@ export const Config = Type.Object(
       Type.Object({ kid: Type.String(), hmac_key: Type.String() }, { additionalProperties: false, description: "External Account Binding (ZeroSSL)" }),
     ),
     staging_rehearsal: Type.Optional(doc("Try a first issuance against staging before production (default true)", Type.Boolean())),
+    order_budget: Type.Optional(
+      Type.Object(
+        {
+          orders_per_week: Type.Optional(
+            doc("Most orders for one exact set of names in any 7 days (default: the CA's published limit, 5 for letsencrypt and 30000 for letsencrypt-staging, which this can only lower; 20 for other CAs)", Type.Integer({ minimum: 1 })),
+          ),
+          failed_validations_per_hour: Type.Optional(
+            doc("Most failed validations of one name in any hour (default: the CA's published limit, 5 for letsencrypt and 200 for letsencrypt-staging, which this can only lower; 10 for other CAs)", Type.Integer({ minimum: 1 })),
+          ),
+        },
+        { additionalProperties: false, description: "How many orders padlock may place, counted in storage so that no restart loop can spend more" },
+      ),
+    ),
     storage: Type.Optional(doc("Folder for certificates and keys, or redis://host:port/db", Type.String({ minLength: 1 }))),
     resolver: Type.Optional(doc("DNS server padlock asks when it checks names itself (DNS-01 propagation, padlock doctor, explaining a failed challenge), IP:port; default the system's", Type.String({ minLength: 1 }))),
     user: Type.Optional(doc("Drop to this user after binding ports when started as root", Type.String())),

@@ -19,6 +19,8 @@ interface SiteCounters {
 export class PadlockMetrics {
   private readonly sites = new Map<string, SiteCounters>();
   private readonly acme: Record<CaRequestOutcome, number> = { ok: 0, problem: 0, rate_limited: 0, unreachable: 0 };
+  /** Orders ended, by name set, reason and outcome: "names\treason\toutcome" → count. */
+  private readonly orders = new Map<string, number>();
 
   /** Counts a finished response (the edge calls this); `site` is the site's first host name. */
   recordHttp(site: string, status: number, seconds: number): void {
@@ -34,6 +36,10 @@ export class PadlockMetrics {
 
   readonly observe = (event: CertificateEvent): void => {
     if (event.type === "ca-request") this.acme[event.outcome]++;
+    if (event.type === "ordered") {
+      const key = [event.names.join(","), event.reason, event.outcome].join("\t");
+      this.orders.set(key, (this.orders.get(key) ?? 0) + 1);
+    }
   };
 
   /** The exposition, with certificate gauges from the manager's current state. */
@@ -58,6 +64,15 @@ export class PadlockMetrics {
       "counter",
       "Requests to the ACME CA by outcome",
       Object.entries(this.acme).map(([outcome, n]) => `padlock_acme_requests_total{outcome="${outcome}"} ${n}`),
+    );
+    family(
+      "padlock_certificate_orders_total",
+      "counter",
+      "Certificate orders ended, by name set, reason (new, expiring, ari-window, revoked, forced, key-damaged) and outcome (issued, failed)",
+      [...this.orders.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, n]) => {
+        const [names, reason, outcome] = key.split("\t");
+        return `padlock_certificate_orders_total{names="${label(names!)}",reason="${reason}",outcome="${outcome}"} ${n}`;
+      }),
     );
     const sites = [...this.sites.entries()].sort(([a], [b]) => a.localeCompare(b));
     family(

@@ -33,6 +33,21 @@ export async function replaceFile(file: string, data: string | Buffer, mode: num
   await syncDir(path.dirname(file));
 }
 
+/** Atomically creates `file` with `data` unless it exists: false when something else created it first. */
+export async function createFile(file: string, data: string | Buffer, mode: number): Promise<boolean> {
+  const temp = await writeTempFile(file, data, mode);
+  try {
+    await fs.link(temp, file); // fails with EEXIST instead of replacing
+    await syncDir(path.dirname(file));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  } finally {
+    await fs.rm(temp, { force: true });
+  }
+}
+
 /** Makes a rename or link in `dir` durable. */
 export async function syncDir(dir: string): Promise<void> {
   const handle = await fs.open(dir, fsConstants.O_RDONLY).catch(() => undefined);

@@ -1,29 +1,54 @@
 // Where certificates, keys and account data live. Keys are slash-separated paths such as
 // "certificates/<ca-id>/<name-set>/cert.pem". A filesystem implementation exists; a shared one
 // (Redis) fits behind the same interface, which is why locking belongs to storage.
+import type { ProcessIdentity } from "./process-identity.js";
+
 export interface Storage {
   /** A human-readable location, for log lines and error messages. */
   readonly location: string;
+  /** Where one key is, for people: a file's path, or the store and key. */
+  describe(key: string): string;
   get(key: string): Promise<Buffer | undefined>;
-  /** Atomic: readers see the old value or the new one, never a mix. `secret` keeps it private (0600). */
+  /**
+   * Atomic: readers see the old value or the new one, never a mix. `secret` keeps it private
+   * (0600). A failure is a StorageWriteError that names the place, the cause and the fix.
+   */
   put(key: string, value: string | Buffer, options?: { secret?: boolean }): Promise<void>;
+  /** Renames `from` to `to` in one step, replacing `to`; throws when `from` does not exist. */
+  move(from: string, to: string): Promise<void>;
   /** Keys directly or indirectly under a prefix. */
   list(prefix: string): Promise<string[]>;
   delete(key: string): Promise<void>;
   /**
    * Waits until no other holder (in this process or another sharing the storage) has the lock,
-   * then takes it. The lock is refreshed while held; a holder that died stops refreshing and
-   * its lock is taken over once `ttlMs` has passed without a refresh.
+   * then takes it. The holder (host, pid, start time) is recorded and renews its lease while it
+   * holds the lock. A holder that is known to be gone (its process no longer runs on this host)
+   * is taken over at once; any other holder is waited for until its lease ends unrenewed.
    */
   lock(name: string, options?: LockOptions): Promise<StorageLock>;
 }
 
+export interface LockHolder extends ProcessIdentity {
+  /** When it took the lock (ISO time). */
+  since: string;
+}
+
+export type LockEvent =
+  /** Someone else holds it; told once per holder. */
+  | { type: "waiting"; lock: string; holder: LockHolder; leaseEnds: Date }
+  | { type: "taken-over"; lock: string; holder: LockHolder; why: string }
+  /** The lock's record did not parse: set aside as `copy`, and the lock taken. */
+  | { type: "damaged"; lock: string; problem: string; copy: string };
+
 export interface LockOptions {
+  /** How long a lease lasts without renewal (the holder renews it every third of this). */
   ttlMs?: number;
   /** How often to look again while someone else holds it. */
   pollMs?: number;
   /** Give up (throw) after this long; default: wait as long as it takes. */
   timeoutMs?: number;
+  /** Told what happens while waiting, for log lines. */
+  onEvent?: (event: LockEvent) => void;
 }
 
 export interface StorageLock {
@@ -35,4 +60,16 @@ export const DEFAULT_LOCK_TTL_MS = 60_000;
 /** Storage that cannot be used as configured; the message says what to do. */
 export class StorageError extends Error {
   override name = "StorageError";
+}
+
+/** A write that failed: the message names where, the system's error code and the fix. */
+export class StorageWriteError extends StorageError {
+  override name = "StorageWriteError";
+  constructor(
+    message: string,
+    /** The system's error code (EROFS, ENOSPC, EACCES…), when there is one. */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
 }

@@ -1,9 +1,9 @@
 // Where the internal CA keeps its files, behind the smallest interface it needs, so it can move
 // onto the shared certificate storage later. The folder implementation never leaves a
 // half-written file: temp file, fsync, then rename (replace) or link (create-if-absent).
-import { link, mkdir, readFile, unlink } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { replaceFile, syncDir, writeTempFile } from "../storage/atomic-file.js";
+import { createFile, replaceFile } from "../storage/atomic-file.js";
 
 export interface KeyFileStore {
   /** The file's content, or undefined when it does not exist. */
@@ -43,16 +43,6 @@ export class FolderKeyFileStore implements KeyFileStore {
 
   async create(name: string, data: string, options: { secret: boolean }): Promise<boolean> {
     await this.ensureDir();
-    const temp = await writeTempFile(this.locate(name), data, options.secret ? 0o600 : 0o644);
-    try {
-      await link(temp, this.locate(name)); // fails with EEXIST instead of replacing
-      await syncDir(this.dir);
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
-      throw err;
-    } finally {
-      await unlink(temp);
-    }
+    return createFile(this.locate(name), data, options.secret ? 0o600 : 0o644);
   }
 }

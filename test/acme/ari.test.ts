@@ -60,7 +60,7 @@ test("renews inside the CA's ARI window, sending `replaces`", async (t) => {
     {},
     { clock, random: () => 0.5 },
   );
-  const planned = await waitFor("an ARI plan", () => manager.status()[0]!.nextRenewal?.reason === "ari" && manager.status()[0]!, 30_000);
+  const planned = await waitFor("an ARI plan", () => manager.status()[0]!.nextRenewal?.reason === "ari-window" && manager.status()[0]!, 30_000);
   assert.equal(planned.nextRenewal!.at.getTime(), start + 10.5 * DAY, "the middle of the window (random 0.5)");
   assert.equal(firstId, ariIdByOpenssl(work.dir), "the ARI id padlock asked about is the certificate's");
   assert.ok(p.messages().some((m) => /next renewal .* \(inside the CA's ARI window/.test(m)));
@@ -71,14 +71,14 @@ test("renews inside the CA's ARI window, sending `replaces`", async (t) => {
   const renewed = await waitFor("the renewal", () => manager.status()[0]!.serial !== planned.serial && manager.status()[0]!.nextRenewal && manager.status()[0]!, 30_000);
   assert.equal(front.orders().length, 2);
   assert.equal(front.orders()[1]!.replaces, firstId, "the new order names the certificate it replaces");
-  assert.equal(renewed.nextRenewal!.reason, "ari");
+  assert.equal(renewed.nextRenewal!.reason, "ari-window");
   assert.ok(renewed.nextRenewal!.at.getTime() > Date.now() + 999 * DAY);
 });
 
 test("ARI failing: the lifetime rule decides, and the log says why", async (t) => {
   const { p, manager, front } = await setup(t, { window: () => "error" });
   const planned = await waitFor("a plan", () => manager.status()[0]!.nextRenewal, 30_000);
-  assert.equal(planned.reason, "lifetime");
+  assert.equal(planned.reason, "expiring");
   assert.ok(front.ariQueries.length >= 1, "ARI was asked");
   assert.ok(p.messages().some((m) => /renewal information \(ARI\) is unavailable \(the CA's renewal information \(ARI\) answered HTTP 500\); falling back to 2\/3 of the lifetime/.test(m)));
 });

@@ -166,7 +166,7 @@ test("a failed renewal keeps the current certificate in service and says so", as
   const p = await startPadlock(loadConfigIn(work.dir, config(pebble.directoryUrl, pebble.apiRootFile)), { baseDir: work.dir, httpPort, tuning: FAST_RETRY });
   t.after(() => p.close());
   const manager = p.padlock.certificateManager!;
-  const serial = await waitFor("the certificate", () => manager.status()[0]!.serial, 30_000);
+  const serial = await waitFor("the certificate in storage", () => !manager.status()[0]!.unsaved && manager.status()[0]!.serial, 30_000);
   await pebble.dns.addA("blog.test", ["127.0.0.2"]);
   await deactivateAuthorizations(pebble, path.join(work.dir, "data"));
   await assert.rejects(manager.renew(["blog.test"], { force: true }), /validating blog\.test with http-01/, p.messages().join("\n"));

@@ -26,7 +26,8 @@ test("one certificate for two names from empty storage, served over verified HTT
   };
 
   const first = await startPadlock(loadConfigIn(work.dir, config), { baseDir: work.dir, httpPort });
-  const installed = await waitFor("the certificate", () => first.padlock.certificateManager!.status()[0]!.serial, 30_000);
+  // Installed the moment it is issued; stored and its renewal planned right after.
+  const installed = await waitFor("the certificate, stored and planned", () => first.padlock.certificateManager!.status()[0]!.nextRenewal && first.padlock.certificateManager!.status()[0]!.serial, 30_000);
   const root = await pebble.issuingRoot();
   const rootFile = path.join(work.dir, "pebble-root.pem");
   writeFileSync(rootFile, root);

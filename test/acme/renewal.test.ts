@@ -61,7 +61,7 @@ test("lifetime rule on an injected clock: nothing before 2/3 of the lifetime, a 
   t.after(() => p.close());
   const manager = p.padlock.certificateManager!;
   const first = await waitFor("a planned renewal", () => manager.status()[0]!.nextRenewal && manager.status()[0]!, 30_000);
-  assert.equal(first.nextRenewal!.reason, "lifetime");
+  assert.equal(first.nextRenewal!.reason, "expiring");
   const cert = readCertificate(await storedChain(work.dir));
   const life = cert.notAfter.getTime() - cert.notBefore.getTime();
   // 2/3 of the lifetime, less half of the 1/30 jitter (random is 0.5).

@@ -113,7 +113,7 @@ test("padlock certs: list, renew --force, revoke through the admin socket; metri
   assert.equal(shown.code, 0, shown.stderr);
   assert.match(shown.stdout, /^names: +blog\.test, www\.blog\.test$/m);
   assert.match(shown.stdout, new RegExp(`^serial: +${first.serial}$`, "m"));
-  assert.match(shown.stdout, /^next renewal: .* \(at 2\/3 of the lifetime\)$/m);
+  assert.match(shown.stdout, /^next renewal: .* \(expiring: at 2\/3 of the lifetime\)$/m);
   assert.match(shown.stdout, /^state from: +the running padlock$/m);
 
   // renew --force through the socket: a new certificate, served by the next handshake.
@@ -124,6 +124,11 @@ test("padlock certs: list, renew --force, revoke through the admin socket; metri
   const second = renewAnswer.certificate;
   assert.notEqual(second.serial, first.serial);
   assert.equal((await httpsGet("www.blog.test", httpsPort, root)).serial, second.serial);
+  // A forced renewal says so: in its log lines and in `certs show`.
+  const logged = (serial: string) => padlock.logLines().map((l) => String(l.msg)).filter((m) => m.includes(serial) || /ordering a certificate/.test(m));
+  assert.ok(padlock.logLines().some((l) => /^blog\.test, www\.blog\.test: ordering a certificate from .* \(renewal reason: forced\)$/.test(String(l.msg)) && l.reason === "forced"), logged(second.serial).join("\n"));
+  assert.ok(padlock.logLines().some((l) => new RegExp(`installed certificate ${second.serial} \\(issued in [\\d.]+ s; renewal reason: forced\\)`).test(String(l.msg))), logged(second.serial).join("\n"));
+  assert.match((await certs("show", "blog.test")).stdout, /^last order: +\d{4}-\d\d-\d\d \d\d:\d\dZ: renewal, reason forced, issued$/m);
 
   // revoke: Pebble marks it revoked, and padlock obtains and serves a new one.
   const badReason = await certs("revoke", "blog.test", "--reason", "boredom");
@@ -140,6 +145,7 @@ test("padlock certs: list, renew --force, revoke through the admin socket; metri
   assert.notEqual(third.serial, second.serial);
   assert.equal((await httpsGet("blog.test", httpsPort, root)).serial, third.serial);
   assert.match(String((await pebble.certificateStatus(third.serial)).Status), /valid/i);
+  assert.match((await certs("show", "blog.test")).stdout, /^last order: +.*: renewal, reason revoked, issued$/m);
 
   // Metrics: scraped and parsed; not-after is the served certificate's.
   const scrape = await request(`http://127.0.0.1:${metricsPort}/metrics`);
@@ -151,6 +157,7 @@ test("padlock certs: list, renew --force, revoke through the admin socket; metri
   assert.equal(samples.get(`padlock_renewal_consecutive_failures{${setLabel}}`), 0);
   assert.ok(samples.get(`padlock_certificate_next_renewal_seconds{${setLabel}}`)! > Date.now() / 1000);
   assert.ok(samples.get(`padlock_acme_requests_total{outcome="ok"}`)! >= 3 * 5, "three orders' worth of successful CA requests");
+  for (const reason of ["new", "forced", "revoked"]) assert.equal(samples.get(`padlock_certificate_orders_total{${setLabel},reason="${reason}",outcome="issued"}`), 1, `one ${reason} order`);
   // Three HTTPS requests above, each answered by the site's redirect.
   assert.equal(samples.get(`padlock_http_requests_total{site="blog.test",status_class="3xx"}`), 3);
   assert.equal(samples.get(`padlock_http_request_duration_seconds_count{site="blog.test"}`), 3);
@@ -174,9 +181,11 @@ test("padlock certs: list, renew --force, revoke through the admin socket; metri
   const unknown = await certs("forget", "nope.test");
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /no stored certificate for nope\.test; stored: blog\.test, www\.blog\.test/);
+  const setFolder = path.join(caFolder, readdirSync(caFolder)[0]!);
   const forgotten = await certs("forget", "blog.test");
   assert.equal(forgotten.code, 0, forgotten.stderr);
-  assert.match(forgotten.stdout, /deleted the stored certificate and key .*the CA account is kept/);
+  assert.equal(forgotten.stdout, `blog.test, www.blog.test: removed meta.json, cert.pem, key.pem, status.json from ${setFolder}; the CA account is kept. padlock orders a new one when it next starts\n`);
+  assert.equal(existsSync(setFolder), false, "the emptied folder is gone");
   assert.deepEqual((await listJson()).certificates, []);
   const accounts = path.join(storage, "accounts");
   const accountFolder = path.join(accounts, readdirSync(accounts)[0]!);

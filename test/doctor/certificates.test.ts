@@ -30,7 +30,7 @@ test("existing certificates: healthy with its ARI window, failing and rate limit
   const healthy = storeCertificate(storage, "ca.test-dir/a.test", ["a.test"], 90, CA, {
     failures: 0,
     nextRenewal: "2099-01-02T00:00:00.000Z",
-    renewalReason: "ari",
+    renewalReason: "ari-window",
     ariWindow: { start: "2099-01-01T00:00:00.000Z", end: "2099-01-03T00:00:00.000Z" },
     rateLimitedAt: [],
   });

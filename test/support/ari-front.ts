@@ -20,6 +20,14 @@ export interface FrontOptions {
   window?: (ariId: string) => WindowAnswer;
   /** Refuse the first N new orders with a rateLimited problem and this Retry-After. */
   rateLimitOrders?: { count: number; retryAfterSeconds: number };
+  /**
+   * Sees each request before it goes to Pebble, and again with Pebble's answer before padlock
+   * gets it (a test kills padlock at a step of an order); "drop" closes the connection instead.
+   */
+  intercept?: {
+    before?: (request: RecordedRequest) => Promise<"drop" | void> | "drop" | void;
+    after?: (request: RecordedRequest, answer: { status: number; body: unknown }) => Promise<"drop" | void> | "drop" | void;
+  };
 }
 
 export interface RecordedRequest {
@@ -57,7 +65,9 @@ export async function startAcmeFront(pebble: Pebble, options: FrontOptions = {})
       void (async () => {
         const body = Buffer.concat(chunks);
         const path = req.url ?? "/";
-        requests.push({ method: req.method ?? "GET", path, payload: decodePayload(body), at: Date.now() });
+        const recorded: RecordedRequest = { method: req.method ?? "GET", path, payload: decodePayload(body), at: Date.now() };
+        requests.push(recorded);
+        if ((await options.intercept?.before?.(recorded)) === "drop") return void res.destroy();
         const limit = options.rateLimitOrders;
         if (limit && req.method === "POST" && path === NEW_ORDER_PATH && requests.filter((r) => r.method === "POST" && r.path === NEW_ORDER_PATH).length <= limit.count) {
           return send(res, 429, { type: "urn:ietf:params:acme:error:rateLimited", detail: "too many new orders recently (test)" }, { "retry-after": String(limit.retryAfterSeconds) });
@@ -86,6 +96,10 @@ export async function startAcmeFront(pebble: Pebble, options: FrontOptions = {})
           if (options.profiles) dir.meta = { ...dir.meta, profiles: options.profiles };
           data = Buffer.from(JSON.stringify(dir));
         }
+        if (options.intercept?.after) {
+          const answer = { status: upstream.statusCode, body: parseJson(data) };
+          if ((await options.intercept.after(recorded, answer)) === "drop") return void res.destroy();
+        }
         res.writeHead(upstream.statusCode, { ...headers, "content-length": data.length });
         res.end(data);
       })().catch((err: Error) => send(res, 502, { detail: `front: ${err.message}` }));
@@ -107,6 +121,14 @@ export async function startAcmeFront(pebble: Pebble, options: FrontOptions = {})
       await agent.close();
     },
   };
+}
+
+function parseJson(data: Buffer): unknown {
+  try {
+    return JSON.parse(data.toString("utf8"));
+  } catch {
+    return data.toString("utf8");
+  }
 }
 
 function decodePayload(body: Buffer): Record<string, unknown> | undefined {

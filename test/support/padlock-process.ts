@@ -37,6 +37,10 @@ export interface SpawnOptions {
   /** Added to this process's environment. */
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** A command padlock runs under (unshare, setpriv…); it must exec padlock, so the pid stays padlock's. */
+  prefix?: string[];
+  /** Node options and the script to run instead of bin/padlock (the unbundled dist/src/cli/main.js with a preload, say). */
+  node?: { args: string[]; entry: string };
 }
 
 export interface PadlockProcess {
@@ -65,9 +69,13 @@ export interface RunResult {
 
 export function spawnPadlock(args: string[], options: SpawnOptions = {}): PadlockProcess {
   const bin = options.asUser || options.switchesUser ? padlockBinForAll() : padlockBin;
-  const command = options.asUser
-    ? ["setpriv", `--reuid=${options.asUser.user}`, `--regid=${options.asUser.group}`, "--clear-groups", process.execPath, bin, ...args]
-    : [process.execPath, bin, ...args];
+  const command = [
+    ...(options.prefix ?? []),
+    ...(options.asUser ? ["setpriv", `--reuid=${options.asUser.user}`, `--regid=${options.asUser.group}`, "--clear-groups"] : []),
+    process.execPath,
+    ...(options.node ? [...options.node.args, options.node.entry] : [bin]),
+    ...args,
+  ];
   const child = spawn(command[0]!, command.slice(1), { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";

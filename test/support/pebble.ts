@@ -49,6 +49,10 @@ export interface Pebble {
   /** The DNS server Pebble resolves names with (its own challtestsrv). */
   dns: ChallTestSrv;
   logs(): string;
+  /** Orders Pebble created so far, counted from its own log ("Added order …"). */
+  ordersPlaced(): number;
+  /** Orders Pebble finalized with a certificate so far, from its log ("Issued certificate serial …"). */
+  certificatesIssued(): number;
   stop(): Promise<void>;
 }
 
@@ -140,6 +144,8 @@ async function startPebbleOnce(options: PebbleOptions, dnsServer: string): Promi
       return JSON.parse(text) as Record<string, unknown>;
     },
     logs: () => output.join(""),
+    ordersPlaced: () => output.join("").match(/Added order "[^"]+" to the db/g)?.length ?? 0,
+    certificatesIssued: () => output.join("").match(/Issued certificate serial \w+ for order/g)?.length ?? 0,
     stop,
   };
 }

@@ -1,6 +1,7 @@
-// Check: the storage folder is usable by the user padlock serves as — it exists (or can be
-// created), that user owns it and can write it, keys are 0600, and nothing inside belongs to
-// root (the seed's "could not write dummy key").
+// Check: the storage folder is usable by the user padlock serves as — it exists (or padlock will
+// create it), that user owns it and can write it, everything inside belongs to that user (padlock
+// refuses to start otherwise), and keys are 0600. Each claim holds whether the doctor runs as
+// root or as another user: what it cannot see for itself, it says it could not check.
 import { lstatSync, mkdtempSync, readdirSync, rmSync, type Stats } from "node:fs";
 import path from "node:path";
 import { fail, ok, warn, type CheckResult } from "../check-result.js";
@@ -50,7 +51,11 @@ export function checkStorage(options: StorageOptions): CheckResult[] {
   const user = servingUser(options.user);
   if (typeof user === "string") return [fail(check, user, "create that user (useradd --system padlock) or change user: in the config")];
 
+  const me = process.getuid?.() ?? 0;
   const results: CheckResult[] = [];
+  if (options.user && me !== 0 && me !== user.uid) {
+    results.push(fail("serving user", `user: ${user.name} is set, but started as ${userLabel(me)} (not root) padlock cannot switch to it`, `start padlock as root (it switches to ${user.name} after binding its ports) or as ${user.name}`));
+  }
   if (user.uid === 0) {
     results.push(warn("serving user", "padlock would keep running as root after binding its ports", "add user: padlock to the config (create it with: sudo useradd --system padlock)"));
   }
@@ -58,20 +63,12 @@ export function checkStorage(options: StorageOptions): CheckResult[] {
   try {
     st = lstatSync(dir);
   } catch {
-    const parent = path.dirname(dir);
-    let parentStat: Stats | undefined;
-    try {
-      parentStat = lstatSync(parent);
-    } catch {
-      /* reported below */
-    }
-    if (parentStat && canWrite(user, parentStat)) return [...results, ok(check, `${dir} does not exist yet; padlock will create it as ${user.name}`)];
-    return [...results, fail(check, `${dir} does not exist and ${user.name} cannot create it in ${parent}`, `sudo install -d -m 700 -o ${user.name} -g ${groupName(user.gid)} ${dir}`)];
+    return [...results, missingFolder(dir, user, options.user !== undefined && me === 0)];
   }
   if (!st.isDirectory()) return [...results, fail(check, `${dir} is not a folder`, "point storage: at a folder")];
 
   const owner = userLabel(st.uid);
-  const sameUser = process.getuid?.() === user.uid;
+  const sameUser = me === user.uid;
   const probe = sameUser ? writeProbe(dir) : undefined;
   const writable = sameUser ? probe === undefined : canWrite(user, st);
   if (!writable) {
@@ -83,7 +80,7 @@ export function checkStorage(options: StorageOptions): CheckResult[] {
       ),
     );
   } else if (st.uid !== user.uid) {
-    results.push(warn(check, `${dir} is owned by ${owner}, not by ${user.name} who serves`, chownFix(user, dir)));
+    results.push(fail(check, `${dir} is owned by ${owner}, but padlock serves as ${user.name} and must own it (it refuses to start otherwise)`, chownFix(user, dir)));
   } else {
     results.push(ok(check, `${dir} exists, is owned by ${user.name} and writable`));
   }
@@ -91,16 +88,36 @@ export function checkStorage(options: StorageOptions): CheckResult[] {
   return results;
 }
 
+/** Whether the serving user (or root, for it) can create the folder, with the nearest folder that exists. */
+function missingFolder(dir: string, user: SystemUser, createdByRoot: boolean): CheckResult {
+  const check = "storage";
+  // serve, started as root with user:, creates it (and any missing parents) for that user.
+  if (createdByRoot) return ok(check, `${dir} does not exist yet; padlock, started as root, creates it for ${user.name} before switching to that user`);
+  let existing = path.dirname(dir);
+  let existingStat: Stats | undefined;
+  for (;;) {
+    existingStat = lstatSync(existing, { throwIfNoEntry: false });
+    if (existingStat || existing === path.dirname(existing)) break;
+    existing = path.dirname(existing);
+  }
+  if (existingStat?.isDirectory() && (process.getuid?.() === user.uid ? writeProbe(existing) === undefined : canWrite(user, existingStat))) {
+    return ok(check, `${dir} does not exist yet; padlock will create it as ${user.name}`);
+  }
+  return fail(check, `${dir} does not exist and ${user.name} cannot create it in ${existing}`, `sudo install -d -m 700 -o ${user.name} -g ${groupName(user.gid)} ${dir}`);
+}
+
 function checkContents(dir: string, user: SystemUser): CheckResult {
   const check = `storage contents`;
-  const rootOwned: string[] = [];
+  const foreign = new Map<number, string[]>();
   const openKeys: string[] = [];
+  const unreadable: string[] = [];
   let seen = 0;
   const walk = (folder: string) => {
     let entries: string[];
     try {
       entries = readdirSync(folder);
-    } catch {
+    } catch (err) {
+      unreadable.push(`${folder} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
       return;
     }
     for (const entry of entries) {
@@ -108,7 +125,7 @@ function checkContents(dir: string, user: SystemUser): CheckResult {
       const full = path.join(folder, entry);
       const st = lstatSync(full, { throwIfNoEntry: false });
       if (!st) continue;
-      if (st.uid === 0 && user.uid !== 0) rootOwned.push(full);
+      if (st.uid !== user.uid) foreign.set(st.uid, [...(foreign.get(st.uid) ?? []), full]);
       if (st.isFile() && isKeyFile(entry) && (st.mode & 0o077) !== 0) openKeys.push(`${full} (mode ${(st.mode & 0o777).toString(8)})`);
       if (st.isDirectory()) walk(full);
     }
@@ -116,16 +133,17 @@ function checkContents(dir: string, user: SystemUser): CheckResult {
   walk(dir);
   const found: string[] = [];
   const fixes: string[] = [];
-  if (rootOwned.length) {
-    found.push(`owned by root while padlock serves as ${user.name}: ${list(rootOwned)}`);
-    fixes.push(chownFix(user, dir));
-  }
+  for (const [uid, files] of foreign) found.push(`owned by ${userLabel(uid)} while padlock serves as ${user.name}: ${list(files)}`);
+  if (foreign.size) fixes.push(chownFix(user, dir));
   if (openKeys.length) {
     found.push(`private keys readable by others: ${list(openKeys)}`);
     fixes.push(`chmod 600 ${openKeys.map((k) => k.replace(/ \(mode \d+\)$/, "")).join(" ")}`);
   }
-  if (found.length === 0) return ok(check, `${seen} entr${seen === 1 ? "y" : "ies"}: none owned by root, keys 0600`);
-  return fail(check, found.join("; "), fixes.join(" && "));
+  const cannot = unreadable.length ? `could not look inside ${list(unreadable)}` : undefined;
+  if (found.length) return fail(check, [...found, ...(cannot ? [cannot] : [])].join("; "), fixes.join(" && "));
+  const counted = `${seen} entr${seen === 1 ? "y" : "ies"}`;
+  if (cannot) return warn(check, seen ? `${counted} seen, all owned by ${user.name}, keys 0600; ${cannot}` : cannot, `run padlock doctor as ${user.name} or root to check what is inside`);
+  return ok(check, `${counted}, all owned by ${user.name}; keys 0600`);
 }
 
 function list(items: string[]): string {
