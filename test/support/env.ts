@@ -1,6 +1,6 @@
 // Small helpers shared by tests: free loopback ports, temp folders, polling with a deadline.
 import dgram from "node:dgram";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -19,9 +19,45 @@ const HIGH = 32767;
 export async function freePort(options: { udp?: boolean } = {}): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = LOW + Math.floor(Math.random() * (HIGH - LOW));
-    if ((await canBind(port)) && (!options.udp || (await canBindUdp(port)))) return port;
+    if ((await canBind(port)) && (!options.udp || (await canBindUdp(port))) && claim(port)) return port;
   }
   throw new Error(`no free port found in ${LOW}-${HIGH} on 127.0.0.1`);
+}
+
+// Test files run two at a time, each choosing ports it binds only later: without a claim, two
+// files could be handed the same port. A claim is a folder per port, taken atomically, holding
+// the claiming process's pid; a dead process's claims are taken over.
+const CLAIMS = path.join(os.tmpdir(), "padlock-test-ports");
+const claimed: string[] = [];
+
+function claim(port: number): boolean {
+  const dir = path.join(CLAIMS, String(port));
+  mkdirSync(CLAIMS, { recursive: true });
+  try {
+    mkdirSync(dir);
+  } catch {
+    let holder: number;
+    try {
+      holder = Number(readFileSync(path.join(dir, "pid"), "utf8").trim());
+    } catch {
+      return false; // being claimed this very moment
+    }
+    if (holder === process.pid || alive(holder)) return false;
+  }
+  writeFileSync(path.join(dir, "pid"), String(process.pid));
+  if (claimed.length === 0) process.once("exit", () => claimed.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  claimed.push(dir);
+  return true;
+}
+
+function alive(pid: number): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function canBind(port: number): Promise<boolean> {
