@@ -8,6 +8,7 @@ import { isIP } from "node:net";
 import { crypto as acmeCrypto } from "./acme-client-parts.js";
 import type { AcmeAccount } from "./account.js";
 import { AcmeProblem, parseRetryAfter, type ProblemDocument } from "./problems.js";
+import { Dns01Error } from "./dns01/provider.js";
 import type { Observation } from "./problem-catalogue.js";
 
 export type ChallengeType = "http-01" | "tls-alpn-01" | "dns-01";
@@ -131,6 +132,8 @@ export class Issuer {
         return await this.complete(order, orderUrl, remaining, solvers, keyPem, csrPromise, req, step);
       } catch (err) {
         if (!(err instanceof ChallengeFailed)) throw err;
+        // padlock is stopping: no other challenge type (and no new order) is tried.
+        if (err.cause instanceof Dns01Error && err.cause.kind === "stopped") throw err.cause;
         await req.journal?.abandoned();
         firstFailure ??= err;
         // A failed challenge makes its authorization and the order invalid: the next challenge

@@ -653,8 +653,13 @@ export class CertificateManager {
   }
 
   private failed(s: SetState, err: unknown): void {
-    s.failures++;
     const message = err instanceof Error ? err.message : String(err);
+    if (this.closed) {
+      // Stopping: nothing is scheduled, so no "next attempt" is promised.
+      this.o.log.warn({ names: s.set.names }, `${label(s)}: getting a certificate was stopped: ${message.replace(/\.$/, "")}; the next start tries again`);
+      return;
+    }
+    s.failures++;
     s.lastError = message;
     const waitUntil = err instanceof BudgetSpent ? err.nextTry : err instanceof AcmeProblem ? err.retryAfter : undefined;
     const retryAfterMs = waitUntil ? waitUntil.getTime() - this.clock.now() : undefined;
