@@ -91,13 +91,12 @@ export function createProxy(options: ProxyOptions): Proxy {
 
     const hasBody = isHttp2(req) ? !req.stream.endAfterHeaders : req.headers["content-length"] !== undefined ? declared > 0 : req.headers["transfer-encoding"] !== undefined;
     const headers = upstreamRequestHeaders(req.headers, ex.client);
-    const clientHost = isHttp2(req) ? req.authority : req.headers.host;
 
     let body: BodyLimit | Buffer | null = null;
 
     /** `tried` holds the upstreams already tried, once there was a retry. */
     const attempt = (upstream: Upstream, tried?: Set<Upstream>) => {
-      if (options.preserveHost && clientHost) headers.host = clientHost;
+      if (options.preserveHost && ex.authority) headers.host = ex.authority;
       else headers.host = upstream.host;
       const dispatchOptions: Dispatcher.DispatchOptions = {
         path: upstream.basePath + ex.path + ex.search,

@@ -18,7 +18,7 @@ export function proxyUpgrade(
   const upstream = group.pick()!;
   const target = new URL(upstream.origin);
   const headers = upstreamRequestHeaders(ex.req.headers, ex.client, true);
-  headers.host = options.preserveHost && ex.req.headers.host ? ex.req.headers.host : upstream.host;
+  headers.host = options.preserveHost && ex.authority ? ex.authority : upstream.host;
 
   const request = (target.protocol === "https:" ? https : http).request({
     host: target.hostname.replace(/^\[|\]$/g, ""),

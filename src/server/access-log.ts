@@ -7,7 +7,7 @@
 // an entry object and a Date formatted per request cost more than the rest of that answer.
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
-import type { Exchange, Response, UpgradeExchange } from "./exchange.js";
+import { isHttp2, type Exchange, type Response, type UpgradeExchange } from "./exchange.js";
 
 export type AccessLogFormat = "json" | "common" | "off";
 
@@ -125,7 +125,8 @@ export class AccessLog {
       search: ex.search,
       status,
       bytes,
-      httpVersion: req.httpVersion,
+      // "2" only for an HTTP/2 stream: a request line claiming HTTP/2.0 on an HTTP/1 connection shows as written.
+      httpVersion: isHttp2(req) ? "2" : req.httpVersion,
       tls,
       referer: req.headers.referer,
       userAgent: req.headers["user-agent"],
@@ -192,7 +193,7 @@ function millisecondsOf(us: number): string {
 }
 
 function protocolOf(httpVersion: string): string {
-  return httpVersion === "1.1" ? "HTTP/1.1" : httpVersion === "2.0" ? "HTTP/2" : `HTTP/${httpVersion}`;
+  return httpVersion === "1.1" ? "HTTP/1.1" : `HTTP/${httpVersion}`;
 }
 
 // The time is formatted once a second; each line adds only its milliseconds. The wall clock is

@@ -21,8 +21,9 @@ interface KindState {
   heldBack: number;
 }
 
-/** Distinct kinds tracked at once; beyond that, new kinds wait for the next minute. */
+/** Distinct kinds tracked at once; beyond that, new kinds are counted together as one. */
 const MAX_KINDS = 256;
+const OTHER_KINDS = "(other kinds)";
 
 export class ClientLog {
   /** Kinds written in the current minute, with what was held back since. */
@@ -47,12 +48,16 @@ export class ClientLog {
   }
 
   private write(level: "warn" | "error", kind: string, fields: object, message: string): void {
+    if (!this.kinds.has(kind) && this.kinds.size >= MAX_KINDS) {
+      kind = OTHER_KINDS;
+      fields = {};
+      message = `more than ${MAX_KINDS} kinds of lines clients caused within a minute; the rest are counted here`;
+    }
     const state = this.kinds.get(kind);
     if (state) {
       state.heldBack++;
       return;
     }
-    if (this.kinds.size >= MAX_KINDS) return;
     this.log[level](fields, message);
     this.kinds.set(kind, { level, what: message, heldBack: 0 });
     this.clock.setTimeout(() => this.endMinute(kind), this.intervalMs);

@@ -19,9 +19,9 @@ import { SessionTicketKeys } from "../tls/session-ticket-keys.js";
 import { resolveClient, TrustedProxies } from "../proxy/forwarding.js";
 import { rawResponse } from "../proxy/websocket.js";
 import { AccessLog, tlsVersion } from "./access-log.js";
-import { afterLastResponse, asResponse, closeAfterResponse, isHttp2, redirect, sendText, type Exchange, type Request, type Response, type UpgradeExchange } from "./exchange.js";
+import { afterLastResponse, asResponse, closeAfterResponse, connectionClosing, isHttp2, markLastResponse, redirect, sendText, type Exchange, type Request, type Response, type UpgradeExchange } from "./exchange.js";
 import { formatHostPort, hostOf } from "./host.js";
-import { isRefused, parseTarget, type RequestTarget } from "./request-target.js";
+import { isRefused, parseTarget, type RefusedTarget, type RequestTarget } from "./request-target.js";
 import { ClientLog, clientText } from "./client-log.js";
 import { definedOnly } from "../config/defined-only.js";
 import type { SiteTable } from "./site-table.js";
@@ -76,6 +76,8 @@ export interface EdgeOptions extends EdgePolicy {
   log: Logger;
   /** Counts each site's requests (metrics); absent when metrics are off. */
   httpMetrics?: { recordHttp(site: string, status: number, seconds: number): void };
+  /** Why a name a site serves has no certificate yet, for the log ("issuance is in progress", "the last attempt failed…"). */
+  whyNoCertificate?: (name: string) => string | undefined;
   /** Encrypts TLS session tickets (default: keys of this process's own, changing daily). */
   ticketKeys?: SessionTicketKeys;
 }
@@ -193,7 +195,11 @@ export class Edge {
       this.ticketKeys.rotate((keys) => server.setTicketKeys(keys));
       applyHttp1Limits(server, limits);
       server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket));
-      server.on("connect", (_req: http.IncomingMessage, socket: Duplex) => refuseConnect(socket));
+      // CONNECT on an HTTP/1 connection hands over its socket; on HTTP/2 it is a stream, answered like any request (400).
+      server.on("connect", (req: http.IncomingMessage | http2.Http2ServerRequest, socketOrResponse: Duplex | http2.Http2ServerResponse) => {
+        if (isHttp2(req)) this.onRequest(req, asResponse(socketOrResponse as http2.Http2ServerResponse), true);
+        else refuseConnect(socketOrResponse as Duplex);
+      });
       if (this.options.tlsAlpnChallenges) answerTlsAlpnChallenges(server, this.options.tlsAlpnChallenges);
       server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, true));
       server.on("session", (session: http2.ServerHttp2Session) => {
@@ -254,7 +260,8 @@ export class Edge {
     // Left unanswered: the connection closes once its last response is out (a destroy would cut that one).
     if (afterLastResponse(req, res)) return;
     const target = parseTarget(req.url ?? "");
-    const refused = isRefused(target) ? { status: target.status, reason: `Bad request: ${target.reason}.` } : versionProblem(req);
+    const refused = requestProblem(req, target, this.limits.headerCount);
+    // A refused target is logged as the client wrote it.
     const ex = this.exchangeOf(req, res, secure, isRefused(target) ? { path: req.url ?? "", search: "" } : target);
     const http1Socket = isHttp2(req) ? undefined : req.socket;
     const http1Tracked = http1Socket !== undefined && this.http1RequestStarted(http1Socket, res);
@@ -274,12 +281,6 @@ export class Edge {
     if (refused) {
       closeAfterResponse(req, res);
       sendText(res, refused.status, refused.reason);
-      return;
-    }
-    const head = headProblem(req, this.limits.headerCount);
-    if (head) {
-      closeAfterResponse(req, res);
-      sendText(res, head.status, head.reason);
       return;
     }
 
@@ -305,15 +306,21 @@ export class Edge {
   }
 
   /**
-   * An HTTP/1 request Node's parser refused. As Node's own handler does (400, 431 for a head too
-   * large, 408 for a timeout; nothing written once a response began), with 505 for a version
-   * other than HTTP/1.x (as from nginx), except for bytes after a request that said Connection:
-   * close: those are ignored, as by nginx, so the answer to that request is still sent (Node's
-   * handler replaced it with a 400).
+   * An HTTP/1 request Node's parser refused: 400 (431 for a head too large, 408 for a timeout,
+   * 505 for a version other than HTTP/1.x, as from nginx), and the connection ends. Unlike Node's
+   * own handler, a request still being answered on the connection (pipelining) gets its answer
+   * first, and bytes after a request that said Connection: close are ignored, as by nginx.
    */
   private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     if (err.code === "HPE_CLOSED_CONNECTION") return;
-    if (!socket.writable || err.code === "ECONNRESET" || this.http1Sockets.get(socket)?.headersSent) return void socket.destroy();
+    if (!socket.writable || err.code === "ECONNRESET") return void socket.destroy();
+    // Bad bytes behind a request still being answered: that answer is sent, then the connection ends.
+    const pending = this.http1Sockets.get(socket);
+    if (pending && !pending.writableFinished) {
+      markLastResponse(socket);
+      pending.once("close", () => socket.end());
+      return;
+    }
     const [status, text] =
       err.code === "HPE_HEADER_OVERFLOW" ? [431, "Request header fields too large."]
       : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? [408, "Request timeout."]
@@ -333,15 +340,19 @@ export class Edge {
    * One request failed with an exception: it gets a 500 naming a request id (or its stream or
    * connection is reset, when the answer had begun), and the log gets the id and the stack.
    */
-  private requestFailed(req: Request, res: Response, err: unknown): void {
+  private requestFailed(req: Request, res: Response | undefined, err: unknown): void {
     const id = `${PROCESS_TAG}-${++failedRequests}`;
-    const stack = err instanceof Error ? (err.stack ?? err.message) : String(err);
-    const where = { request_id: id, host: clientText(hostOf(req.headers.host)), path: clientText(req.url ?? ""), err };
+    // The message may hold client text: cut and escaped. The frames are padlock's own code.
+    const name = err instanceof Error ? err.name : "Error";
+    const message = clientText(err instanceof Error ? err.message : String(err));
+    const frames = err instanceof Error ? (err.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l)) : [];
+    const where = { request_id: id, host: clientText(hostOf(req.headers.host)), path: clientText(req.url ?? ""), err: { type: name, message, stack: [`${name}: ${message}`, ...frames].join("\n") } };
     // The kind is where it was thrown: one line a minute per bug, however often a client triggers it.
-    this.clientLog.error(stack.split("\n", 2).join(" "), where, `request ${id} failed: ${clientText(err instanceof Error ? err.message : String(err))}`);
+    this.clientLog.error(`${name} ${frames[0]?.trim() ?? message}`, where, `request ${id} failed: ${name}: ${message}`);
     try {
-      if (!res.headersSent) sendText(res, 500, `Internal server error (request ${id}).`);
-      else res.destroy();
+      if (res && !res.headersSent) sendText(res, 500, `Internal server error (request ${id}).`);
+      else if (res) res.destroy();
+      else req.socket?.destroy();
     } catch {
       (isHttp2(req) ? req.stream : req.socket)?.destroy();
     }
@@ -356,26 +367,46 @@ export class Edge {
     const installed = this.options.certificates.lookup(servername);
     if (installed) return installed.context;
     const name = servername.toLowerCase();
-    if (this.sites.matchByName(name)) {
-      this.clientLog.warn(`no certificate for ${name}`, { servername: name }, `TLS handshake for ${name}: no certificate yet (issuance may be in progress)`);
+    const site = this.sites.matchByName(name);
+    if (site) {
+      const why = this.options.whyNoCertificate?.(name) ?? "padlock does not obtain one for it (no ca: in the config, or tls: { enabled: false })";
+      // One kind per site and state (not per name: under a wildcard, clients could invent names).
+      this.clientLog.warn(`no certificate for ${site.hosts[0]}: ${why.split(" (")[0]}`, { servername: clientText(name, 100) }, `TLS handshake for ${clientText(name, 100)}: no certificate yet: ${why}`);
     }
     return undefined;
   }
 
   /**
-   * Puts the default site's certificate (else the first site's with TLS, in config order) into
-   * the listener's own context: what a handshake without SNI, or for a name without a
-   * certificate, gets. The same every time, whichever certificate was installed last.
+   * Puts a certificate into the listener's own context, for handshakes without SNI or for a name
+   * without a certificate: the default site's, else the first site's in config order, counting
+   * only sites with TLS whose certificate is installed. It depends on the config and on which
+   * certificates exist, never on which was installed last.
+   *
+   * Node adds the certificate SNI picks to the connection beside the listener's, one per key
+   * type, and OpenSSL then picks by the client's preferences: with an ECDSA default and an RSA
+   * certificate for another name, a client preferring ECDSA suites (most browsers) would get the
+   * default certificate under the other name. So while certificates of several key types are
+   * installed, the listener holds none (clients without SNI get a TLS alert), and the log says why.
    */
   private useDefaultCertificate(): void {
     const server = this.httpsServer;
     if (!server) return;
-    const site = this.sites.defaultSite ?? this.sites.all.find((s) => s.config.tls?.enabled !== false);
-    const installed = site ? this.options.certificates.lookup(site.hosts[0]!) : undefined;
+    const candidates = [this.sites.defaultSite, ...this.sites.all].filter((s) => s !== undefined && s.config.tls?.enabled !== false);
+    let installed: InstalledCertificate | undefined;
+    for (const site of candidates) if ((installed = this.options.certificates.lookup(site!.hosts[0]!))) break;
+    if (installed && this.options.certificates.keyTypes().size > 1) {
+      if (this.defaultCertificate || !this.mixedKeyTypesSaid) {
+        this.options.log.warn(`sites have certificates of different key types (${[...this.options.certificates.keyTypes()].sort().join(", ")}): handshakes without SNI get no certificate, since one would be shown to clients of other names too; give every site the same tls.key_type to serve them`);
+        this.mixedKeyTypesSaid = true;
+      }
+      installed = undefined;
+    }
     if (installed === this.defaultCertificate) return;
     this.defaultCertificate = installed;
     server.setSecureContext(secureContextOptions(installed, this.ticketKeys.current()));
   }
+
+  private mixedKeyTypesSaid = false;
 
   /** Where a request must go instead: the canonical host, or HTTPS for plain HTTP. */
   private redirectFor(ex: Exchange, site: SiteRuntime, policy: SitePolicy): string | undefined {
@@ -394,12 +425,21 @@ export class Edge {
     socket.on("error", () => socket.destroy());
     this.upgraded.add(socket);
     socket.once("close", () => this.upgraded.delete(socket));
+    // Pipelined behind a request whose response is the connection's last: not served (see afterLastResponse).
+    if (connectionClosing(socket)) return;
+    // Behind a request still being answered: taken up once that answer is out, never in its middle.
+    const pending = this.http1Sockets.get(socket);
+    if (pending && !pending.writableFinished) return void pending.once("close", () => this.takeUpgrade(req, socket, head, secure));
+    this.takeUpgrade(req, socket, head, secure);
+  }
+
+  private takeUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
+    if (socket.destroyed) return;
     try {
       if (isWebSocket(req)) this.upgrade(req, socket, head, secure);
       else this.serveWithoutUpgrade(req, socket, secure);
     } catch (err) {
-      this.options.log.error({ err, path: clientText(req.url ?? "") }, "upgrade request failed");
-      socket.destroy();
+      this.requestFailed(req, undefined, err);
     }
   }
 
@@ -421,7 +461,8 @@ export class Edge {
 
   private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
     const target = parseTarget(req.url ?? "");
-    if (isRefused(target)) return void socket.end(rawResponse(400, `Bad request: ${target.reason}.`));
+    const refused = requestProblem(req, target, this.limits.headerCount);
+    if (refused || isRefused(target)) return void socket.end(rawResponse(refused?.status ?? 400, refused?.reason ?? "Bad request."));
     const base = this.exchangeOf(req, undefined as unknown as Response, secure, target);
     const ex: UpgradeExchange = { ...base, req, socket, head };
     this.policy.accessLog?.trackUpgrade(ex);
@@ -497,6 +538,7 @@ export class Edge {
       res,
       secure,
       host,
+      authority: authority ?? "",
       path: target.path,
       search: target.search,
       client: resolveClient(req.headers, req.socket?.remoteAddress, secure, authority ?? host, this.policy.trustedProxies),
@@ -513,6 +555,22 @@ function policyOf(p: EdgePolicy): Edge["policy"] {
     trustedProxies: p.trustedProxies ?? new TrustedProxies(),
     accessLog: p.accessLog,
   };
+}
+
+/** Why a request is refused before any site sees it, or undefined. The same checks for plain requests and upgrades. */
+function requestProblem(req: Request, target: RequestTarget | RefusedTarget, maxFields: number): { status: 400 | 431 | 505; reason: string } | undefined {
+  if (isRefused(target)) return { status: 400, reason: `Bad request: ${target.reason}.` };
+  return versionProblem(req) ?? headProblem(req, maxFields) ?? authorityProblem(req);
+}
+
+/**
+ * An HTTP/2 request whose Host names another host than its :authority gets 400 (RFC 9113 §8.3.1):
+ * routing would follow one and the application could read the other. (An HTTP/1 absolute-form
+ * target simply wins over Host, as RFC 9112 says, and is what the upstream is told.)
+ */
+function authorityProblem(req: Request): { status: 400; reason: string } | undefined {
+  if (!isHttp2(req) || req.authority === undefined || req.headers.host === undefined || hostOf(req.authority) === hostOf(req.headers.host)) return undefined;
+  return { status: 400, reason: "Bad request: :authority and Host name different hosts." };
 }
 
 /**

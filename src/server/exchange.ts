@@ -15,6 +15,11 @@ export interface Exchange {
   /** Lower-case host name without port. */
   host: string;
   /**
+   * The host and port the request was routed on, as sent: an absolute-form target's (RFC 9112
+   * puts it before Host), else HTTP/2's :authority, else Host. What an upstream is told as Host.
+   */
+  authority: string;
+  /**
    * The path of the URL, always starting with "/": normalised (request-target.ts), otherwise
    * percent-encoded as sent.
    */
@@ -77,9 +82,19 @@ export function closeAfterResponse(req: Request, res: Response): void {
   if (isHttp2(req)) {
     res.once("finish", () => req.stream.close(http2.constants.NGHTTP2_NO_ERROR));
   } else {
-    lastResponseSent.add(req.socket);
+    markLastResponse(req.socket);
     if (!res.headersSent) res.setHeader("connection", "close");
   }
+}
+
+/** Marks an HTTP/1 connection as ending after the response it is sending. */
+export function markLastResponse(socket: Duplex): void {
+  lastResponseSent.add(socket);
+}
+
+/** Whether an HTTP/1 connection ends after its current response (requests behind it are not served). */
+export function connectionClosing(socket: Duplex): boolean {
+  return lastResponseSent.has(socket);
 }
 
 /**

@@ -1,5 +1,6 @@
 // The certificates the HTTPS listener serves, by name. The certificate manager installs into
 // it; the TLS handshake reads from it, so a new certificate is used by the next handshake.
+import { createPrivateKey } from "node:crypto";
 import type tls from "node:tls";
 import { createPolicyContext } from "./tls-policy.js";
 
@@ -10,6 +11,8 @@ export interface InstalledCertificate {
   key: string;
   cert: string;
   notAfter: Date;
+  /** "ec", "rsa"…: a TLS connection holds one certificate per key type (see the edge's default certificate). */
+  keyType: string;
 }
 
 export class CertificateCache {
@@ -17,7 +20,8 @@ export class CertificateCache {
   private readonly listeners = new Set<(c: InstalledCertificate) => void>();
 
   install(key: string, cert: string, names: string[], notAfter: Date): InstalledCertificate {
-    const entry: InstalledCertificate = { names, key, cert, notAfter, context: createPolicyContext({ key, cert }) };
+    const keyType = createPrivateKey(key).asymmetricKeyType ?? "unknown";
+    const entry: InstalledCertificate = { names, key, cert, notAfter, keyType, context: createPolicyContext({ key, cert }) };
     for (const name of names) this.byName.set(name, entry);
     for (const l of this.listeners) l(entry);
     return entry;
@@ -29,6 +33,11 @@ export class CertificateCache {
     if (exact) return exact;
     const dot = name.indexOf(".");
     return dot > 0 ? this.byName.get("*" + name.slice(dot)) : undefined;
+  }
+
+  /** The key types of the certificates installed now. */
+  keyTypes(): Set<string> {
+    return new Set([...this.byName.values()].map((c) => c.keyType));
   }
 
   has(host: string): boolean {

@@ -1,34 +1,49 @@
 // Session ticket keys that change every day. A ticket lets a returning client resume its TLS
 // session without a full handshake; whoever holds the key that encrypted it can read the
-// session, so the key must not live for the life of the process.
+// session, so no key outlives its day.
 //
-// The keys of each day are derived from one secret and the day's number (HKDF), so instances
-// that share the secret switch keys together without talking to each other; with a secret of
-// its own (the default), a process simply gets fresh keys every day.
-import { hkdfSync, randomBytes } from "node:crypto";
+// Each day's keys come from a chain key that is replaced every day by a one-way step (HMAC of
+// the previous one), and the previous one is forgotten: a key taken from memory today opens
+// today's tickets, never an earlier day's. Instances that share a starting point (the chain key
+// of one day) step forward together without talking to each other; by default a process starts
+// a chain of its own.
+import { createHmac, hkdfSync, randomBytes } from "node:crypto";
 import { runAt, systemClock, type Clock } from "../acme/renewal.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Node's ticket keys: 16 bytes of key name, 16 of HMAC key, 16 of AES key. */
 const TICKET_KEYS_BYTES = 48;
 
+/** A chain key and the day (days since 1970, UTC) it belongs to. */
+export interface TicketKeyChain {
+  chain: Buffer;
+  day: number;
+}
+
 export class SessionTicketKeys {
-  private day = -1;
-  private keys = Buffer.alloc(0);
+  private chain: Buffer;
+  private day: number;
+  private keys: Buffer;
   private cancel: (() => void) | undefined;
 
   constructor(
-    private readonly secret: Buffer = randomBytes(32),
+    start?: TicketKeyChain,
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    this.chain = start?.chain ?? randomBytes(32);
+    this.day = start?.day ?? dayOf(clock.now());
+    this.keys = keysOf(this.chain, this.day);
+  }
 
-  /** The keys for now. */
+  /** The keys for now (a clock set back keeps today's: a forgotten day cannot come back). */
   current(): Buffer {
-    const day = Math.floor(this.clock.now() / DAY_MS);
-    if (day !== this.day) {
-      this.day = day;
-      this.keys = Buffer.from(hkdfSync("sha256", this.secret, Buffer.from(String(day)), "padlock TLS session tickets", TICKET_KEYS_BYTES));
+    const today = dayOf(this.clock.now());
+    if (today <= this.day) return this.keys;
+    while (this.day < today) {
+      this.chain = createHmac("sha256", this.chain).update("padlock: next day's ticket chain").digest();
+      this.day++;
     }
+    this.keys = keysOf(this.chain, this.day);
     return this.keys;
   }
 
@@ -41,4 +56,12 @@ export class SessionTicketKeys {
   stop(): void {
     this.cancel?.();
   }
+}
+
+function dayOf(time: number): number {
+  return Math.floor(time / DAY_MS);
+}
+
+function keysOf(chain: Buffer, day: number): Buffer {
+  return Buffer.from(hkdfSync("sha256", chain, Buffer.from(String(day)), "padlock TLS session tickets", TICKET_KEYS_BYTES));
 }

@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import tls from "node:tls";
+import http2 from "node:http2";
 import fc from "fast-check";
 import { tempDir, waitFor } from "../support/env.js";
 import { servePadlock, writeConfig, type ServingPadlock } from "../support/padlock-process.js";
@@ -44,6 +45,22 @@ async function captureClientHello(): Promise<Buffer> {
   });
 }
 
+/** GET / over HTTP/2 on a new connection: the status. */
+async function http2Status(port: number): Promise<number> {
+  const client = http2.connect(`https://127.0.0.1:${port}`, { servername: FUZZ_HOST, rejectUnauthorized: false });
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      client.once("error", reject);
+      const stream = client.request({ ":path": "/", ":authority": FUZZ_HOST });
+      stream.once("response", (headers) => resolve(Number(headers[":status"])));
+      stream.once("error", reject);
+      stream.resume();
+    });
+  } finally {
+    client.close();
+  }
+}
+
 function opensslHello(port: number, input: Extract<FuzzInput, { kind: "client-hello" }>): Promise<void> {
   const args = ["s_client", "-connect", `127.0.0.1:${port}`, ...(input.servername === undefined ? ["-noservername"] : ["-servername", input.servername])];
   if (input.alpn) args.push("-alpn", input.alpn);
@@ -62,8 +79,18 @@ test(`fuzz: ${RUNS} hostile inputs over HTTP, HTTPS (HTTP/1.1 and HTTP/2) and a 
   writeFileSync(path.join(work.dir, "www", "index.html"), "home\n");
   const upstream = await startEchoUpstream();
   t.after(() => upstream.close());
-  const received: string[] = [];
-  upstream.server.on("request", (req) => received.push(req.url ?? ""));
+  /** What the upstream received: each request's URL and the Host fields it carried. */
+  const received: { url: string; hosts: string[] }[] = [];
+  const hostsOf = (raw: string[]) => {
+    const hosts: string[] = [];
+    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === "host") hosts.push(raw[i + 1]!);
+    return hosts;
+  };
+  upstream.server.on("request", (req) => received.push({ url: req.url ?? "", hosts: hostsOf(req.rawHeaders) }));
+  upstream.server.on("upgrade", (req, socket) => {
+    received.push({ url: req.url ?? "", hosts: hostsOf(req.rawHeaders) });
+    socket.destroy();
+  });
   const config = writeConfig(path.join(work.dir, "padlock.yaml"), {
     storage: path.join(work.dir, "data"),
     limits: { headers_timeout: 2, request_timeout: 4, idle_timeout: 4 },
@@ -101,6 +128,7 @@ test(`fuzz: ${RUNS} hostile inputs over HTTP, HTTPS (HTTP/1.1 and HTTP/2) and a 
     if (id % 10 === 0) {
       const secure = await sendRaw(padlock.httpsPort, rawRequest("GET / HTTP/1.1", [`Host: ${FUZZ_HOST}`, "Connection: close"]), { tls: { servername: FUZZ_HOST } });
       assert.equal(secure.status, 200, `HTTPS ${why()}: ${secure.error ?? secure.text}`);
+      assert.equal(await http2Status(padlock.httpsPort), 200, `HTTP/2 ${why()}`);
     }
   };
 
@@ -117,15 +145,15 @@ test(`fuzz: ${RUNS} hostile inputs over HTTP, HTTPS (HTTP/1.1 and HTTP/2) and a 
   t.diagnostic(`${inputs.length} inputs in ${((Date.now() - started) / 1000).toFixed(1)} s; the upstream received ${received.length} requests`);
   assert.ok(inputs.length >= RUNS);
 
-  // Every request the upstream received was routed there by padlock and answered by it.
-  const routed = (url: string) => padlock.logLines().find((l) => l.path === url && l.status === 200);
-  await waitFor("access log lines for every request the upstream received", () => received.every((url) => routed(url)), 5000).catch(() => undefined);
-  const unexplained = received.filter((url) => !routed(url));
-  assert.deepEqual(
-    unexplained.map((url) => `${url} ← ${inputs[Number(/fz-(\d+)/.exec(url)?.[1])] ?? "?"}`),
-    [],
-    "requests the upstream received that padlock never routed there (refused, or hidden in another request's body)",
-  );
+  // Every request the upstream received was routed there by padlock and answered by it, and
+  // carried one Host: the site's.
+  const source = (url: string) => `${url} ← ${inputs[Number(/fz-(\d+)/.exec(url)?.[1])] ?? "?"}`;
+  const routed = (url: string) => padlock.logLines().find((l) => l.path === url && (l.status === 200 || l.status === 101));
+  await waitFor("access log lines for every request the upstream received", () => received.every((r) => routed(r.url)), 5000).catch(() => undefined);
+  const unexplained = received.filter((r) => !routed(r.url));
+  assert.deepEqual(unexplained.map((r) => source(r.url)), [], "requests the upstream received that padlock never routed there (refused, or hidden in another request's body)");
+  const wrongHost = received.filter((r) => r.hosts.length !== 1 || r.hosts[0]!.toLowerCase().replace(/:\d+$/, "") !== FUZZ_HOST);
+  assert.deepEqual(wrongHost.map((r) => `${JSON.stringify(r.hosts)} ${source(r.url)}`), [], "requests the upstream received with another Host than the site's");
   const failures = padlock.logLines().filter((l) => l.level === 50 || l.status === 500);
   assert.deepEqual(failures, [], "no request failed inside padlock");
 });

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import tls from "node:tls";
+import http2 from "node:http2";
 import { tempDir, waitFor } from "../support/env.js";
 import { curl, httpArgs, httpsArgs } from "../support/clients.js";
 import { servePadlock, writeConfig, type ServingPadlock } from "../support/padlock-process.js";
@@ -272,5 +273,96 @@ test("a request pipelined behind a refused one, or behind Connection: close, is 
     assert.deepEqual(seen, ["/app/first", "/app/a", "/app/b"]);
   } finally {
     upstream.server.off("request", record);
+  }
+});
+
+test("a request line with a full URL is routed on its host, and that host is what the upstream is told (never the Host field it overrides)", async () => {
+  const res = await sendRaw(edge.httpPort, rawRequest(`GET http://${NAME}/app/abs HTTP/1.1`, ["Host: evil.test", "Connection: close"]));
+  assert.equal(res.status, 200, res.text);
+  const echo = JSON.parse(res.body) as Echo;
+  assert.equal(echo.headers.host, NAME);
+  assert.equal(echo.headers["x-forwarded-host"], NAME);
+  const h2 = await curl(["--http2", "-H", "Host: evil.test", ...httpsArgs(pki, NAME, edge.httpsPort, "/app/h2")]);
+  assert.equal(h2.status, 421, "curl sends Host as :authority: routed on evil.test, which no site serves");
+});
+
+test("WebSocket handshakes meet the same refusals as other requests, and one pipelined behind a refused request is not served", async () => {
+  const seen: string[] = [];
+  const record = (req: { url?: string }) => seen.push(req.url ?? "");
+  wsUpstream.server.on("upgrade", record);
+  const ws = ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="];
+  try {
+    const cases: [string, string[], number][] = [
+      ["GET /ws/v HTTP/2.0", [`Host: ${NAME}`, ...ws], 505],
+      ["GET /ws/hosts HTTP/1.1", [`Host: ${NAME}`, "Host: other.test", ...ws], 400],
+      ["GET /ws/te HTTP/1.1", [`Host: ${NAME}`, "Transfer-Encoding: gzip", ...ws], 400],
+    ];
+    for (const [line, headers, status] of cases) {
+      const res = await sendRaw(edge.httpPort, rawRequest(line, headers));
+      assert.equal(res.status, status, `${line}: ${res.text}`);
+    }
+    const behindRefused = await sendRaw(edge.httpPort, rawRequest("GET * HTTP/1.1", [`Host: ${NAME}`]) + rawRequest("GET /ws/behind HTTP/1.1", [`Host: ${NAME}`, ...ws]));
+    assert.equal(behindRefused.status, 400);
+    assert.doesNotMatch(behindRefused.text, /101 Switching/);
+    const fine = await sendRaw(edge.httpPort, rawRequest("GET /ws/ok HTTP/1.1", [`Host: ${NAME}`, ...ws]));
+    assert.equal(fine.status, 101, "a proper handshake still goes through");
+    assert.deepEqual(seen, ["/ws/ok"]);
+  } finally {
+    wsUpstream.server.off("upgrade", record);
+  }
+});
+
+test("a malformed request pipelined behind one still being answered leaves that answer alone; so does an h2c upgrade behind it", async () => {
+  const slow = await sendRaw(edge.httpPort, rawRequest("GET /app/slow?ms=300 HTTP/1.1", [`Host: ${NAME}`]) + "GARBAGE\u0001 / HTTP/1.1\r\n\r\n", { timeoutMs: 5000 });
+  assert.equal(slow.status, 200, slow.text);
+  assert.equal(slow.text.match(/HTTP\/1\.1 \d{3}/g)?.length, 1, "the connection ends after the answer, with no 400 in its place");
+  const errorsBefore = edge.logs.filter((l) => l.level === 50).length;
+  const upgradeBehind = await sendRaw(edge.httpPort, rawRequest("GET /app/slow?ms=200 HTTP/1.1", [`Host: ${NAME}`]) + rawRequest("GET /app/second HTTP/1.1", [`Host: ${NAME}`, "Upgrade: h2c", "Connection: Upgrade"]));
+  assert.deepEqual(upgradeBehind.text.match(/HTTP\/1\.1 \d{3}/g), ["HTTP/1.1 200", "HTTP/1.1 200"], upgradeBehind.text.slice(0, 400));
+  assert.match(upgradeBehind.text, /"url":"\/app\/slow\?ms=200"[\s\S]*"url":"\/app\/second"/, "both answered, in order");
+  assert.equal(edge.logs.filter((l) => l.level === 50).length, errorsBefore, "no request failed");
+});
+
+test("CONNECT over HTTP/2 is refused with 400, never a 200 that reads as an open tunnel", async () => {
+  const client = http2.connect(`https://127.0.0.1:${edge.httpsPort}`, { servername: NAME, ca: pki.ca });
+  try {
+    const stream = client.request({ ":method": "CONNECT", ":authority": `${NAME}:443` });
+    const status = await new Promise<number>((resolve, reject) => {
+      stream.on("response", (headers) => resolve(Number(headers[":status"])));
+      stream.on("error", reject);
+    });
+    stream.close();
+    assert.equal(status, 400);
+  } finally {
+    client.close();
+  }
+});
+
+test("the default certificate skips a default site without TLS and sites whose certificate is not installed, also after a reload", async () => {
+  const only = makeTestPki(["second.test"]);
+  const www = path.join(work.dir, "www");
+  const config: Config = {
+    sites: [
+      { hosts: ["catchall.test"], static: www, default: true, tls: { enabled: false } },
+      { hosts: ["first.test"], static: www },
+      { hosts: ["second.test"], static: www },
+    ],
+  };
+  const running = await startPadlock(config);
+  try {
+    running.padlock.certificates.install(only.key, only.cert, ["second.test"], only.notAfter);
+    const subject = () =>
+      new Promise<string>((resolve, reject) => {
+        const socket = tls.connect({ host: "127.0.0.1", port: running.httpsPort, rejectUnauthorized: false }, () => {
+          resolve(String(socket.getPeerCertificate().subject.CN));
+          socket.end();
+        });
+        socket.once("error", reject);
+      });
+    assert.equal(await subject(), "second.test", "the first site with TLS and a certificate");
+    await running.padlock.reload({ sites: [{ hosts: ["new.test"], static: www }, ...config.sites] });
+    assert.equal(await subject(), "second.test", "a reload putting an uncertified site first changes nothing");
+  } finally {
+    await running.close();
   }
 });

@@ -123,6 +123,7 @@ function fakeExchange(path: string, userAgent?: string): Exchange {
     req: { method: "GET", httpVersion: "1.1", headers } as unknown as Exchange["req"],
     res: { statusCode: 200, writableFinished: true, getHeader: () => undefined } as unknown as Exchange["res"],
     host: "batch.test",
+    authority: "batch.test",
     path,
     search: "",
     secure: false,

@@ -33,3 +33,15 @@ test("each kind of line is written once a minute; the count held back follows wh
   clock.advance(60_000);
   assert.equal(lines.length, 4, "nothing held back, no summary");
 });
+
+test("beyond 256 kinds in a minute, new kinds are counted together, not dropped unseen", () => {
+  const lines: { msg: string; held_back?: number }[] = [];
+  const log = pino({ base: undefined }, new Writable({ write: (c: Buffer, _e, done) => (lines.push(JSON.parse(String(c)) as (typeof lines)[number]), done()) }));
+  const clock = new FakeClock(0);
+  const clientLog = new ClientLog(log, 60_000, clock);
+  for (let i = 0; i < 300; i++) clientLog.warn(`kind ${i}`, {}, `line ${i}`);
+  assert.equal(lines.length, 257);
+  assert.match(lines[256]!.msg, /^more than 256 kinds of lines clients caused within a minute/);
+  clock.advance(60_000);
+  assert.equal(lines.at(-1)!.held_back, 43);
+});

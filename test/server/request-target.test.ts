@@ -34,7 +34,7 @@ test("paths are normalised the way RFC 3986 compares them, with repeated slashes
   for (const [path, expected] of cases) assert.equal(normalizePath(path), expected, path);
 });
 
-test("a path with nothing to normalise is returned as the same string (no work on the common path)", () => {
+test("a path with nothing to normalise comes back as it was", () => {
   const path = "/posts/making_of_7/";
   assert.equal(normalizePath(path), path);
 });

@@ -114,7 +114,14 @@ const nearlyValidHttp1 = fc
   .record({ tls: fc.boolean(), method: fc.constantFrom("GET", "POST", "HEAD", "DELETE"), target: originPath.map((p) => p.replace(/^\/fz-/, "/app/fz-")), version: fc.constantFrom("HTTP/1.1", "HTTP/1.0"), host: fc.constant("first"), headers: fc.array(headerLine, { maxLength: 1 }), body })
   .map(http1Request);
 
-const http1 = fc.oneof(anyHttp1, nearlyValidHttp1);
+/** A request padlock forwards, with a hostile one pipelined behind it on the same connection. */
+const pipelinedHttp1 = fc.tuple(nearlyValidHttp1, anyHttp1).map(([first, second]): FuzzInput => {
+  const a = first as Extract<FuzzInput, { kind: "http1" }>;
+  const b = second as Extract<FuzzInput, { kind: "http1" }>;
+  return { kind: "http1", tls: a.tls, bytes: a.bytes + b.bytes.replaceAll("{id}", "{id}-pipelined") };
+});
+
+const http1 = fc.oneof({ weight: 2, arbitrary: anyHttp1 }, { weight: 2, arbitrary: nearlyValidHttp1 }, { weight: 1, arbitrary: pipelinedHttp1 });
 
 // --- HTTP/2 frames ---------------------------------------------------------------------------
 
