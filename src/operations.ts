@@ -66,7 +66,10 @@ export class Operations {
     }
   }
 
-  /** The certificate manager, from start-up or from a reload that added the first site wanting one: the admin socket starts. */
+  /**
+   * The certificate manager, from start-up or from a reload (that added the first site wanting a
+   * certificate, or changed the CA's settings): the admin socket starts, or answers with it from now on.
+   */
   async serveCertificates(manager: CertificateManager): Promise<void> {
     this.manager = manager;
     const storage = this.storage;
@@ -74,7 +77,7 @@ export class Operations {
     const endpoint = adminEndpointOf(this.config, this.baseDir, storageDir(this.config, this.baseDir));
     if (!endpoint) return;
     try {
-      this.admin = await AdminServer.start({ endpoint, storage, manager, log: this.log });
+      this.admin = await AdminServer.start({ endpoint, storage, manager: () => this.manager, log: this.log });
     } catch (err) {
       this.log.error(`the admin endpoint ${describeEndpoint(endpoint)} could not be opened (${(err as Error).message}); \`padlock certs\` can only read storage`);
     }

@@ -20,6 +20,8 @@ import { openStorage, storageDir } from "./storage/open-storage.js";
 import type { Storage } from "./storage/storage.js";
 import { Operations } from "./operations.js";
 import { internalNameSets } from "./tls/internal-ca-choice.js";
+import { plural } from "./plural.js";
+import { readCaRoot, type CaRoot } from "./acme/ca-root.js";
 
 export interface PadlockOptions {
   config: Config;
@@ -47,6 +49,8 @@ export class Padlock {
   operations?: Operations;
   /** Opened after the privilege drop when the config names an ACME CA. */
   private storage?: Storage;
+  /** ca_root, read before the privilege drop (a root-only folder is fine) and again when a reload changes it. */
+  private caRoot?: CaRoot;
 
   private constructor(
     readonly edge: Edge,
@@ -68,6 +72,7 @@ export class Padlock {
     const tlsAlpnChallenges = new TlsAlpn01Challenges();
     const accessLog = accessLogOf(options);
     const operations = new Operations(config, options.baseDir, log, options.certificateTuning?.clock);
+    let padlock: Padlock | undefined;
     const edge = new Edge({
       listen: options.listen ?? config.listen,
       httpPort: options.httpPort,
@@ -79,13 +84,15 @@ export class Padlock {
       limits: limitsOf(config),
       log,
       httpMetrics: operations.metrics,
+      whyNoCertificate: (name) => padlock?.whyNoCertificate(name),
       ...policyOf(config, accessLog),
     });
     await edge.start();
-    const padlock = new Padlock(edge, sites, config, certificates, challenges, tlsAlpnChallenges, options, accessLog);
+    padlock = new Padlock(edge, sites, config, certificates, challenges, tlsAlpnChallenges, options, accessLog);
     padlock.operations = operations;
     try {
       const folder = storageDir(config, options.baseDir);
+      padlock.caRoot = readCaRoot(config, options.baseDir);
       dropPrivileges(config.user, folder, log);
       // Opened once, after the privilege drop: opening checks the ownership of everything in it.
       padlock.storage = config.ca && config.ca !== "internal" ? await openStorage(config, options.baseDir) : undefined;
@@ -121,15 +128,17 @@ export class Padlock {
       httpPort: this.edge.httpPort,
       tuning: this.options.certificateTuning,
       onEvent: this.operations?.observe,
+      caRoot: this.caRoot,
     });
   }
 
   /**
    * Switches to a new config without dropping connections: the new sites are built first (a
    * failure leaves the old ones serving), swapped in, and the old ones closed once their requests
-   * in flight are done. Certificates are handled as start-up would for what changed (a new site's
-   * certificate is obtained, a removed site's is no longer renewed). Listener, CA and storage
-   * settings need a restart.
+   * in flight are done. Certificates are handled as start-up would for what changed: a new site's
+   * certificate is obtained, a removed site's is no longer renewed, and a change to how padlock
+   * talks to the CA (ca_root, email…) restarts certificate management with it. Every other key
+   * that changed is named in the log as taking effect after a restart.
    */
   async reload(config: Config): Promise<void> {
     const { log } = this.options;
@@ -140,13 +149,22 @@ export class Padlock {
     this.sites = sites;
     const previous = this.config;
     this.config = config;
-    for (const key of ["listen", "http_port", "https_port", "limits", "ca", "storage", "user"] as const) {
-      if (JSON.stringify(previous[key]) !== JSON.stringify(config[key])) log.warn(`config reload: "${key}" changed; it takes effect after a restart`);
+    const changed = changedKeys(previous, config);
+    for (const key of changed) {
+      if (!RELOADED_KEYS.has(key) && !CA_CONNECTION_KEYS.has(key)) log.warn(`config reload: "${key}" changed; it takes effect after a restart (until then padlock keeps the previous value)`);
     }
-    if (JSON.stringify(certificateSettings(previous)) !== JSON.stringify(certificateSettings(config))) await this.reloadCertificates(previous, config);
-    log.info(`config reloaded: ${sites.length} site(s)`);
+    await this.reloadCertificates(previous, config, changed.filter((k) => CA_CONNECTION_KEYS.has(k)));
+    log.info(`config reloaded: ${plural(sites.length, "site")}`);
     await this.edge.idle(old, shutdownTimeoutMs(previous));
     await Promise.all(old.map((s) => s.close()));
+  }
+
+  /** Why a served name has no certificate yet (for the handshake's log line). */
+  private whyNoCertificate(name: string): string | undefined {
+    const acme = this.certificateManager?.whyNoCertificate(name);
+    if (acme) return acme;
+    if (internalNameSets(this.config).some((set) => set.includes(name))) return "the internal CA's certificate for it is being issued";
+    return undefined;
   }
 
   /** Stops accepting, lets requests in flight finish (up to limits.shutdown_timeout), then closes. */
@@ -165,22 +183,54 @@ export class Padlock {
     if (this.edge.httpsPort !== undefined) this.options.log.info(`serving https://${host}:${this.edge.httpsPort}/ (HTTPS begins per name once its certificate is installed)`);
   }
 
-  private async reloadCertificates(previous: Config, config: Config): Promise<void> {
+  private async reloadCertificates(previous: Config, config: Config, caKeysChanged: string[]): Promise<void> {
     const { log } = this.options;
-    if (JSON.stringify(internalNameSets(previous)) !== JSON.stringify(internalNameSets(config))) {
-      log.warn("config reload: names served by the internal CA changed; their certificates are issued after a restart");
-    }
-    if (previous.ca !== config.ca || previous.storage !== config.storage) return; // said above: after a restart
     // The new sites already serve: a certificate problem is reported, it does not undo the reload.
     try {
-      const { certificateNameSets } = await import("./acme/start-certificates.js");
-      if (this.certificateManager) return await this.certificateManager.update(certificateNameSets(config, this.options.baseDir, this.options.certificateTuning));
+      if (JSON.stringify(internalNameSets(previous)) !== JSON.stringify(internalNameSets(config)) && this.edge.httpsPort !== undefined) {
+        log.info("config reload: names served by the internal CA changed; issuing their certificates");
+        this.internalCertificates?.stop();
+        this.internalCertificates = undefined;
+        const folder = storageDir(config, this.options.baseDir);
+        if (folder !== undefined) this.internalCertificates = await startInternalCertificates(config, this.certificates, log, folder);
+      }
+      if (previous.storage !== config.storage) return; // said by reload: after a restart
+      // ca_root is read again whatever changed: a reload is how a fixed root file is picked up.
+      const caRoot = config.ca_root ? readCaRoot(config, this.options.baseDir) : undefined;
+      if (caRoot?.error) return log.error(`config reload: ca_root: ${caRoot.error}; certificate management keeps its previous settings`);
+      const restartFor = caRoot?.pem !== this.caRoot?.pem && !caKeysChanged.includes("ca_root") ? [...caKeysChanged, "ca_root"] : caKeysChanged;
+      if (restartFor.length > 0) {
+        log.info(`config reload: ${restartFor.map((k) => `"${k}"`).join(", ")} changed; certificate management restarts with the new settings (installed certificates keep being served)`);
+        await this.certificateManager?.close();
+        this.certificateManager = undefined;
+        this.caRoot = caRoot;
+      } else if (JSON.stringify(certificateSettings(previous)) === JSON.stringify(certificateSettings(config))) {
+        return;
+      }
+      if (this.certificateManager) {
+        const { certificateNameSets } = await import("./acme/start-certificates.js");
+        return await this.certificateManager.update(certificateNameSets(config, this.options.baseDir, this.options.certificateTuning));
+      }
+      if (!this.storage && config.ca && config.ca !== "internal") {
+        this.storage = await openStorage(config, this.options.baseDir);
+        this.operations?.useStorage(this.storage);
+      }
       this.certificateManager = await this.startAcme(config);
       if (this.certificateManager) await this.operations?.serveCertificates(this.certificateManager);
     } catch (err) {
       log.error(`config reload: certificates for the new config could not be started: ${(err as Error).message}; fix it and send SIGHUP again, or restart`);
     }
   }
+}
+
+/** What a reload applies by itself; the keys of CA_CONNECTION_KEYS restart certificate management. */
+const RELOADED_KEYS: ReadonlySet<string> = new Set(["$schema", "sites", "unknown_host", "redirect_status", "trusted_proxies", "log"]);
+const CA_CONNECTION_KEYS: ReadonlySet<string> = new Set(["ca", "ca_root", "email", "accept_terms", "eab", "staging_rehearsal", "staging", "order_budget", "resolver"]);
+
+/** Top-level keys whose value differs between two configs. */
+function changedKeys(a: Config, b: Config): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof Config>;
+  return [...keys].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
 }
 
 function certificateSettings(config: Config): unknown {

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config/schema.js";
+import { currentUserLabel } from "../system/users.js";
 
 export interface CaRoot {
   file: string;
@@ -21,6 +22,11 @@ export function readCaRoot(config: Config, baseDir: string): CaRoot | undefined 
     return { file, pem };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EACCES") {
+      // Read on a reload (or by the doctor) as the user padlock runs as, which may not be the file's owner.
+      const who = currentUserLabel();
+      return { file, error: `cannot read ${file}: permission denied (EACCES) for ${who}, the user padlock reads it as${config.user ? " (user: in the config)" : ""}; make it readable by ${who}, e.g. chmod a+r ${file} (and a+x on its folders)` };
+    }
     return { file, error: `cannot read ${file}: ${code === "ENOENT" ? "file not found" : (code ?? String(err))}` };
   }
 }

@@ -9,7 +9,7 @@ import { crypto as acmeCrypto } from "./acme-client-parts.js";
 import type { AcmeAccount } from "./account.js";
 import { AcmeProblem, parseRetryAfter, type ProblemDocument } from "./problems.js";
 import { Dns01Error } from "./dns01/provider.js";
-import type { Observation } from "./problem-catalogue.js";
+import { caFetchOf, type CaFetch, type Observation } from "./problem-catalogue.js";
 
 export type ChallengeType = "http-01" | "tls-alpn-01" | "dns-01";
 export type KeyType = "ecdsa-p256" | "ecdsa-p384" | "rsa2048" | "rsa3072" | "rsa4096";
@@ -105,7 +105,7 @@ export class Issuer {
     private readonly account: AcmeAccount,
     solvers: ChallengeSolver[],
     /** What padlock itself sees at a name's HTTP-01 URL, added to a failed validation's message. */
-    private readonly observeHttp01?: (name: string) => Promise<Observation[]>,
+    private readonly observeHttp01?: (name: string, fetched: CaFetch | undefined) => Promise<Observation[]>,
   ) {
     for (const s of solvers) this.solvers.set(s.type, s);
   }
@@ -269,7 +269,8 @@ export class Issuer {
     if (verdict.status !== "valid") {
       await req.journal?.failedValidation(name);
       const failed = verdict.challenges.find((c) => c.type === type);
-      const observations = type === "http-01" && this.observeHttp01 ? await this.observeHttp01(name).catch(() => []) : [];
+      const fetched = caFetchOf(failed as Parameters<typeof caFetchOf>[0]);
+      const observations = type === "http-01" && this.observeHttp01 ? await this.observeHttp01(name, fetched).catch(() => []) : [];
       const problem = failed?.error ?? { detail: `the authorization ended as "${verdict.status}"` };
       throw new ChallengeFailed(name, type, new AcmeProblem(problem, { what: `validating ${name} with ${type}`, observations }));
     }

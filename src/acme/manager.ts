@@ -5,7 +5,7 @@
 // storage cannot be written it is served from memory and the write is retried. An order a stop
 // interrupted is resumed, not placed again. Failures keep the current certificate and retry
 // with backoff. One log line per step; every renewal says why.
-import type { Observation } from "./problem-catalogue.js";
+import type { CaFetch, Observation } from "./problem-catalogue.js";
 import type { Logger } from "../log.js";
 import { damagedFileMessage, setAsideDamaged } from "../storage/damaged-files.js";
 import { describeProcess } from "../storage/process-identity.js";
@@ -82,7 +82,7 @@ export interface CertificateManagerOptions {
   /** Where TLS-ALPN-01 challenge certificates go (the HTTPS listener answers from it). */
   tlsAlpnChallenges?: TlsAlpn01Challenges;
   /** What padlock itself sees at a name's HTTP-01 URL when a validation fails (for the message). */
-  observeHttp01?: (name: string) => Promise<Observation[]>;
+  observeHttp01?: (name: string, fetched: CaFetch | undefined) => Promise<Observation[]>;
   sets: NameSet[];
   log: Logger;
   clock?: Clock;
@@ -291,6 +291,18 @@ export class CertificateManager {
       lastOrder: s.lastOrder,
       unsaved: s.unsaved !== undefined,
     }));
+  }
+
+  /**
+   * Why a name this manager is responsible for has no certificate installed, in words for a log
+   * line; undefined when no name set of this manager has the name.
+   */
+  whyNoCertificate(name: string): string | undefined {
+    const s = this.states.find((st) => st.set.names.some((n) => n === name || (n.startsWith("*.") && name.endsWith(n.slice(1)) && !name.slice(0, -n.length + 1).includes("."))));
+    if (!s) return undefined;
+    if (s.running) return "issuance is in progress";
+    if (s.nextRetry && s.lastError) return `the last attempt failed (${s.lastError.length > 200 ? `${s.lastError.slice(0, 200)}…` : s.lastError}); next attempt at ${s.nextRetry.toISOString()}`;
+    return "none has been obtained yet";
   }
 
   /** Renew now: `force` orders even when the certificate is not due. Resolves when done. */

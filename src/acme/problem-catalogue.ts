@@ -209,6 +209,10 @@ export function describeObservation(o: Observation): string {
 // Pebble: "Non-200 status code from HTTP: http://blog.test:5002/.well-known/acme-challenge/abc returned 404"
 const BOULDER_FETCH = /(?:^|\s)(?:(\S+): )?Invalid response from (https?:\/\/\S+?)(?:\s*\[([^\]]+)\])?: (\d{3})\b/;
 const PEBBLE_FETCH = /Non-200 status code from HTTP: (https?:\/\/\S+) returned (\d{3})/;
+// A fetch that got no answer. Boulder: "203.0.113.7: Fetching http://blog.example/.well-known/acme-challenge/abc: Connection refused";
+// Pebble (Go's client): `Get "http://blog.test:5002/.well-known/acme-challenge/abc": dial tcp 127.0.0.1:5002: connect: connection refused`
+const FETCH_FAILED = /(?:^|\s)(?:(\S+): )?Fetching (https?:\/\/\S+?): (.+)$/;
+const GO_FETCH_FAILED = /Get "(https?:\/\/[^"]+)": (?:dial tcp (\[[^\]]+\]|[^\s:]+):\d+: )?(.+)$/;
 // Both: "The key authorization file from the server did not match this challenge …"
 const WRONG_BODY = /key authorization file from the server did not match/i;
 
@@ -222,10 +226,37 @@ export function observationFromDetail(detail: string | undefined): Observation |
   }
   const pebble = PEBBLE_FETCH.exec(detail);
   if (pebble) return { kind: "challenge-fetch", by: "ca", url: pebble[1]!, status: Number(pebble[2]) };
+  const failed = FETCH_FAILED.exec(detail);
+  if (failed) {
+    const address = failed[1] && /^[0-9a-f.:]+$/i.test(failed[1]) ? failed[1] : undefined;
+    return { kind: "challenge-fetch", by: "ca", url: failed[2]!, address, error: failed[3]! };
+  }
+  const go = GO_FETCH_FAILED.exec(detail);
+  if (go) return { kind: "challenge-fetch", by: "ca", url: go[1]!, address: go[2]?.replace(/^\[|\]$/g, ""), error: go[3]!.replace(/^connect: /, "") };
   if (WRONG_BODY.test(detail)) {
     return { kind: "note", text: "the CA got an answer for the challenge URL, but not the key authorization padlock published (another server or a catch-all page answered)" };
   }
   return undefined;
+}
+
+/** Where a CA fetched an HTTP-01 challenge: the URL, and the address it connected to when it said. */
+export interface CaFetch {
+  url: string;
+  address?: string;
+}
+
+/** RFC 8555 §8.3: what the CA records about its HTTP-01 fetch. */
+interface ValidationRecord {
+  url?: string;
+  addressUsed?: string;
+}
+
+/** Where the CA fetched a failed HTTP-01 challenge: its validation record, else the URL its problem detail names. */
+export function caFetchOf(challenge: { validationRecord?: ValidationRecord[]; error?: ProblemDocument } | undefined): CaFetch | undefined {
+  const record = challenge?.validationRecord?.find((r) => r.url);
+  if (record?.url) return { url: record.url, address: record.addressUsed };
+  const seen = observationFromDetail(challenge?.error?.detail);
+  return seen?.kind === "challenge-fetch" ? { url: seen.url, address: seen.address } : undefined;
 }
 
 export function problemName(type: string | undefined): string {

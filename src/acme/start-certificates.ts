@@ -4,8 +4,8 @@ import type { Config } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import type { Storage } from "../storage/storage.js";
 import type { CertificateCache } from "../tls/certificate-cache.js";
-import { chooseCa, CaSetupError, stagingOf } from "./ca-directory.js";
-import { readCaRoot } from "./ca-root.js";
+import { chooseCa, CaSetupError, stagingOf, type CaChoice } from "./ca-directory.js";
+import { readCaRoot, type CaRoot } from "./ca-root.js";
 import type { Http01Challenges } from "./http01-challenges.js";
 import type { TlsAlpn01Challenges } from "./tls-alpn01-challenges.js";
 import type { CertificateObserver } from "./certificate-events.js";
@@ -23,8 +23,6 @@ export interface CertificateTuning {
   ariRecheckMs?: number;
   /** DNS-01 hook timeout and propagation polling (tests: short; name servers on their own port). */
   dns01?: Dns01Tuning;
-  /** Rehearse first issuances against this directory whatever the CA (tests: a second Pebble). */
-  stagingDirectoryUrl?: string;
 }
 
 export interface StartCertificatesOptions {
@@ -39,6 +37,8 @@ export interface StartCertificatesOptions {
   httpPort?: number;
   tuning?: CertificateTuning;
   onEvent?: CertificateObserver;
+  /** ca_root as read at start, before the privilege drop (read here when absent). */
+  caRoot?: CaRoot;
 }
 
 /** How long padlock's own look at a failed challenge URL may take before the failure is logged. */
@@ -63,6 +63,20 @@ export function certificateNameSets(config: Config, baseDir: string, tuning?: Ce
   return sets;
 }
 
+/**
+ * The staging directory first issuances are rehearsed against: `staging:`, else the one padlock
+ * knows for the CA (Let's Encrypt's). None when staging_rehearsal is false; when it is true and
+ * none is known, the log says so instead of silently going straight to the CA.
+ */
+function rehearsalCa(config: Config, ca: CaChoice, log: Logger): CaChoice | undefined {
+  if (config.staging_rehearsal === false) return undefined;
+  const staging = config.staging ? chooseCa(config.staging) : stagingOf(ca);
+  if (!staging && config.staging_rehearsal === true) {
+    log.warn(`staging_rehearsal: true, but padlock knows no staging directory for ${ca.label}: first issuances go to it directly, without a rehearsal. Set staging: <the staging directory's URL> to rehearse against one.`);
+  }
+  return staging;
+}
+
 export async function startCertificates(o: StartCertificatesOptions): Promise<CertificateManager | undefined> {
   const { config, log, storage } = o;
   if (!config.ca || config.ca === "internal") return undefined; // the caller opens storage only for an ACME CA
@@ -70,9 +84,9 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
   if (!ca) throw new CaSetupError(`unknown CA "${config.ca}"`);
   const sets = certificateNameSets(config, o.baseDir, o.tuning);
   if (sets.length === 0) return undefined;
-  const caRoot = readCaRoot(config, o.baseDir);
+  const caRoot = o.caRoot ?? readCaRoot(config, o.baseDir);
   if (caRoot?.error) throw new CaSetupError(`ca_root: ${caRoot.error}`);
-  const staging = config.staging_rehearsal === false ? undefined : o.tuning?.stagingDirectoryUrl ? chooseCa(o.tuning.stagingDirectoryUrl) : stagingOf(ca);
+  const staging = rehearsalCa(config, ca, log);
   log.info(`certificates: CA ${ca.label}, storage ${storage.location}${staging ? `; first issuances are rehearsed against ${staging.directoryUrl}` : ""}`);
   const manager = new CertificateManager({
     ca,
@@ -85,9 +99,9 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
     certificates: o.certificates,
     challenges: o.challenges,
     tlsAlpnChallenges: o.tlsAlpnChallenges,
-    observeHttp01: async (name) => {
+    observeHttp01: async (name, fetched) => {
       const { observeHttp01 } = await import("../doctor/observe-challenge.js");
-      return observeHttp01({ name, port: o.httpPort ?? 80, resolver: config.resolver, timeoutMs: OBSERVE_TIMEOUT_MS });
+      return observeHttp01({ name, fetched, port: o.httpPort ?? 80, challenges: o.challenges, resolver: config.resolver, timeoutMs: OBSERVE_TIMEOUT_MS });
     },
     sets,
     log,

@@ -16,7 +16,8 @@ import { revocationReason } from "./revocation-reasons.js";
 export interface AdminServerOptions {
   endpoint: AdminEndpoint;
   storage: Storage;
-  manager?: CertificateManager;
+  /** The certificate manager now (a reload that changes the CA's settings starts a new one). */
+  manager?: () => CertificateManager | undefined;
   log: Logger;
 }
 
@@ -137,30 +138,31 @@ async function route(o: AdminServerOptions, req: http.IncomingMessage): Promise<
 }
 
 async function records(o: AdminServerOptions): Promise<CertificateRecord[]> {
-  return withLiveStatus(await readCertificateRecords(o.storage), o.manager?.status() ?? []);
+  return withLiveStatus(await readCertificateRecords(o.storage), o.manager?.()?.status() ?? []);
 }
 
-/** The managed name set that includes `name`. */
-function managedSet(o: AdminServerOptions, name: unknown): string[] {
+/** The managed name set that includes `name`, with the manager that manages it. */
+function managedSet(o: AdminServerOptions, name: unknown): { names: string[]; manager: CertificateManager } {
   if (typeof name !== "string" || !name) throw new AdminRequestError(400, "a name is required");
-  const set = o.manager?.status().find((s) => s.names.includes(name.toLowerCase()));
-  if (!set) {
-    const managed = o.manager?.status().map((s) => s.names.join(", ")) ?? [];
+  const manager = o.manager?.();
+  const set = manager?.status().find((s) => s.names.includes(name.toLowerCase()));
+  if (!manager || !set) {
+    const managed = manager?.status().map((s) => s.names.join(", ")) ?? [];
     throw new AdminRequestError(404, `no site of the running padlock has ${name}${managed.length ? `; it manages: ${managed.join("; ")}` : "; it manages no certificates (no ca: in its config)"}`);
   }
-  return set.names;
+  return { names: set.names, manager };
 }
 
 async function current(o: AdminServerOptions, names: string[]): Promise<CertificateRecord | undefined> {
-  const folder = o.manager?.status().find((s) => s.names === names)?.folder;
+  const folder = o.manager?.()?.status().find((s) => s.names === names)?.folder;
   return (await records(o)).find((r) => r.folder === folder);
 }
 
 async function renew(o: AdminServerOptions, body: Record<string, unknown>): Promise<ActionAnswer> {
-  const names = managedSet(o, body.name);
-  const before = o.manager!.status().find((s) => s.names === names)?.serial;
+  const { names, manager } = managedSet(o, body.name);
+  const before = manager.status().find((s) => s.names === names)?.serial;
   try {
-    await o.manager!.renew(names, { force: body.force === true });
+    await manager.renew(names, { force: body.force === true });
   } catch (err) {
     throw new AdminRequestError(502, (err as Error).message);
   }
@@ -170,12 +172,12 @@ async function renew(o: AdminServerOptions, body: Record<string, unknown>): Prom
 }
 
 async function revoke(o: AdminServerOptions, body: Record<string, unknown>): Promise<ActionAnswer> {
-  const names = managedSet(o, body.name);
+  const { names, manager } = managedSet(o, body.name);
   const reason = revocationReason(typeof body.reason === "string" ? body.reason : "unspecified");
   if (typeof reason === "string") throw new AdminRequestError(400, reason);
-  const revoked = o.manager!.status().find((s) => s.names === names)?.serial;
+  const revoked = manager.status().find((s) => s.names === names)?.serial;
   try {
-    await o.manager!.revoke(names, reason);
+    await manager.revoke(names, reason);
   } catch (err) {
     throw new AdminRequestError(502, (err as Error).message);
   }

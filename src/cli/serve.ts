@@ -10,6 +10,7 @@ import { StorageError } from "../storage/storage.js";
 import { CaSetupError } from "../acme/ca-directory.js";
 import { PrivilegeError } from "../system/privileges.js";
 import { serveTarget } from "./serve-target.js";
+import { describeHolder, findPortHolder } from "../doctor/port-holder.js";
 
 export interface ServeFlags {
   config?: string;
@@ -37,7 +38,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     watch: flags.watch,
   }).catch((err: unknown) => {
     const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
-    if (e.code === "EADDRINUSE") fail(`port ${e.port} is already in use on ${e.address}; stop the program holding it or choose another port`);
+    if (e.code === "EADDRINUSE") fail(portInUse(e.port!, e.address));
     if (e.code === "EACCES") fail(`not allowed to listen on port ${e.port}; ports below 1024 need root or the capability CAP_NET_BIND_SERVICE: in a container add --cap-add NET_BIND_SERVICE, elsewhere run sudo setcap cap_net_bind_service=+ep "$(readlink -f "$(which node)")"`);
     if (err instanceof ConfigError || err instanceof StorageError || err instanceof CaSetupError || err instanceof PrivilegeError) {
       process.stderr.write(`padlock: ${err.message}\n`);
@@ -62,6 +63,13 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
       reloading = reloading.then(() => reloadFrom(configFile, padlock, log));
     });
   }
+}
+
+/** Which program holds the port, as the doctor finds it (by name and pid when this user may see it). */
+function portInUse(port: number, address: string | undefined): string {
+  const holder = findPortHolder(port);
+  const who = holder ? `by ${describeHolder(holder)}` : "by a program this user cannot see (sudo ss -ltnp shows it)";
+  return `port ${port} is already in use on ${address ?? "this machine"} ${who}; stop that program, or choose another port (--http-port/--https-port, http_port:/https_port:)`;
 }
 
 /** Reads the config file again and switches to it; a config with problems leaves the running one in force. */

@@ -89,7 +89,7 @@ export const Site = Type.Object(
     proxy: Type.Optional(Upstreams),
     redirect: Type.Optional(doc("Redirect every request to this URL (path and query kept)", Type.String())),
     routes: Type.Optional(Type.Array(Route)),
-    default: Type.Optional(doc("Serve requests for hosts no site lists, and give its certificate to handshakes without SNI (default: no site answers unknown hosts; handshakes without SNI get the first site's certificate)", Type.Boolean())),
+    default: Type.Optional(doc("Serve requests for hosts no site lists, and give its certificate to handshakes without SNI (default: no site answers unknown hosts; handshakes without SNI get the first certificate installed among the sites, in config order)", Type.Boolean())),
     canonical: Type.Optional(doc("Redirect www to the apex or the apex to www", Type.Union([Type.Literal("www"), Type.Literal("apex")]))),
     http: Type.Optional(doc("What plain HTTP does besides ACME challenges (default redirect when TLS is on)", Type.Union([Type.Literal("redirect"), Type.Literal("serve")]))),
     headers: Type.Optional(doc("Extra response headers", Type.Record(Type.String(), Type.String()))),
@@ -134,7 +134,8 @@ export const Config = Type.Object(
     eab: Type.Optional(
       Type.Object({ kid: Type.String(), hmac_key: Type.String() }, { additionalProperties: false, description: "External Account Binding (ZeroSSL)" }),
     ),
-    staging_rehearsal: Type.Optional(doc("Try a first issuance against staging before production (default true)", Type.Boolean())),
+    staging_rehearsal: Type.Optional(doc("Try a first issuance against staging before production (default true; happens when padlock knows the CA's staging directory, or staging: names it)", Type.Boolean())),
+    staging: Type.Optional(doc("ACME directory URL of the CA's staging environment, for staging_rehearsal (Let's Encrypt's is known)", Type.String({ pattern: "^https?://" }))),
     order_budget: Type.Optional(
       Type.Object(
         {

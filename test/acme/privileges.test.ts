@@ -89,3 +89,22 @@ test("a root-owned storage folder stops start-up with its path, owner and the fi
   assert.match(p.output(), new RegExp(`padlock: the storage folder ${storage.replace(/[.]/g, "\\.")} is owned by root, but padlock runs as nobody and must own it\\. Fix: sudo chown -R nobody: ${storage.replace(/[.]/g, "\\.")}`));
   assert.doesNotMatch(p.output(), /\n\s+at /, "no stack trace");
 });
+
+test("a ca_root only root can read still works with user: nobody: it is read before the privilege drop", async (t) => {
+  assert.ok(isRoot, "this test starts padlock as root; run the suite as root (CI does)");
+  const httpPort = await freePort();
+  const pebble = await startPebble({ httpPort });
+  t.after(() => pebble.stop());
+  const dir = sharedWorkDir(t, "root-only-ca-root");
+  const secret = path.join(dir, "root-only");
+  mkdirSync(secret, { mode: 0o700 });
+  const caRoot = path.join(secret, "ca-root.pem");
+  copyFileSync(pebble.apiRootFile, caRoot);
+  chmodSync(caRoot, 0o600);
+  const config = writeConfig(path.join(dir, "padlock.yaml"), { ca: pebble.directoryUrl, ca_root: caRoot, accept_terms: true, user: "nobody", storage: path.join(dir, "data"), listen: "127.0.0.1", sites: [{ hosts: ["blog.test"], redirect: "https://x.test" }] });
+  const p = spawnPadlock(["serve", "--config", config, "--log-format", "json", "--http-port", String(httpPort), "--https-port", String(await freePort())], { switchesUser: true });
+  t.after(() => p.stop());
+  await waitFor("the certificate", () => p.logLines().some((l) => /installed certificate/.test(String(l.msg))) || p.child.exitCode !== null, 30_000);
+  assert.equal(p.child.exitCode, null, p.output());
+  await p.stop(); // before the folder is removed: padlock still writes into it
+});

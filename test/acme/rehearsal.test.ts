@@ -1,7 +1,8 @@
-// Staging rehearsal with two Pebbles, one as the staging directory and one as production, each
-// behind a front that records the orders it receives: a first issuance is tried against staging;
-// a broken setup fails there and production receives no order; a working one reaches production
-// exactly once, and a restart asks neither.
+// Staging rehearsal with two Pebbles, one as the staging directory (`staging:`) and one as
+// production, each behind a front that records the orders it receives: a first issuance is tried
+// against staging; a broken setup fails there and production receives no order; a working one
+// reaches production exactly once, and a restart asks neither. Asked for with no staging known, the
+// log says no rehearsal happens.
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { freePort, tempDir, waitFor } from "../support/env.js";
@@ -34,6 +35,7 @@ after(async () => {
 function configFor(host: string): Record<string, unknown> {
   return {
     ca: productionFront.directoryUrl,
+    staging: stagingFront.directoryUrl,
     ca_root: staging.apiRootFile,
     accept_terms: true,
     storage: "data",
@@ -49,7 +51,7 @@ test("a broken setup fails against staging, and production receives no order", a
   await Promise.all([staging.dns.addA(host, ["127.0.0.2"]), production.dns.addA(host, ["127.0.0.2"])]);
   const work = tempDir("rehearsal-broken");
   t.after(() => work.remove());
-  const p = await startPadlock(loadConfigIn(work.dir, configFor(host)), { baseDir: work.dir, httpPort, tuning: { stagingDirectoryUrl: stagingFront.directoryUrl } });
+  const p = await startPadlock(loadConfigIn(work.dir, configFor(host)), { baseDir: work.dir, httpPort });
   t.after(() => p.close());
   await waitFor("the failed attempt", () => p.padlock.certificateManager!.status()[0]!.failures > 0, 30_000);
   await p.close();
@@ -69,8 +71,7 @@ test("a working setup is rehearsed against staging once, then reaches production
   const host = "working.test";
   const work = tempDir("rehearsal-working");
   t.after(() => work.remove());
-  const tuning = { stagingDirectoryUrl: stagingFront.directoryUrl };
-  const first = await startPadlock(loadConfigIn(work.dir, configFor(host)), { baseDir: work.dir, httpPort, tuning });
+  const first = await startPadlock(loadConfigIn(work.dir, configFor(host)), { baseDir: work.dir, httpPort });
   const serial = await waitFor("the certificate", () => first.padlock.certificateManager!.status()[0]!.serial, 30_000);
   const answer = await httpsGet(host, first.httpsPort, await production.issuingRoot());
   assert.equal(answer.serial, serial, "the certificate served is production's");
@@ -93,9 +94,24 @@ test("a working setup is rehearsed against staging once, then reaches production
     at = found;
   }
 
-  const second = await startPadlock(loadConfigIn(work.dir, configFor(host)), { baseDir: work.dir, httpPort, tuning });
+  const second = await startPadlock(loadConfigIn(work.dir, configFor(host)), { baseDir: work.dir, httpPort });
   t.after(() => second.close());
   assert.equal(second.padlock.certificateManager!.status()[0]!.serial, serial, "the stored certificate is used");
   assert.equal(ordersFor(stagingFront, host).length, 1, "no new rehearsal after a restart");
   assert.equal(ordersFor(productionFront, host).length, 1, "no new production order after a restart");
+});
+
+test("staging_rehearsal: true with a CA padlock knows no staging directory for says so at start, and orders from the CA directly", async (t) => {
+  const host = "nostaging.test";
+  const work = tempDir("rehearsal-none");
+  t.after(() => work.remove());
+  const { staging: _none, ...config } = configFor(host);
+  const p = await startPadlock(loadConfigIn(work.dir, { ...config, staging_rehearsal: true }), { baseDir: work.dir, httpPort });
+  t.after(() => p.close());
+  await waitFor("the certificate", () => p.padlock.certificateManager!.status()[0]!.serial, 30_000);
+  const warning = p.logs.find((l) => l.level === 40 && l.msg.startsWith("staging_rehearsal: true"));
+  assert.ok(warning, p.messages().join("\n"));
+  assert.match(warning.msg, new RegExp(`knows no staging directory for ${productionFront.directoryUrl.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: first issuances go to it directly, without a rehearsal\. Set staging: <the staging directory's URL>`));
+  assert.equal(ordersFor(stagingFront, host).length, 0);
+  assert.equal(ordersFor(productionFront, host).length, 1);
 });

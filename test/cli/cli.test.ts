@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { packageRoot } from "../../src/paths.js";
 import { runPadlock } from "../support/padlock-process.js";
+import { freePort } from "../support/env.js";
+import { Nginx } from "../support/nginx.js";
 
 const run = (...args: string[]) => runPadlock(args, { env: { PADLOCK_LOG_LEVEL: "error" } });
 
@@ -77,4 +79,17 @@ test("bin/padlock before the build says to run npm ci, not a module-not-found tr
   });
   assert.equal(result.code, 2);
   assert.equal(result.stderr, `padlock: this checkout is not built yet: run \`npm ci\` in ${checkout} (it installs the dependencies and builds), then run padlock again\n`);
+});
+
+test("a port in use stops start-up naming the program and pid that hold it, with a newline at the end", async () => {
+  const port = await freePort();
+  const nginx = await Nginx.start(port);
+  try {
+    const result = await run("serve", "--listen", "127.0.0.1", "--http-port", String(port), "--https-port", "0");
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, new RegExp(`^padlock: port ${port} is already in use on 127\\.0\\.0\\.1 by nginx \\(pid ${nginx.pid}\\); stop that program, or choose another port`));
+    assert.ok(result.stderr.endsWith("\n"), JSON.stringify(result.stderr));
+  } finally {
+    await nginx.close();
+  }
 });

@@ -26,7 +26,7 @@ test("$PADLOCK_CONFIG is the config, $PADLOCK_STORAGE its storage; padlock healt
     assert.equal(healthy.stdout, `padlock is serving: http://127.0.0.1:${serve.httpPort}/.well-known/acme-challenge/padlock-health answered 404, port ${serve.httpsPort} takes connections\n`);
 
     serve.child.kill("SIGHUP");
-    await waitFor("the config named by $PADLOCK_CONFIG to be reloaded on SIGHUP", () => serve.logLines().some((l) => l.msg === "config reloaded: 1 site(s)"));
+    await waitFor("the config named by $PADLOCK_CONFIG to be reloaded on SIGHUP", () => serve.logLines().some((l) => l.msg === "config reloaded: 1 site"));
   } finally {
     await serve.stop();
   }

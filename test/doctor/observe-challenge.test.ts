@@ -18,14 +18,15 @@ test("nginx answering the challenge port: the failure message names it and its 4
   const port = await freePort();
   const nginx = await Nginx.start(port);
   try {
-    const observations = await observeHttp01({ name: "seed.test", port, token: "tok3n", resolver: dns.address });
     const url = `http://seed.test:${port}/.well-known/acme-challenge/tok3n`;
+    const observations = await observeHttp01({ name: "seed.test", fetched: { url }, resolver: dns.address });
     const explained = explainAcmeProblem(
       { type: `${ACME_ERROR_PREFIX}unauthorized`, detail: `Non-200 status code from HTTP: ${url} returned 404`, identifier: { type: "dns", value: "seed.test" } },
       observations,
     );
     assert.equal(explained.seen[0], `the CA fetched ${url} and got 404`);
-    assert.equal(explained.seen[1]!.replace(/nginx\/[\d.]+/, "nginx/VERSION"), `padlock fetched ${url} from 127.0.0.1 and got 404 from a server that says \`Server: nginx/VERSION\``);
+    const probe = `http://seed.test:${port}/.well-known/acme-challenge/`;
+    assert.equal(explained.seen[1]!.replace(/nginx\/[\d.]+/, "nginx/VERSION").replace(/challenge\/[\w-]+ /, "challenge/TOKEN "), `padlock fetched ${probe}TOKEN from 127.0.0.1 and got 404 from a server that says \`Server: nginx/VERSION\``);
     assert.match(explained.seen[2]!, new RegExp(`^port ${port} at that address is not padlock \\(it is nginx \\(pid ${nginx.pid}`));
     assert.match(explained.message, /^seed\.test: The CA could not confirm/);
   } finally {
