@@ -16,6 +16,7 @@ import type { TlsAlpn01Challenges } from "../acme/tls-alpn01-challenges.js";
 import type { CertificateCache, InstalledCertificate } from "../tls/certificate-cache.js";
 import { secureContextOptions } from "../tls/tls-policy.js";
 import { SessionTicketKeys } from "../tls/session-ticket-keys.js";
+import { renewTicketsOnResumption } from "../tls/renewed-tickets.js";
 import { resolveClient, TrustedProxies } from "../proxy/forwarding.js";
 import { rawResponse } from "../proxy/websocket.js";
 import { AccessLog, tlsVersion } from "./access-log.js";
@@ -193,6 +194,7 @@ export class Edge {
         (req, res) => this.onRequest(req, asResponse(res), true),
       );
       this.ticketKeys.rotate((keys) => server.setTicketKeys(keys));
+      renewTicketsOnResumption(server, () => this.ticketKeys.current());
       applyHttp1Limits(server, limits);
       server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket));
       // CONNECT on an HTTP/1 connection hands over its socket; on HTTP/2 it is a stream, answered like any request (400).
@@ -404,6 +406,7 @@ export class Edge {
     if (installed === this.defaultCertificate) return;
     this.defaultCertificate = installed;
     server.setSecureContext(secureContextOptions(installed, this.ticketKeys.current()));
+    renewTicketsOnResumption(server, () => this.ticketKeys.current());
   }
 
   private mixedKeyTypesSaid = false;
