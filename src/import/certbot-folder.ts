@@ -121,6 +121,7 @@ async function readLineage(root: string, conf: string): Promise<CertbotLineage> 
     server: values.get("renewalparams.server") || CERTBOT_DEFAULT_SERVER,
     accountId: values.get("renewalparams.account") || undefined,
   };
+  if (!/^https?:\/\/[^/\s]+/.test(lineage.server)) return { ...lineage, problem: `${confFile}: server = ${lineage.server} is not the URL of an ACME directory` };
   try {
     lineage.files = await readLiveFiles(root, name);
   } catch (err) {

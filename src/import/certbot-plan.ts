@@ -132,7 +132,7 @@ export async function planImport(input: PlanInput): Promise<ImportPlan> {
     const ca = cas.get(loser.caId)!;
     ca.leftovers.push({
       lineage: loser.lineage.name,
-      why: `an older certificate (serial ${loser.info.serial}, valid until ${day(loser.info.notAfter)}) for the names lineage ${winner.lineage.name} has newer`,
+      why: `an older certificate (serial ${loser.info.serial}, valid until ${day(loser.info.notAfter)}); lineage ${winner.lineage.name} has a newer one for these names`,
       remove: remove(loser.lineage.name),
     });
   }
@@ -198,6 +198,8 @@ async function planCertificate(c: Candidate, names: string[], site: Config["site
   };
   const notes: string[] = [];
   if (!site) notes.push(`no site in the config lists exactly these names, so padlock stores it but serves it only once a site has hosts: [${names.join(", ")}]`);
+  const unlisted = c.info.names.filter((n) => !names.includes(n));
+  if (site && unlisted.length) notes.push(`the certificate also covers ${unlisted.join(", ")}, which the site does not list: add ${unlisted.length === 1 ? "it" : "them"} to the site's hosts to keep serving ${unlisted.length === 1 ? "it" : "them"}`);
   const wanted = site?.tls?.key_type ?? "ecdsa-p256";
   if (site && wanted !== keyType) notes.push(`the site asks for ${wanted} keys (tls.key_type${site.tls?.key_type ? "" : ", by default"}) but this key is ${keyType}, so padlock would order a new certificate at start: add tls: { key_type: ${keyType} } to the site to keep this one until its renewal`);
   if (site?.tls?.profile) notes.push(`the site asks for the profile ${site.tls.profile}, which an imported certificate does not record, so padlock orders a new certificate at start`);
