@@ -67,7 +67,7 @@ export function readNginxConfig(file: string, options: ReadOptions = {}): NginxD
 function readFile(file: string, o: Required<ReadOptions>, within: string[]): NginxDirective[] {
   const text = readFileSync(file, "utf8");
   const tokens = tokenize(text, file);
-  const directives = parseBlock(tokens, { at: 0 }, file, false);
+  const directives = parseBlock(tokens, { at: 0 }, file);
   return expandIncludes(directives, o, [...within, file]);
 }
 
@@ -169,10 +169,16 @@ function tokenize(text: string, file: string): Token[] {
         const start = i;
         const startLine = line;
         let depth = 1;
+        let quote: string | undefined;
         for (; i < text.length && depth > 0; i++) {
-          if (text[i] === "{") depth++;
-          else if (text[i] === "}") depth--;
-          else if (text[i] === "\n") line++;
+          const d = text[i]!;
+          if (d === "\n") line++;
+          if (quote) {
+            if (d === "\\") i++;
+            else if (d === quote) quote = undefined;
+          } else if (d === '"' || d === "'") quote = d;
+          else if (d === "{") depth++;
+          else if (d === "}") depth--;
         }
         if (depth > 0) throw new NginxSyntaxError(file, startLine, "this block is not closed (no matching })");
         tokens.splice(tokens.length - 1, 1, { text: text.slice(start, i - 1), line: startLine, special: false }, { text: ";", line, special: true });
@@ -240,13 +246,14 @@ function isRawBlock(tokens: Token[]): boolean {
   return name !== undefined && !name.special && /_by_lua_block$/.test(name.text) && tokens[tokens.length - 3]?.special !== false;
 }
 
-function parseBlock(tokens: Token[], pos: { at: number }, file: string, inBlock: boolean): NginxDirective[] {
+/** Directives up to the `}` that closes `opener` (the end of the file at the top level). */
+function parseBlock(tokens: Token[], pos: { at: number }, file: string, opener?: NginxDirective): NginxDirective[] {
   const directives: NginxDirective[] = [];
   while (pos.at < tokens.length) {
     const first = tokens[pos.at]!;
     if (first.special) {
       if (first.text === "}") {
-        if (!inBlock) throw new NginxSyntaxError(file, first.line, "unexpected }: no block is open here");
+        if (!opener) throw new NginxSyntaxError(file, first.line, "unexpected }: no block is open here");
         pos.at++;
         return directives;
       }
@@ -258,10 +265,10 @@ function parseBlock(tokens: Token[], pos: { at: number }, file: string, inBlock:
     if (!end) throw new NginxSyntaxError(file, first.line, `"${first.text}" does not end with ; or {`);
     pos.at++;
     const directive: NginxDirective = { name: words[0]!, args: words.slice(1), file, line: first.line };
-    if (end.text === "{") directive.block = parseBlock(tokens, pos, file, true);
+    if (end.text === "{") directive.block = parseBlock(tokens, pos, file, directive);
     else if (end.text === "}") throw new NginxSyntaxError(file, end.line, `"${first.text}" does not end with ; before }`);
     directives.push(directive);
   }
-  if (inBlock) throw new NginxSyntaxError(file, tokens[tokens.length - 1]?.line ?? 1, "the file ends inside a block: a } is missing");
+  if (opener) throw new NginxSyntaxError(file, opener.line, `${opener.name} { is not closed: a } is missing before the end of the file`);
   return directives;
 }

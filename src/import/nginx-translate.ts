@@ -288,7 +288,7 @@ class Translator {
     const server = s.d.block!;
     if (this.restricted(server, `server ${s.names.join(" ")}`)) return undefined;
     const inherited = [...this.http, ...server.filter(isInherited)];
-    let root: string | undefined;
+    let root: NginxDirective | undefined;
     let main = false;
     const routes: Record<string, unknown>[] = [];
     for (const d of server) {
@@ -300,7 +300,7 @@ class Translator {
         case "allow":
           break;
         case "root":
-          root = d.args[0];
+          root = d;
           break;
         case "ssl_certificate":
           this.certificate(d);
@@ -332,7 +332,7 @@ class Translator {
           else this.generic(d);
       }
     }
-    if (!main && root !== undefined) Object.assign(site, this.folder(root, s.d));
+    if (!main && root?.args[0] !== undefined) Object.assign(site, this.folder(root.args[0], root));
     if (routes.length) site.routes = routes.sort((a, b) => String(b.path).length - String(a.path).length);
     const handlers = ["blog", "static", "proxy", "redirect"].filter((k) => k in site);
     if (handlers.length === 0 && !site.routes) {
@@ -360,7 +360,7 @@ class Translator {
   }
 
   /** A prefix location as a route (or the site's main handler for `/`); other kinds get a note. */
-  private location(d: NginxDirective, serverRoot: string | undefined, inherited: NginxDirective[]): { path: string; handler: Record<string, unknown>; options: Record<string, unknown> } | undefined {
+  private location(d: NginxDirective, serverRoot: NginxDirective | undefined, inherited: NginxDirective[]): { path: string; handler: Record<string, unknown>; options: Record<string, unknown> } | undefined {
     const [first, second] = d.args;
     if (first === "=" || first?.startsWith("~") || first?.startsWith("@")) {
       const why = first === "=" ? "padlock routes by path prefix; it has no exact-match locations" : first.startsWith("@") ? "padlock has no named locations" : "padlock routes by path prefix; it has no regular-expression locations";
@@ -375,7 +375,7 @@ class Translator {
     const block = d.block ?? [];
     if (this.restricted(block, `location ${prefix}`)) return undefined;
     let root = serverRoot;
-    let alias: string | undefined;
+    let alias: NginxDirective | undefined;
     let handler: Record<string, unknown> | undefined;
     // A proxy_pass or return that cannot be translated: the location is left out, not served otherwise.
     let failed = false;
@@ -388,10 +388,10 @@ class Translator {
           failed ||= !handler;
           break;
         case "root":
-          root = x.args[0];
+          root = x;
           break;
         case "alias":
-          alias = x.args[0];
+          alias = x;
           break;
         case "return":
           handler = this.returnTo(x, prefix);
@@ -415,9 +415,9 @@ class Translator {
     if (failed) return undefined;
     if (handler?.proxy !== undefined) Object.assign(options, this.proxyOptions(settings, d));
     if (!handler) {
-      if (alias !== undefined) handler = this.folder(alias, d, true);
-      else if (root !== undefined) handler = this.folder(prefix === "/" ? root : path.posix.join(root, prefix), d, prefix !== "/");
-      else return undefined;
+      const folder = alias ?? root;
+      if (folder?.args[0] === undefined) return undefined;
+      handler = this.folder(alias || prefix === "/" ? folder.args[0] : path.posix.join(folder.args[0], prefix), folder, prefix !== "/");
     }
     return { path: prefix, handler, options };
   }
@@ -592,9 +592,10 @@ class Translator {
     list.push({ where: this.where(d), what, why });
   }
 
+  /** file:line, the file relative to the one translated, or to nginx's prefix, when inside them. */
   private where(d: NginxDirective): string {
-    const rel = path.relative(this.baseDir, d.file);
-    return `${rel.startsWith("..") ? d.file : rel}:${d.line}`;
+    const rel = [this.baseDir, this.prefix].map((base) => path.relative(base, d.file)).find((r) => !r.startsWith(".."));
+    return `${rel ?? d.file}:${d.line}`;
   }
 
   private yaml(config: Config, siteNotes: (string[] | undefined)[]): string {
