@@ -97,7 +97,7 @@ export async function importNginxCommand(file: string, flags: NginxFlags): Promi
   else await new Promise<void>((resolve) => process.stdout.write(translation.yaml, () => resolve()));
   const written = output ?? "the padlock.yaml above";
   process.stderr.write(
-    `${output ? `wrote ${output}: ` : ""}${plural(translation.config.sites.length, "site")}; ${plural(translation.untranslated.length, "thing")} not translated, ${translation.builtIn.length} left to padlock itself (listed at the top of ${output ?? "it"})\n`,
+    `${output ? `wrote ${output}: ` : ""}${plural(translation.config.sites.length, "site")}; ${plural(translation.untranslated.length, "thing")} not translated, ${translation.builtIn.length} left to padlock itself (listed in the comments at the top of ${output ?? "it"})\n`,
   );
   try {
     parseConfig(translation.yaml, output ?? path.join(outputDir, "padlock.yaml"));
