@@ -54,7 +54,7 @@ export async function importCertbotCommand(dir: string, flags: CertbotFlags): Pr
   if (writes === 0) return void process.stdout.write("Nothing to write.\n");
   try {
     const user = switchToUser(config.user, storage);
-    if (user) process.stdout.write(`(writing as ${user}, who owns padlock's storage)\n`);
+    if (user) process.stdout.write(`(writing as ${user}, the user padlock serves as)\n`);
     const done = await applyImport(plan, await FsStorage.open(storage), new Date(now));
     process.stdout.write(`Written:\n${done.map((line) => `  ${line}\n`).join("")}`);
     process.stdout.write(`padlock serves these from its next start (padlock serve --config ${flags.config}); a padlock already running reads them when restarted. certbot's folder was not changed.\n`);
@@ -80,9 +80,10 @@ export async function importNginxCommand(file: string, flags: NginxFlags): Promi
     return [pair.slice(0, eq), path.resolve(pair.slice(eq + 1))];
   });
   const mapPath = pathMap(pairs);
+  const prefix = flags.prefix === undefined ? undefined : path.resolve(flags.prefix);
   let directives;
   try {
-    directives = readNginxConfig(file, { prefix: flags.prefix === undefined ? undefined : path.resolve(flags.prefix), mapPath });
+    directives = readNginxConfig(file, { prefix, mapPath });
   } catch (err) {
     if (err instanceof NginxSyntaxError) fail(`${err.message} (nginx -t would refuse this file too)`);
     const code = (err as NodeJS.ErrnoException).code;
@@ -92,7 +93,7 @@ export async function importNginxCommand(file: string, flags: NginxFlags): Promi
   const output = flags.output;
   if (output && existsSync(output) && !flags.force) fail(`${output} exists; choose another --output, or add --force to replace it`);
   const outputDir = output ? path.dirname(path.resolve(output)) : process.cwd();
-  const translation = translateNginx(directives, { source: file, prefix: flags.prefix, mapPath, outputDir, ca: flags.ca, email: flags.email });
+  const translation = translateNginx(directives, { source: file, prefix, mapPath, outputDir, ca: flags.ca, email: flags.email });
   if (output) writeFileSync(output, translation.yaml, { mode: 0o644 });
   else await new Promise<void>((resolve) => process.stdout.write(translation.yaml, () => resolve()));
   const written = output ?? "the padlock.yaml above";

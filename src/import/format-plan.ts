@@ -47,7 +47,9 @@ function certificateLines(c: CertificatePlan, now: number): string[] {
   else if (c.action === "keep-stored") lines.push(`              not imported: ${c.stored ? `${c.folder} holds certificate ${c.stored.serial}, valid until ${day(c.stored.notAfter)}, which is kept` : `${c.folder} is kept as it is`}`);
   else lines.push(`              → ${c.folder}${c.action === "replace" ? ` (replacing certificate ${c.stored!.serial}, valid until ${day(c.stored!.notAfter)}, which is kept beside it as *.replaced-<time>)` : ""}`);
   if (c.site) lines.push(`              - for the site ${c.site}`);
-  lines.push(`              - ${c.revocation.status === "good" ? `not revoked (the CA's CRL ${c.revocation.crl})` : `revocation not checked: ${c.revocation.status === "unknown" ? c.revocation.why : ""}`}`);
+  const r = c.revocation;
+  if (r.status === "good") lines.push(`              - not revoked (the CA's CRL ${r.crl})`);
+  else if (r.status === "unknown") lines.push(`              - revocation not checked: ${r.why}`);
   for (const note of c.notes) lines.push(`              - ${note}`);
   return lines;
 }

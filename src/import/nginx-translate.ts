@@ -78,7 +78,6 @@ const BUILT_IN: Record<string, string> = {
   master_process: "padlock is one Node.js process",
   events: "padlock is one Node.js process",
   load_module: "padlock has no modules",
-  include: "",
   sendfile: "padlock serves files itself",
   tcp_nopush: "padlock serves files itself",
   tcp_nodelay: "padlock serves files itself",
@@ -131,9 +130,7 @@ const NOT_TRANSLATED: Record<string, string> = {
   set: "padlock has no variables",
   map: "padlock has no variables",
   error_page: "padlock answers errors with its own short pages",
-  auth_basic: "padlock has no password protection: this path is NOT protected",
-  allow: "padlock has no address rules: this path is NOT restricted",
-  deny: "padlock has no address rules: this path is NOT restricted",
+  allow: "padlock has no address rules (and an allow without a deny restricts nothing)",
   limit_req: "padlock has no request rate limits",
   limit_req_zone: "padlock has no request rate limits",
   limit_conn: "padlock has no connection limits per client",
@@ -162,8 +159,8 @@ class Translator {
   private readonly siteNotes = new Map<SiteConfig, string[]>();
   private readonly baseDir: string;
   private readonly prefix: string;
-  /** http-level proxy, body-size and header settings, inherited by servers. */
-  private http: NginxDirective[] = [];
+  /** http-level proxy and body-size settings, inherited by servers. */
+  private readonly httpSettings: NginxDirective[] = [];
 
   constructor(private readonly options: TranslateOptions) {
     this.baseDir = path.dirname(path.resolve(options.source));
@@ -175,7 +172,7 @@ class Translator {
     for (const d of top) {
       if (d.name === "http" && d.block) http.push(...d.block);
       else if (["server", "upstream", "map"].includes(d.name) || (d.name.startsWith("proxy_") && !d.block)) http.push(d); // a file of server blocks, as in sites-enabled/
-      else this.topLevel(d);
+      else this.generic(d);
     }
     for (const d of http) if (d.name === "upstream" && d.block) this.upstreams.set(d.args[0] ?? "", { urls: [], d });
     const servers: Server[] = [];
@@ -183,7 +180,7 @@ class Translator {
       if (d.name === "server" && d.block) servers.push(this.readServer(d));
       else if (d.name === "upstream") continue; // translated where used
       else if (d.name === "map" && d.args[0] === "$http_upgrade") this.note(this.builtIn, d, "map $http_upgrade", "WebSocket upgrades pass through padlock as they are");
-      else if (isInherited(d)) this.http.push(d);
+      else if (isInherited(d)) this.httpSettings.push(d);
       else this.generic(d);
     }
     const config: Config = { ca: this.options.ca ?? "letsencrypt", accept_terms: true, ...(this.options.email ? { email: this.options.email } : {}), sites: this.sites(servers) };
@@ -192,13 +189,7 @@ class Translator {
     }
     const notes = config.sites.map((site) => this.siteNotes.get(site));
     config.sites = config.sites.map(inKeyOrder);
-    return { config, yaml: this.yaml(config, notes), builtIn: this.builtIn, untranslated: this.untranslated };
-  }
-
-  private topLevel(d: NginxDirective): void {
-    if (d.unread) return this.includeNote(d);
-    if (d.name in BUILT_IN && d.name !== "include") return this.note(this.builtIn, d, describe(d), BUILT_IN[d.name]!);
-    this.generic(d);
+    return { config, yaml: this.yaml(config, notes), builtIn: unique(this.builtIn), untranslated: unique(this.untranslated) };
   }
 
   private readServer(d: NginxDirective): Server {
@@ -292,7 +283,7 @@ class Translator {
 
     const server = s.d.block!;
     if (this.restricted(server, `server ${s.names.join(" ")}`)) return undefined;
-    const inherited = [...this.http, ...server.filter(isInherited)];
+    const inherited = [...this.httpSettings, ...server.filter(isInherited)];
     let root: NginxDirective | undefined;
     let main = false;
     const routes: Record<string, unknown>[] = [];
@@ -302,7 +293,6 @@ class Translator {
         case "server_name":
         case "auth_basic":
         case "auth_basic_user_file":
-        case "allow":
           break;
         case "root":
           root = d;
@@ -314,11 +304,12 @@ class Translator {
           this.header(d, site);
           break;
         case "location": {
+          // A `location /` left out is not replaced by the server's root: nginx never served that.
+          if ((d.args[0] === "^~" ? d.args[1] : d.args[0]) === "/") main = true;
           const part = this.location(d, root, inherited);
           if (!part) break;
           if (part.path === "/") {
             Object.assign(site, part.options, part.handler);
-            main = true;
           } else {
             routes.push({ path: part.path, ...part.handler, ...part.options });
           }
@@ -333,8 +324,7 @@ class Translator {
           break;
         default:
           if (isInherited(d)) break; // read with each location
-          if (d.unread) this.includeNote(d);
-          else this.generic(d);
+          this.generic(d);
       }
     }
     if (!main && root?.args[0] !== undefined) Object.assign(site, this.folder(root.args[0], root));
@@ -413,8 +403,7 @@ class Translator {
           break;
         default:
           if (isInherited(x)) break;
-          if (x.unread) this.includeNote(x);
-          else this.generic(x);
+          this.generic(x);
       }
     }
     if (failed) return undefined;
@@ -586,7 +575,9 @@ class Translator {
     this.note(this.untranslated, d, describe(d), `not read: ${d.unread}`);
   }
 
+  /** A directive with no place in the translation: padlock's own business, or a note on what is lost. */
   private generic(d: NginxDirective): void {
+    if (d.unread) return this.includeNote(d);
     if (d.name in BUILT_IN) return this.note(this.builtIn, d, describe(d), BUILT_IN[d.name]!);
     if (d.name.startsWith("ssl_")) return this.note(this.builtIn, d, describe(d), "padlock's TLS policy: TLS 1.2 and 1.3, Mozilla's intermediate ciphers");
     const why = NOT_TRANSLATED[d.name] ?? NOT_TRANSLATED[d.name.replace(/_.*$/, "")] ?? "padlock has no equivalent";

@@ -223,7 +223,7 @@ test("run as root, the import writes as the user who owns padlock's storage, so 
   const file = writeConfig(path.join(dir, "padlock.yaml"), { ...config([{ hosts: NAMES, redirect: "https://elsewhere.example" }]), storage: "data" });
   const applied = await runPadlock(["import", "certbot", certbot, "--config", file, "--apply"], { switchesUser: true });
   assert.equal(applied.code, 0, applied.stderr + applied.stdout);
-  assert.match(applied.stdout, /\(writing as nobody, who owns padlock's storage\)/);
+  assert.match(applied.stdout, /\(writing as nobody, the user padlock serves as\)/);
   const written = (await FsStorage.existing(storage).list("")).map((k) => path.join(storage, k));
   assert.ok(written.length >= 3);
   for (const f of [...written, path.join(storage, "certificates")]) assert.equal(statSync(f).uid, nobody.uid, f);
