@@ -31,8 +31,9 @@ test("certbot's certificates and account move into padlock: nothing is ordered, 
   await certbotCertonly(certbot, ["-d", "other.test"]);
   assert.deepEqual(readdirSync(path.join(configDir, "renewal")).sort(), ["blog.test-0001.conf", "blog.test.conf", "other.test.conf"]);
   const ordersByCertbot = await waitFor("Pebble to log certbot's 3 orders", () => pebble.ordersPlaced() === 3 && 3);
-  const [accountDir] = readdirSync(path.join(configDir, "accounts"), { recursive: true, withFileTypes: true }).filter((e) => e.name === "regr.json");
-  const certbotAccount = (JSON.parse(readFileSync(path.join(accountDir!.parentPath, "regr.json"), "utf8")) as { uri: string }).uri;
+  const regr = readdirSync(path.join(configDir, "accounts"), { recursive: true }).map(String).filter((f) => f.endsWith("/regr.json"));
+  assert.equal(regr.length, 1, "certbot registered one account");
+  const certbotAccount = (JSON.parse(readFileSync(path.join(configDir, "accounts", regr[0]!), "utf8")) as { uri: string }).uri;
   const newest = readCertificate(readFileSync(path.join(configDir, "live", "blog.test-0001", "fullchain.pem"), "utf8"));
   const older = readCertificate(readFileSync(path.join(configDir, "live", "blog.test", "fullchain.pem"), "utf8"));
   const other = readCertificate(readFileSync(path.join(configDir, "live", "other.test", "fullchain.pem"), "utf8"));
