@@ -12,7 +12,7 @@ import { httpsGet } from "../support/clients.js";
 import { freePort, tempDir, waitFor } from "../support/env.js";
 import { runPadlock, spawnPadlock, writeConfig } from "../support/padlock-process.js";
 import { readCertificate } from "../../src/tls/certificate-info.js";
-import { snapshotFolder } from "./folder-snapshot.js";
+import { snapshotFolder, walkFolder } from "./folder-snapshot.js";
 
 const DAY = 86_400_000;
 const BLOG = ["blog.test", "www.blog.test"];
@@ -31,7 +31,7 @@ test("certbot's certificates and account move into padlock: nothing is ordered, 
   await certbotCertonly(certbot, ["-d", "other.test"]);
   assert.deepEqual(readdirSync(path.join(configDir, "renewal")).sort(), ["blog.test-0001.conf", "blog.test.conf", "other.test.conf"]);
   const ordersByCertbot = await waitFor("Pebble to log certbot's 3 orders", () => pebble.ordersPlaced() === 3 && 3);
-  const regr = readdirSync(path.join(configDir, "accounts"), { recursive: true }).map(String).filter((f) => f.endsWith("/regr.json"));
+  const regr = walkFolder(path.join(configDir, "accounts")).filter((f) => f.endsWith("/regr.json"));
   assert.equal(regr.length, 1, "certbot registered one account");
   const certbotAccount = (JSON.parse(readFileSync(path.join(configDir, "accounts", regr[0]!), "utf8")) as { uri: string }).uri;
   const newest = readCertificate(readFileSync(path.join(configDir, "live", "blog.test-0001", "fullchain.pem"), "utf8"));
