@@ -3,9 +3,9 @@
 // pairs, staging beside production, the dummy certificate an init script leaves, a key type the
 // site does not ask for, storage that already holds certificates; and the command itself.
 import test, { after, before } from "node:test";
-import { createPrivateKey as nodeKey } from "node:crypto";
 import assert from "node:assert/strict";
-import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { createPrivateKey as nodeKey } from "node:crypto";
+import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
