@@ -39,6 +39,27 @@ interface StoredAccount {
   contact: string[];
 }
 
+/** Where a CA's account lives in storage: its key (PEM, 0600) and what the CA said about it. */
+export function accountFiles(caId: string): { key: string; info: string } {
+  return { key: `accounts/${caId}/account.key`, info: `accounts/${caId}/account.json` };
+}
+
+/** The storage lock held while a CA's account is read, registered or stored. */
+export function accountLockName(caId: string): string {
+  return `account-${caId}`;
+}
+
+/**
+ * Stores an account registered elsewhere (by certbot, say) so that open() uses it as one it
+ * registered itself. The key goes first: a stop in between leaves a key without account.json,
+ * for which open() asks the CA and gets the same account back.
+ */
+export async function storeAccount(storage: Storage, caId: string, account: { keyPem: string; url: string; contact: string[] }): Promise<void> {
+  const files = accountFiles(caId);
+  await storage.put(files.key, account.keyPem, { secret: true });
+  await storage.put(files.info, JSON.stringify({ url: account.url, contact: account.contact } satisfies StoredAccount, null, 2) + "\n");
+}
+
 // badNonce is retried with the fresh nonce the CA sends back; a CA rejecting half of all nonces
 // (Pebble's PEBBLE_WFE_NONCEREJECT=50) still gets through.
 const BAD_NONCE_RETRIES = 25;
@@ -58,8 +79,7 @@ export class AcmeAccount {
     if (o.directory.meta?.externalAccountRequired && !o.eab) {
       throw new CaSetupError(`the CA at ${o.directoryUrl} requires External Account Binding: add eab: { kid: …, hmac_key: … } from the CA's dashboard`);
     }
-    const keyKey = `accounts/${o.caId}/account.key`;
-    const infoKey = `accounts/${o.caId}/account.json`;
+    const { key: keyKey, info: infoKey } = accountFiles(o.caId);
     let accountKey = (await o.storage.get(keyKey))?.toString("utf8");
     const damaged = accountKey === undefined ? undefined : keyProblem(accountKey);
     if (damaged) {

@@ -12,7 +12,7 @@ import { describeProcess } from "../storage/process-identity.js";
 import type { LockEvent, Storage, StorageLock } from "../storage/storage.js";
 import type { CertificateCache } from "../tls/certificate-cache.js";
 import { covers, readCertificate } from "../tls/certificate-info.js";
-import { AcmeAccount } from "./account.js";
+import { accountLockName, AcmeAccount } from "./account.js";
 import type { CertificateEvent, CertificateObserver } from "./certificate-events.js";
 import { caId as caIdOf, CaSetupError, fetchDirectory, profileProblem, type AcmeDirectory, type CaChoice } from "./ca-directory.js";
 import { CaTransport } from "./ca-transport.js";
@@ -29,7 +29,6 @@ import { budgetLimitsFor, BudgetSpent, OrderBudget, type BudgetSettings } from "
 import {
   adoptFolder,
   finishSwitch,
-  folderName,
   foldersByNameSet,
   keyProblem,
   keyTypeOf,
@@ -37,6 +36,8 @@ import {
   readSet,
   setKey,
   SET_FILES,
+  setFolder,
+  setLockName,
   switchIn,
   type CertificateMeta,
   type PendingOrder,
@@ -343,7 +344,7 @@ export class CertificateManager {
       set: { names: s.names, keyType: s.keyType ?? "ecdsa-p256", profile: s.profile, challenges: s.challenges ?? DEFAULT_CHALLENGES, settings: s.settings },
       key: setKey(s.names),
       solvers: s.dns01 ? [new Dns01Solver(s.dns01, this.o.log, s.names.join(", "))] : [],
-      folder: `${this.caFolder}/${folderName(s.names)}`,
+      folder: setFolder(this.caId, s.names),
       failures: 0,
       saveFailures: 0,
       cancelTimers: [],
@@ -771,7 +772,7 @@ export class CertificateManager {
   }
 
   private lockSet(s: SetState, timeoutMs?: number): Promise<StorageLock> {
-    return this.o.storage.lock(`${this.caId}-${s.folder.split("/").pop()}`, { timeoutMs, onEvent: (e) => this.lockEvent(label(s), e) });
+    return this.o.storage.lock(setLockName(this.caId, s.folder), { timeoutMs, onEvent: (e) => this.lockEvent(label(s), e) });
   }
 
   /** Waiting for a lock, taking over a dead holder's, finding a damaged one: one line each. */
@@ -797,7 +798,7 @@ export class CertificateManager {
     const transport = directoryUrl === this.o.ca.directoryUrl ? this.transport : new CaTransport({ extraRoot: this.o.caRoot, observe: (outcome) => this.emit({ type: "ca-request", outcome }) });
     connection = (async () => {
       const directory = await fetchDirectory(transport, directoryUrl);
-      const lock = await this.o.storage.lock(`account-${caId}`, { onEvent: (e) => this.lockEvent(`the ACME account at ${directoryUrl}`, e) });
+      const lock = await this.o.storage.lock(accountLockName(caId), { onEvent: (e) => this.lockEvent(`the ACME account at ${directoryUrl}`, e) });
       try {
         const account = await AcmeAccount.open({
           storage: this.o.storage,

@@ -36,6 +36,8 @@ export interface CertificateMeta {
   issuedAt: string;
   /** Why it was ordered. */
   reason?: OrderReason;
+  /** Not ordered by padlock: where it was imported from (`padlock import certbot`), and when. */
+  imported?: { from: string; at: string };
 }
 
 export interface StoredCertificate {
@@ -76,6 +78,16 @@ export function folderName(names: string[]): string {
   if (sorted.length === 1) return primary;
   const hash = createHash("sha256").update([...sorted].sort().join("\n")).digest("hex").slice(0, 10);
   return `${primary}+${sorted.length - 1}-${hash}`;
+}
+
+/** The folder of a name set's files under a CA's folder: where the manager looks for them. */
+export function setFolder(caId: string, names: string[]): string {
+  return `certificates/${caId}/${folderName(names)}`;
+}
+
+/** The storage lock held while a set's files are ordered, stored or changed. */
+export function setLockName(caId: string, folder: string): string {
+  return `${caId}-${folder.split("/").pop()}`;
 }
 
 /** What is wrong with a stored chain: a block that does not parse, one cut off, or an issuer out of order. */

@@ -93,6 +93,24 @@ certs
   .option("--json", "print JSON (for scripts)")
   .action(async (name: string, flags) => (await import("./certs.js")).certsCommand("forget", name, flags));
 
+const imports = program.command("import").description("Move in from nginx + certbot: import certbot's certificates and account, translate nginx's config");
+imports
+  .command("certbot [dir]")
+  .description("Import certbot's certificates and ACME account into padlock's storage, so nothing is ordered again (DIR: certbot's folder, default /etc/letsencrypt). Shows the plan; --apply writes it")
+  .option("-c, --config <file>", "config file whose storage and sites the certificates are for", defaultConfig)
+  .option("--apply", "write the plan into storage (without it nothing is written)")
+  .action(async (dir: string | undefined, flags) => (await import("./import.js")).importCertbotCommand(dir ?? "/etc/letsencrypt", flags));
+imports
+  .command("nginx <file>")
+  .description("Translate an nginx config (with its includes) into a padlock.yaml, saying what was not translated and why")
+  .option("-o, --output <file>", "write the padlock.yaml here (default: standard output)")
+  .option("--force", "replace --output when it exists")
+  .option("--ca <ca>", "the CA for ca: (letsencrypt, letsencrypt-staging, zerossl or a directory URL)", "letsencrypt")
+  .option("--email <address>", "contact address for the CA account (email:)")
+  .option("--prefix <dir>", "nginx's prefix, which relative include, root and alias paths are relative to (default: the folder of FILE)")
+  .option("--map-path <nginx=local>", "where one of nginx's folders is on this machine (nginx ran in a container), e.g. /usr/share/nginx/html=./site; may be repeated", (value: string, previous: string[] = []) => [...previous, value])
+  .action(async (file: string, flags) => (await import("./import.js")).importNginxCommand(file, flags));
+
 program
   .command("trust")
   .description("Show padlock's local root certificate (HTTPS for localhost); --install adds it to this machine's trust stores")

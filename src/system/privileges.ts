@@ -1,9 +1,9 @@
 // Started as root (to bind ports 80 and 443), padlock switches to an unprivileged user before it
 // touches storage, so no file it writes belongs to root.
-import { existsSync, mkdirSync, chownSync } from "node:fs";
+import { existsSync, mkdirSync, chownSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "../log.js";
-import { currentUserLabel, lookupUser, type SystemUser } from "./users.js";
+import { currentUserLabel, lookupUser, userLabel, type SystemUser } from "./users.js";
 
 export class PrivilegeError extends Error {
   override name = "PrivilegeError";
@@ -20,10 +20,7 @@ export function dropPrivileges(userName: string | undefined, storageDir: string 
     if (isRoot()) log.warn("running as root: files padlock writes will belong to root; set user: in the config (e.g. user: padlock) so padlock switches to it after binding its ports");
     return;
   }
-  const user = lookupUser(userName);
-  if (!user) {
-    throw new PrivilegeError(`user: "${userName}" does not exist on this machine; create it with: sudo useradd --system --no-create-home --shell /usr/sbin/nologin ${userName}`);
-  }
+  const user = existingUser(userName);
   if (!isRoot()) {
     if (process.getuid?.() === user.uid) return;
     throw new PrivilegeError(
@@ -31,10 +28,41 @@ export function dropPrivileges(userName: string | undefined, storageDir: string 
     );
   }
   if (storageDir && !existsSync(storageDir)) createFolderFor(user, storageDir);
+  become(user);
+  log.info(`ports bound; now running as ${user.name} (uid ${user.uid}) instead of root`);
+}
+
+/**
+ * For a command run as root that writes into storage (an import): switches to the user padlock
+ * serves as, so every file it writes belongs to that user: `user:` from the config, else the
+ * owner of an existing storage folder. Returns that user's name, or undefined when nothing
+ * changed (not root, or storage that root owns or that does not exist yet).
+ */
+export function switchToUser(userName: string | undefined, storageDir: string): string | undefined {
+  if (!isRoot()) return undefined;
+  if (userName) {
+    const user = existingUser(userName);
+    if (!existsSync(storageDir)) createFolderFor(user, storageDir);
+    become(user);
+    return user.name;
+  }
+  if (!existsSync(storageDir)) return undefined;
+  const { uid, gid } = statSync(storageDir);
+  if (uid === 0) return undefined;
+  become({ uid, gid });
+  return userLabel(uid);
+}
+
+function existingUser(userName: string): SystemUser {
+  const user = lookupUser(userName);
+  if (!user) throw new PrivilegeError(`user: "${userName}" does not exist on this machine; create it with: sudo useradd --system --no-create-home --shell /usr/sbin/nologin ${userName}`);
+  return user;
+}
+
+function become(user: { uid: number; gid: number }): void {
   process.setgroups!([user.gid]);
   process.setgid!(user.gid);
   process.setuid!(user.uid);
-  log.info(`ports bound; now running as ${user.name} (uid ${user.uid}) instead of root`);
 }
 
 function createFolderFor(user: SystemUser, dir: string): void {

@@ -35,6 +35,8 @@ export interface RecordedRequest {
   path: string;
   /** Decoded JWS payload of POSTs, when it is JSON. */
   payload?: Record<string, unknown>;
+  /** The account URL a POST was signed for (the JWS protected header's kid). */
+  kid?: string;
   /** Date.now() when it arrived. */
   at: number;
 }
@@ -65,7 +67,7 @@ export async function startAcmeFront(pebble: Pebble, options: FrontOptions = {})
       void (async () => {
         const body = Buffer.concat(chunks);
         const path = req.url ?? "/";
-        const recorded: RecordedRequest = { method: req.method ?? "GET", path, payload: decodePayload(body), at: Date.now() };
+        const recorded: RecordedRequest = { method: req.method ?? "GET", path, ...decodeJws(body), at: Date.now() };
         requests.push(recorded);
         if ((await options.intercept?.before?.(recorded)) === "drop") return void res.destroy();
         const limit = options.rateLimitOrders;
@@ -131,14 +133,22 @@ function parseJson(data: Buffer): unknown {
   }
 }
 
-function decodePayload(body: Buffer): Record<string, unknown> | undefined {
+function decodeJws(body: Buffer): { payload?: Record<string, unknown>; kid?: string } {
+  const decode = (part: string | undefined) => {
+    try {
+      return part ? (JSON.parse(Buffer.from(part, "base64url").toString("utf8")) as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  let jws: { payload?: string; protected?: string };
   try {
-    const jws = JSON.parse(body.toString("utf8")) as { payload?: string };
-    if (!jws.payload) return undefined;
-    return JSON.parse(Buffer.from(jws.payload, "base64url").toString("utf8")) as Record<string, unknown>;
+    jws = JSON.parse(body.toString("utf8")) as typeof jws;
   } catch {
-    return undefined;
+    return {};
   }
+  const kid = decode(jws.protected)?.kid;
+  return { payload: decode(jws.payload), kid: typeof kid === "string" ? kid : undefined };
 }
 
 function send(res: import("node:http").ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
