@@ -176,7 +176,7 @@ export class Edge {
     );
     this.httpServer.maxHeadersCount = limits.headerCount + 1;
     this.httpServer.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket));
-    this.httpServer.on("connect", (_req: http.IncomingMessage, socket: Duplex) => refuseConnect(socket));
+    this.httpServer.on("connect", (_req: http.IncomingMessage, socket: Duplex) => this.refuseConnect(socket));
     this.httpServer.on("connection", (socket: Duplex) => this.trackHttp1Socket(socket));
     this.httpServer.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, false));
     await listenOn(this.httpServer, httpPort, listen);
@@ -200,7 +200,7 @@ export class Edge {
       // CONNECT on an HTTP/1 connection hands over its socket; on HTTP/2 it is a stream, answered like any request (400).
       server.on("connect", (req: http.IncomingMessage | http2.Http2ServerRequest, socketOrResponse: Duplex | http2.Http2ServerResponse) => {
         if (isHttp2(req)) this.onRequest(req, asResponse(socketOrResponse as http2.Http2ServerResponse), true);
-        else refuseConnect(socketOrResponse as Duplex);
+        else this.refuseConnect(socketOrResponse as Duplex);
       });
       if (this.options.tlsAlpnChallenges) answerTlsAlpnChallenges(server, this.options.tlsAlpnChallenges);
       server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, true));
@@ -436,6 +436,20 @@ export class Edge {
     this.takeUpgrade(req, socket, head, secure);
   }
 
+  /**
+   * padlock is no forward proxy: CONNECT gets 400 (as from nginx) instead of a silent close; in
+   * the order of the connection's requests, like an upgrade: after the answers still being sent,
+   * and not at all behind a request whose response was the connection's last.
+   */
+  private refuseConnect(socket: Duplex): void {
+    socket.on("error", () => socket.destroy());
+    if (connectionClosing(socket)) return;
+    const refuse = () => void (socket.destroyed || socket.end(rawResponse(400, "Bad request: CONNECT is not served here.")));
+    const pending = this.http1Sockets.get(socket);
+    if (pending && !pending.writableFinished) return void pending.once("close", refuse);
+    refuse();
+  }
+
   private takeUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
     if (socket.destroyed) return;
     try {
@@ -585,12 +599,6 @@ function versionProblem(req: Request): { status: 400 | 505; reason: string } | u
   if (isHttp2(req) || req.httpVersionMajor === 1) return undefined;
   if (req.httpVersionMajor === 0) return { status: 400, reason: "Bad request: HTTP/0.9 is not served here." };
   return { status: 505, reason: `HTTP version not supported: HTTP/${req.httpVersion} on an HTTP/1 connection (HTTP/2 is agreed in the TLS handshake).` };
-}
-
-/** padlock is no forward proxy: CONNECT gets 400 (as from nginx) instead of a silent close. */
-function refuseConnect(socket: Duplex): void {
-  socket.on("error", () => socket.destroy());
-  socket.end(rawResponse(400, "Bad request: CONNECT is not served here."));
 }
 
 /** Upgrade: websocket, the one upgrade padlock passes on. */
