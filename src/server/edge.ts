@@ -167,6 +167,8 @@ export class Edge {
     this.httpServer = http.createServer(
       {
         maxHeaderSize: limits.headerSize,
+        // Node's own 400 for a missing Host lets a request pipelined behind it through: refused in headProblem instead.
+        requireHostHeader: false,
         headersTimeout: limits.headersTimeoutMs,
         requestTimeout: limits.requestTimeoutMs,
         keepAliveTimeout: limits.idleTimeoutMs,
@@ -608,7 +610,7 @@ function isWebSocket(req: http.IncomingMessage): boolean {
 
 /**
  * More header fields than the limit (431); more than one Host field (400, as from nginx: two
- * hosts invite a cache or proxy to pick the other one); a Transfer-Encoding whose last coding is
+ * hosts invite a cache or proxy to pick the other one), or none in HTTP/1.1 (400, RFC 9112 §3.2); a Transfer-Encoding whose last coding is
  * not chunked (400: the body's end cannot be found, RFC 9112 §6.3). HTTP/2 pseudo-headers do not count.
  */
 function headProblem(req: Request, maxFields: number): { status: 400 | 431; reason: string } | undefined {
@@ -626,6 +628,7 @@ function headProblem(req: Request, maxFields: number): { status: 400 | 431; reas
   }
   if (count > maxFields) return { status: 431, reason: `Too many request header fields (at most ${maxFields}).` };
   if (hosts > 1) return { status: 400, reason: "Bad request: more than one Host header field." };
+  if (hosts === 0 && !isHttp2(req) && req.httpVersionMinor === 1) return { status: 400, reason: "Bad request: HTTP/1.1 requires a Host header field." };
   return undefined;
 }
 
@@ -635,6 +638,7 @@ function headProblem(req: Request, maxFields: number): { status: 400 | 431; reas
  */
 function applyHttp1Limits(server: http2.Http2SecureServer, limits: Required<EdgeLimits>): void {
   Object.assign(server, {
+    requireHostHeader: false,
     maxHeaderSize: limits.headerSize,
     maxHeadersCount: limits.headerCount + 1,
     headersTimeout: limits.headersTimeoutMs,

@@ -265,6 +265,15 @@ test("a request pipelined behind a refused one, or behind Connection: close, is 
     const behindRefused = await sendRaw(edge.httpPort, rawRequest("GET * HTTP/1.1", [`Host: ${NAME}`]) + rawRequest("GET /app/pipelined-1 HTTP/1.1", [`Host: ${NAME}`]));
     assert.equal(behindRefused.status, 400);
     assert.equal(behindRefused.text.match(/HTTP\/1\.1 \d{3}/g)?.length, 1, "one answer");
+    for (const port of [edge.httpPort, edge.httpsPort]) {
+      const tls = port === edge.httpsPort ? { servername: NAME, ca: pki.ca } : undefined;
+      const behindNoHost = await sendRaw(port, rawRequest("GET /app/no-host HTTP/1.1", []) + rawRequest("GET /app/pipelined-3 HTTP/1.1", [`Host: ${NAME}`]), { tls });
+      assert.equal(behindNoHost.status, 400, "HTTP/1.1 without Host");
+      assert.match(behindNoHost.text, /requires a Host header field/);
+      assert.equal(behindNoHost.text.match(/HTTP\/1\.1 \d{3}/g)?.length, 1, "one answer");
+    }
+    const http10 = await sendRaw(edge.httpPort, rawRequest("GET /app/old HTTP/1.0", []));
+    assert.equal(http10.status, 404, "HTTP/1.0 needs no Host: it is for no site here");
     const behindClose = await sendRaw(edge.httpPort, rawRequest("GET /app/first HTTP/1.1", [`Host: ${NAME}`, "Connection: close"]) + rawRequest("GET /app/pipelined-2 HTTP/1.1", [`Host: ${NAME}`]));
     assert.equal(behindClose.status, 200);
     assert.equal(behindClose.text.match(/HTTP\/1\.1 \d{3}/g)?.length, 1, "one answer");
