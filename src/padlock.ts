@@ -19,7 +19,7 @@ import { dropPrivileges } from "./system/privileges.js";
 import { openStorage, storageDir } from "./storage/open-storage.js";
 import type { Storage } from "./storage/storage.js";
 import { Operations } from "./operations.js";
-import { internalNameSets } from "./tls/internal-ca-choice.js";
+import { internalNameSets } from "./config/certificate-source.js";
 import { plural } from "./plural.js";
 import { readCaRoot, type CaRoot } from "./acme/ca-root.js";
 
@@ -102,7 +102,7 @@ export class Padlock {
       if (!padlock.certificateManager) challenges.setFallback(async () => undefined);
       await operations.serve(padlock.certificateManager);
       if (edge.httpsPort !== undefined && folder !== undefined) {
-        padlock.internalCertificates = await startInternalCertificates(config, certificates, log, folder);
+        padlock.internalCertificates = await startInternalCertificates(config, certificates, log, folder, options.certificateTuning?.clock);
       }
     } catch (err) {
       await padlock.close();
@@ -192,7 +192,7 @@ export class Padlock {
         this.internalCertificates?.stop();
         this.internalCertificates = undefined;
         const folder = storageDir(config, this.options.baseDir);
-        if (folder !== undefined) this.internalCertificates = await startInternalCertificates(config, this.certificates, log, folder);
+        if (folder !== undefined) this.internalCertificates = await startInternalCertificates(config, this.certificates, log, folder, this.options.certificateTuning?.clock);
       }
       if (previous.storage !== config.storage) return; // said by reload: after a restart
       // ca_root is read again whatever changed: a reload is how a fixed root file is picked up.

@@ -10,9 +10,7 @@ import type { AcmeAccount } from "./account.js";
 import { AcmeProblem, parseRetryAfter, type ProblemDocument } from "./problems.js";
 import { Dns01Error } from "./dns01/provider.js";
 import { caFetchOf, type CaFetch, type Observation } from "./problem-catalogue.js";
-
-export type ChallengeType = "http-01" | "tls-alpn-01" | "dns-01";
-export type KeyType = "ecdsa-p256" | "ecdsa-p384" | "rsa2048" | "rsa3072" | "rsa4096";
+import type { ChallengeType, KeyType } from "../config/schema.js";
 
 /** Publishes what a challenge needs (a token file, a TLS certificate, a TXT record) while the CA checks it. */
 export interface ChallengeSolver {

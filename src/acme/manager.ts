@@ -14,7 +14,8 @@ import type { CertificateCache } from "../tls/certificate-cache.js";
 import { covers, readCertificate } from "../tls/certificate-info.js";
 import { accountLockName, AcmeAccount } from "./account.js";
 import type { CertificateEvent, CertificateObserver } from "./certificate-events.js";
-import { caId as caIdOf, CaSetupError, fetchDirectory, profileProblem, type AcmeDirectory, type CaChoice } from "./ca-directory.js";
+import { caId as caIdOf, CaSetupError, fetchDirectory, profileProblem, type AcmeDirectory } from "./ca-directory.js";
+import { DEFAULT_CHALLENGES, type CaChoice } from "../config/certificate-source.js";
 import { CaTransport } from "./ca-transport.js";
 import type { Http01Challenges } from "./http01-challenges.js";
 import { Dns01Solver } from "./dns01-solver.js";
@@ -22,9 +23,9 @@ import type { Dns01Provider } from "./dns01/provider.js";
 import { Http01Solver, removeLeftoverTokens } from "./http01-solver.js";
 import type { TlsAlpn01Challenges } from "./tls-alpn01-challenges.js";
 import { TlsAlpn01Solver } from "./tls-alpn01-solver.js";
-import { Issuer, type ChallengeSolver, type ChallengeType, type IssueJournal, type IssueStep, type KeyType } from "./issuer.js";
+import { Issuer, type ChallengeSolver, type IssueJournal, type IssueStep } from "./issuer.js";
+import type { ChallengeType, KeyType } from "../config/schema.js";
 import { AcmeProblem } from "./problems.js";
-import { DEFAULT_CHALLENGES } from "./dns01/challenge-settings.js";
 import { budgetLimitsFor, BudgetSpent, OrderBudget, type BudgetSettings } from "./order-budget.js";
 import {
   adoptFolder,
@@ -43,25 +44,16 @@ import {
   type PendingOrder,
   type StoredCertificate,
 } from "./stored-set.js";
-import {
-  DEFAULT_RETRY,
-  fetchRenewalInfo,
-  lifetimeRenewalTime,
-  planFromWindow,
-  retryDelay,
-  runAt,
-  systemClock,
-  type Clock,
-  type OrderReason,
-  type RenewalPlan,
-  type RetryPolicy,
-} from "./renewal.js";
+import { runAt, systemClock, type Clock } from "../time/clock.js";
+import { DEFAULT_RETRY, lifetimeRenewalTime, planFromWindow, retryDelay, type RetryPolicy } from "../time/renewal-timing.js";
+import { fetchRenewalInfo } from "./ari.js";
+import type { OrderReason, RenewalPlan } from "./renewal.js";
 
 export interface NameSet {
   names: string[];
   keyType?: KeyType;
   profile?: string;
-  challenges?: ChallengeType[];
+  challenges?: readonly ChallengeType[];
   /** Publishes this set's DNS-01 TXT records (the site's tls.dns). */
   dns01?: Dns01Provider;
   /** The site's tls settings as written: a reload that changes them replaces the set's certificate. */

@@ -7,8 +7,8 @@ import { randomBytes } from "node:crypto";
 import type { Logger } from "../log.js";
 import { setAsideDamaged } from "../storage/damaged-files.js";
 import type { LockEvent, Storage } from "../storage/storage.js";
-import { KNOWN_CAS, type CaChoice } from "./ca-directory.js";
-import type { Clock } from "./renewal.js";
+import { knownCaAt, type CaChoice } from "../config/certificate-source.js";
+import type { Clock } from "../time/clock.js";
 
 const WEEK_MS = 7 * 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -28,25 +28,19 @@ export interface BudgetSettings {
   failed_validations_per_hour?: number;
 }
 
-const PUBLISHED: Record<string, { orders: number; failures: number }> = {
-  letsencrypt: { orders: 5, failures: 5 },
-  // https://letsencrypt.org/docs/staging-environment/#rate-limits
-  "letsencrypt-staging": { orders: 30_000, failures: 200 },
-};
-
 /** For CAs that publish no limits (ZeroSSL, a private CA, Pebble): generous enough for day-long certificates renewed on time. */
 export const DEFAULT_BUDGET = { orders: 20, failures: 10 };
 
 /** The CA's published limits (the config may only lower them), else the config's or the default. */
 export function budgetLimitsFor(ca: CaChoice, settings: BudgetSettings = {}): BudgetLimits {
-  const name = Object.keys(KNOWN_CAS).find((n) => KNOWN_CAS[n]!.directoryUrl === ca.directoryUrl);
-  const published = name ? PUBLISHED[name] : undefined;
+  const known = knownCaAt(ca.directoryUrl);
+  const published = known?.ca.limits;
   const pick = (configured: number | undefined, limit: number | undefined, fallback: number) =>
     limit === undefined ? (configured ?? fallback) : Math.min(configured ?? limit, limit);
   return {
-    ordersPerWeek: pick(settings.orders_per_week, published?.orders, DEFAULT_BUDGET.orders),
-    failedValidationsPerHour: pick(settings.failed_validations_per_hour, published?.failures, DEFAULT_BUDGET.failures),
-    source: published ? `${name}'s published limit` : settings.orders_per_week || settings.failed_validations_per_hour ? "order_budget in the config" : "padlock's default for CAs without published limits (order_budget in the config)",
+    ordersPerWeek: pick(settings.orders_per_week, published?.ordersPerWeek, DEFAULT_BUDGET.orders),
+    failedValidationsPerHour: pick(settings.failed_validations_per_hour, published?.failedValidationsPerHour, DEFAULT_BUDGET.failures),
+    source: published ? `${known!.name}'s published limit` : settings.orders_per_week || settings.failed_validations_per_hour ? "order_budget in the config" : "padlock's default for CAs without published limits (order_budget in the config)",
   };
 }
 

@@ -1,18 +1,18 @@
 // From config to a running certificate manager: which CA, which name sets, which storage.
-import { usesInternalCa } from "../tls/internal-ca-choice.js";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import type { Storage } from "../storage/storage.js";
 import type { CertificateCache } from "../tls/certificate-cache.js";
-import { chooseCa, CaSetupError, stagingOf, type CaChoice } from "./ca-directory.js";
+import { allowedChallenges, certificateSource, chooseCa, stagingOf, type CaChoice } from "../config/certificate-source.js";
+import { CaSetupError } from "./ca-directory.js";
 import { readCaRoot, type CaRoot } from "./ca-root.js";
 import type { Http01Challenges } from "./http01-challenges.js";
 import type { TlsAlpn01Challenges } from "./tls-alpn01-challenges.js";
 import type { CertificateObserver } from "./certificate-events.js";
 import { CertificateManager, type NameSet } from "./manager.js";
-import { allowedChallenges } from "./dns01/challenge-settings.js";
 import { createDns01Provider, type Dns01Tuning } from "./dns01/from-config.js";
-import type { Clock, RetryPolicy } from "./renewal.js";
+import type { Clock } from "../time/clock.js";
+import type { RetryPolicy } from "../time/renewal-timing.js";
 
 export interface CertificateTuning {
   clock?: Clock;
@@ -46,10 +46,9 @@ const OBSERVE_TIMEOUT_MS = 3000;
 
 /** The name sets a config wants certificates for from its ACME CA: one per site. */
 export function certificateNameSets(config: Config, baseDir: string, tuning?: CertificateTuning): NameSet[] {
-  if (!config.ca || config.ca === "internal") return [];
   const sets: NameSet[] = [];
   config.sites.forEach((site, i) => {
-    if (site.tls?.enabled === false || usesInternalCa(config, site)) return;
+    if (certificateSource(config, site) !== "acme") return;
     const dns = site.tls?.dns;
     sets.push({
       names: site.hosts,

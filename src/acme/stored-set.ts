@@ -9,7 +9,7 @@ import { createHash, createPrivateKey, X509Certificate } from "node:crypto";
 import { isDamagedCopy } from "../storage/damaged-files.js";
 import type { Storage } from "../storage/storage.js";
 import { canonicalName, readCertificate, splitChain, type CertificateInfo } from "../tls/certificate-info.js";
-import type { KeyType } from "./issuer.js";
+import type { KeyType } from "../config/schema.js";
 import type { OrderReason } from "./renewal.js";
 
 export const SET_FILES = {

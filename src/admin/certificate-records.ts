@@ -1,7 +1,7 @@
 // What `padlock certs` and the doctor know about each stored certificate: read from storage
 // (certificate, meta.json, status.json), and overlaid with the running manager's live state
 // when padlock runs.
-import { KNOWN_CAS } from "../acme/ca-directory.js";
+import { knownCaAt } from "../config/certificate-source.js";
 import { readCertificateStatus } from "../acme/certificate-status.js";
 import type { NameSetStatus } from "../acme/manager.js";
 import type { OrderReason, RenewalPlan } from "../acme/renewal.js";
@@ -131,8 +131,8 @@ export function daysLeft(notAfter: number, now: number): number {
 }
 
 export function environmentOf(directoryUrl: string): string {
-  const known = Object.values(KNOWN_CAS).find((c) => c.directoryUrl === directoryUrl);
-  if (known) return known.staging ? "staging" : "production";
+  const known = knownCaAt(directoryUrl);
+  if (known) return known.ca.staging ? "staging" : "production";
   let host = directoryUrl;
   try {
     host = new URL(directoryUrl).host;

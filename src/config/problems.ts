@@ -8,6 +8,12 @@ export interface ConfigProblem {
   message: string;
 }
 
+/** A problem found by a check, at a key path (line numbers are added when the file is known). */
+export interface PathProblem {
+  path: (string | number)[];
+  message: string;
+}
+
 export function formatProblem(p: ConfigProblem): string {
   if (p.line === undefined) return p.message;
   return `${p.file}:${p.line}: ${p.key || "(top level)"}: ${p.message}`;

@@ -5,13 +5,13 @@
 // command that removes it.
 import { createPublicKey } from "node:crypto";
 import type { Config } from "../config/schema.js";
-import { caId as caIdOf, chooseCa, KNOWN_CAS } from "../acme/ca-directory.js";
+import { caId as caIdOf } from "../acme/ca-directory.js";
+import { chooseCa, knownCaAt, usesInternalCa } from "../config/certificate-source.js";
 import { accountFiles } from "../acme/account.js";
-import { lastThirdStart } from "../acme/renewal.js";
+import { lastThirdStart } from "../time/renewal-timing.js";
 import { chainProblem, keyMatches, keyProblem, keyTypeOf, readSet, setFolder, setKey, SET_FILES, type StoredCertificate } from "../acme/stored-set.js";
 import type { Storage } from "../storage/storage.js";
 import { covers, readCertificate, type CertificateInfo } from "../tls/certificate-info.js";
-import { usesInternalCa } from "../tls/internal-ca-choice.js";
 import type { CertbotAccount, CertbotFolder, CertbotLineage } from "./certbot-folder.js";
 import type { Revocation } from "./revocation.js";
 
@@ -168,9 +168,9 @@ async function checkLineage(lineage: CertbotLineage, now: number, checkRevocatio
 }
 
 function newCaPlan(directoryUrl: string, configDirectory: string | undefined, configCa: string | undefined): CaPlan {
-  const known = Object.entries(KNOWN_CAS).find(([, ca]) => ca.directoryUrl === directoryUrl);
-  const label = known?.[0] ?? directoryUrl;
-  const staging = known?.[1].staging ?? /staging/i.test(directoryUrl);
+  const known = knownCaAt(directoryUrl);
+  const label = known?.name ?? directoryUrl;
+  const staging = known?.ca.staging ?? /staging/i.test(directoryUrl);
   let unused: string | undefined;
   if (configDirectory === undefined) unused = "the config gets no certificates from an ACME CA";
   else if (configDirectory !== directoryUrl) unused = `the config's ca: is ${configCa}, not this CA: padlock serves these only with ca: ${label}`;

@@ -6,6 +6,7 @@
 // so an app trusts exactly one hop (padlock) whether or not a load balancer sits in front.
 import { BlockList, isIP } from "node:net";
 import type { IncomingHttpHeaders } from "node:http";
+import { parseCidr } from "../config/addresses.js";
 
 export interface Client {
   /** The client's IP address as padlock determined it (the peer, or what trusted proxies reported). */
@@ -41,21 +42,6 @@ export class TrustedProxies {
     const family = isIP(address);
     return family !== 0 && this.list.check(address, family === 6 ? "ipv6" : "ipv4");
   }
-}
-
-/** Why a trusted_proxies entry is invalid, or undefined when it is fine. */
-export function cidrProblem(cidr: string): string | undefined {
-  return parseCidr(cidr) ? undefined : `"${cidr}" is not an IP address or CIDR; write e.g. 10.0.0.0/8, 192.168.1.5 or 2001:db8::/32`;
-}
-
-function parseCidr(cidr: string): { address: string; prefix: number; family: "ipv4" | "ipv6" } | undefined {
-  const [address = "", bits, ...rest] = cidr.trim().split("/");
-  const family = isIP(address);
-  if (family === 0 || rest.length > 0) return undefined;
-  const max = family === 4 ? 32 : 128;
-  const prefix = bits === undefined ? max : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
-  if (!(prefix >= 0 && prefix <= max)) return undefined;
-  return { address, prefix, family: family === 4 ? "ipv4" : "ipv6" };
 }
 
 /** "::ffff:10.0.0.1" (an IPv4 client on a dual-stack socket) → "10.0.0.1". */

@@ -9,7 +9,8 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, statSync, writeF
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { caId, KNOWN_CAS } from "../../src/acme/ca-directory.js";
+import { caId } from "../../src/acme/ca-directory.js";
+import { KNOWN_CAS } from "../../src/config/certificate-source.js";
 import { createPrivateKey } from "../../src/acme/issuer.js";
 import { readSet, setFolder, switchIn } from "../../src/acme/stored-set.js";
 import type { Config } from "../../src/config/schema.js";

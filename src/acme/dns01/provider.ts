@@ -5,7 +5,7 @@
 /**
  * Publishes and removes `_acme-challenge` TXT records in some DNS zone.
  * `fqdn` is the record's full name (e.g. `_acme-challenge.example.com`, see
- * {@link challengeRecordName}); `value` is the base64url digest of the key authorization.
+ * `challengeRecordName` in config/dns-settings.ts); `value` is the base64url digest of the key authorization.
  * Several values may exist at one name at once (`example.com` and `*.example.com` share it):
  * `present` adds one value and `cleanup` removes only that value.
  *
@@ -44,10 +44,6 @@ export class Dns01Error extends Error {
 /** How long a provider's clean-up may take once padlock is stopping. */
 export const STOPPING_CLEANUP_MS = 5000;
 
-/** The name whose TXT record proves control of `identifier` (a wildcard shares its base name's). */
-export function challengeRecordName(identifier: string): string {
-  return `_acme-challenge.${identifier.replace(/^\*\./, "").replace(/\.$/, "")}`;
-}
 
 export interface TxtRecordOptions {
   /** Publishing failed: told at once, before the (possibly slow) removal runs. */
