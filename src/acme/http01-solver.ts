@@ -6,8 +6,13 @@ import type { Logger } from "../log.js";
 import { setAsideDamaged } from "../storage/damaged-files.js";
 import { asProcessIdentity, describeProcess, isGone, thisProcess, type ProcessIdentity } from "../storage/process-identity.js";
 import type { Storage } from "../storage/storage.js";
-import type { Http01Challenges } from "./http01-challenges.js";
 import type { ChallengeSolver } from "./issuer.js";
+
+/** Where tokens go while the CA checks: the HTTP listener answers from there. */
+export interface Http01Board {
+  publish(token: string, keyAuthorization: string): void;
+  withdraw(token: string): void;
+}
 
 const TOKEN = /^[A-Za-z0-9_-]+$/;
 const FOLDER = "challenges/http-01/";
@@ -24,13 +29,11 @@ export class Http01Solver implements ChallengeSolver {
   readonly type = "http-01" as const;
 
   constructor(
-    private readonly challenges: Http01Challenges,
+    private readonly challenges: Http01Board,
     private readonly storage?: Storage,
     /** Told when the shared copy cannot be written or removed (this instance still answers). */
     private readonly onStorageError: (err: unknown) => void = () => undefined,
-  ) {
-    if (storage) challenges.setFallback(async (token) => (TOKEN.test(token) ? keyAuthorizationIn(await storage.get(storageKey(token))) : undefined));
-  }
+  ) {}
 
   async withProof<T>(_identifier: string, token: string, keyAuthorization: string, validate: () => Promise<T>): Promise<T> {
     this.challenges.publish(token, keyAuthorization);
@@ -48,6 +51,11 @@ export class Http01Solver implements ChallengeSolver {
       if (shared) await this.storage?.delete(storageKey(token)).catch(this.onStorageError);
     }
   }
+}
+
+/** A token another instance sharing the storage published, for the CA's request that reached this one. */
+export async function sharedToken(storage: Storage, token: string): Promise<string | undefined> {
+  return TOKEN.test(token) ? keyAuthorizationIn(await storage.get(storageKey(token))) : undefined;
 }
 
 /**

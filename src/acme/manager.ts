@@ -17,12 +17,10 @@ import type { CertificateEvent, CertificateObserver } from "./certificate-events
 import { caId as caIdOf, CaSetupError, fetchDirectory, profileProblem, type AcmeDirectory } from "./ca-directory.js";
 import { DEFAULT_CHALLENGES, type CaChoice } from "../config/certificate-source.js";
 import { CaTransport } from "./ca-transport.js";
-import type { Http01Challenges } from "./http01-challenges.js";
 import { Dns01Solver } from "./dns01-solver.js";
 import type { Dns01Provider } from "./dns01/provider.js";
-import { Http01Solver, removeLeftoverTokens } from "./http01-solver.js";
-import type { TlsAlpn01Challenges } from "./tls-alpn01-challenges.js";
-import { TlsAlpn01Solver } from "./tls-alpn01-solver.js";
+import { Http01Solver, removeLeftoverTokens, type Http01Board } from "./http01-solver.js";
+import { TlsAlpn01Solver, type TlsAlpnBoard } from "./tls-alpn01-solver.js";
 import { Issuer, type ChallengeSolver, type IssueJournal, type IssueStep } from "./issuer.js";
 import type { ChallengeType, KeyType } from "../config/schema.js";
 import { AcmeProblem } from "./problems.js";
@@ -71,9 +69,9 @@ export interface CertificateManagerOptions {
   eab?: { kid: string; hmac_key: string };
   storage: Storage;
   certificates: CertificateCache;
-  challenges: Http01Challenges;
+  challenges: Http01Board;
   /** Where TLS-ALPN-01 challenge certificates go (the HTTPS listener answers from it). */
-  tlsAlpnChallenges?: TlsAlpn01Challenges;
+  tlsAlpnChallenges?: TlsAlpnBoard;
   /** What padlock itself sees at a name's HTTP-01 URL when a validation fails (for the message). */
   observeHttp01?: (name: string, fetched: CaFetch | undefined) => Promise<Observation[]>;
   sets: NameSet[];

@@ -6,8 +6,9 @@ import type { CertificateCache } from "../tls/certificate-cache.js";
 import { allowedChallenges, certificateSource, chooseCa, stagingOf, type CaChoice } from "../config/certificate-source.js";
 import { CaSetupError } from "./ca-directory.js";
 import { readCaRoot, type CaRoot } from "./ca-root.js";
-import type { Http01Challenges } from "./http01-challenges.js";
-import type { TlsAlpn01Challenges } from "./tls-alpn01-challenges.js";
+import type { Http01Board } from "./http01-solver.js";
+import type { CaFetch, Observation } from "./problem-catalogue.js";
+import type { TlsAlpnBoard } from "./tls-alpn01-solver.js";
 import type { CertificateObserver } from "./certificate-events.js";
 import { CertificateManager, type NameSet } from "./manager.js";
 import { createDns01Provider, type Dns01Tuning } from "./dns01/from-config.js";
@@ -31,18 +32,15 @@ export interface StartCertificatesOptions {
   storage: Storage;
   log: Logger;
   certificates: CertificateCache;
-  challenges: Http01Challenges;
-  tlsAlpnChallenges?: TlsAlpn01Challenges;
-  /** padlock's HTTP port, probed to explain a failed HTTP-01 validation. */
-  httpPort?: number;
+  challenges: Http01Board;
+  tlsAlpnChallenges?: TlsAlpnBoard;
+  /** What padlock itself sees at a name's HTTP-01 URL when a validation fails (for the message). */
+  observeHttp01?: (name: string, fetched: CaFetch | undefined) => Promise<Observation[]>;
   tuning?: CertificateTuning;
   onEvent?: CertificateObserver;
   /** ca_root as read at start, before the privilege drop (read here when absent). */
   caRoot?: CaRoot;
 }
-
-/** How long padlock's own look at a failed challenge URL may take before the failure is logged. */
-const OBSERVE_TIMEOUT_MS = 3000;
 
 /** The name sets a config wants certificates for from its ACME CA: one per site. */
 export function certificateNameSets(config: Config, baseDir: string, tuning?: CertificateTuning): NameSet[] {
@@ -98,10 +96,7 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
     certificates: o.certificates,
     challenges: o.challenges,
     tlsAlpnChallenges: o.tlsAlpnChallenges,
-    observeHttp01: async (name, fetched) => {
-      const { observeHttp01 } = await import("../doctor/observe-challenge.js");
-      return observeHttp01({ name, fetched, port: o.httpPort ?? 80, challenges: o.challenges, resolver: config.resolver, timeoutMs: OBSERVE_TIMEOUT_MS });
-    },
+    observeHttp01: o.observeHttp01,
     sets,
     log,
     onEvent: o.onEvent,
