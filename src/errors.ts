@@ -33,7 +33,9 @@ export type PadlockErrorCode =
   /** There is no certificate for these names yet (nothing to revoke). */
   | "NO_CERTIFICATE"
   /** Certificate management was stopped (close()) while the operation waited. */
-  | "STOPPED";
+  | "STOPPED"
+  /** A library call got an argument it cannot use (the message names it and what is accepted). */
+  | "INVALID_ARGUMENT";
 
 export class PadlockError extends Error {
   override name = "PadlockError";
@@ -51,3 +53,14 @@ export function isPadlockError(err: unknown): err is PadlockError {
   return err instanceof PadlockError;
 }
 
+/**
+ * The stable code of any error padlock throws: its own, or for storage errors (whose `code` is
+ * the system's, EROFS and the like) the one that says what failed. Undefined for anything else.
+ */
+export function errorCode(err: unknown): PadlockErrorCode | undefined {
+  if (err instanceof PadlockError) return err.code;
+  const name = (err as { name?: unknown } | null)?.name;
+  if (name === "StorageWriteError") return "STORAGE_WRITE_FAILED";
+  if (name === "StorageError") return "STORAGE_UNUSABLE";
+  return undefined;
+}

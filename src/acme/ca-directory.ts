@@ -1,5 +1,6 @@
 // The CA's directory document, fetched and checked to really be ACME before anything is ordered,
 // and what it says about profiles. (Which CA the config names: config/certificate-source.ts.)
+import { PadlockError } from "../errors.js";
 import type { CaTransport } from "./ca-transport.js";
 
 export interface AcmeDirectory {
@@ -21,8 +22,12 @@ export interface AcmeDirectory {
 }
 
 /** Something wrong with the CA as configured that retrying will not fix. */
-export class CaSetupError extends Error {
+export class CaSetupError extends PadlockError {
   override name = "CaSetupError";
+
+  constructor(message: string) {
+    super("CA_SETUP", message);
+  }
 }
 
 export async function fetchDirectory(transport: CaTransport, directoryUrl: string): Promise<AcmeDirectory> {

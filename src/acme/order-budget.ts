@@ -4,6 +4,7 @@
 // failed authorizations per name per hour; an order that may still end in a certificate counts
 // until it is known to have failed. Counted per CA directory, in a ledger the certificate store
 // keeps (accounts/<ca>/orders.json).
+import { PadlockError } from "../errors.js";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../log.js";
 import { knownCaAt, type CaChoice } from "../config/certificate-source.js";
@@ -74,13 +75,13 @@ export interface LedgerStore {
 }
 
 /** The budget is spent: nothing is ordered before `nextTry`. */
-export class BudgetSpent extends Error {
+export class BudgetSpent extends PadlockError {
   override name = "BudgetSpent";
   constructor(
     message: string,
     readonly nextTry: Date,
   ) {
-    super(message);
+    super("ORDER_BUDGET_SPENT", message);
   }
 }
 

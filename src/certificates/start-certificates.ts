@@ -1,11 +1,13 @@
 // From config to a running certificate manager: which CA, which name sets (one per site whose
-// certificate comes from the ACME CA), which storage.
+// certificate comes from the ACME CA), which storage; and the wiring of a manager, its store and
+// its CA connections, which the library does from its own options.
 import { CaSetupError } from "../acme/ca-directory.js";
 import { readCaRoot, type CaRoot } from "../acme/ca-root.js";
 import { createDns01Provider, type Dns01Tuning } from "../acme/dns01/from-config.js";
 import { CaConnections } from "../acme/ca-connections.js";
 import { Http01Solver, type Http01Board } from "../acme/http01-solver.js";
 import type { ChallengeSolver } from "../acme/issuer.js";
+import type { BudgetSettings } from "../acme/order-budget.js";
 import type { CaFetch, Observation } from "../acme/problem-catalogue.js";
 import { TlsAlpn01Solver, type TlsAlpnBoard } from "../acme/tls-alpn01-solver.js";
 import { allowedChallenges, certificateSource, chooseCa, stagingOf, type CaChoice } from "../config/certificate-source.js";
@@ -89,20 +91,53 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
   if (caRoot?.error) throw new CaSetupError(`ca_root: ${caRoot.error}`);
   const staging = rehearsalCa(config, ca, log);
   log.info(`certificates: CA ${ca.label}, storage ${storage.location}${staging ? `; first issuances are rehearsed against ${staging.directoryUrl}` : ""}`);
+  const manager = createCertificateManager({ ...o, ca, rehearsal: staging, caRoot: caRoot?.pem, email: config.email, acceptTerms: config.accept_terms, eab: config.eab, budget: config.order_budget, sets });
+  try {
+    await manager.start();
+  } catch (err) {
+    await manager.close();
+    throw err;
+  }
+  return manager;
+}
+
+export interface CertificateSetup {
+  ca: CaChoice;
+  rehearsal?: CaChoice;
+  /** PEM of an extra root trusted for the CA's API. */
+  caRoot?: string;
+  email?: string;
+  acceptTerms?: boolean;
+  eab?: { kid: string; hmac_key: string };
+  budget?: BudgetSettings;
+  storage: Storage;
+  log: Logger;
+  certificates: CertificateCache;
+  challenges: Http01Board;
+  tlsAlpnChallenges?: TlsAlpnBoard;
+  observeHttp01?: (name: string, fetched: CaFetch | undefined) => Promise<Observation[]>;
+  sets: NameSet[];
+  tuning?: CertificateTuning;
+  onEvent?: CertificateObserver;
+}
+
+/** A certificate manager with its store and CA connections, not started yet. */
+export function createCertificateManager(o: CertificateSetup): CertificateManager {
+  const { log } = o;
   const clock = o.tuning?.clock ?? systemClock;
-  const store = new CertificateStore(storage, log, clock);
+  const store = new CertificateStore(o.storage, log, clock);
   // From now on this instance also answers challenges other instances sharing the storage
   // publish, even before its own CA connection is up.
   const solvers: ChallengeSolver[] = [new Http01Solver(o.challenges, store.tokens, (err) => log.warn(`could not share an HTTP-01 token through storage (${(err as Error).message}); this instance answers the CA itself`))];
   if (o.tlsAlpnChallenges) solvers.push(new TlsAlpn01Solver(o.tlsAlpnChallenges));
   const connections = new CaConnections({
-    ca,
-    rehearsal: staging,
-    caRoot: caRoot?.pem,
-    email: config.email,
-    acceptTerms: config.accept_terms,
-    eab: config.eab,
-    budget: config.order_budget,
+    ca: o.ca,
+    rehearsal: o.rehearsal,
+    caRoot: o.caRoot,
+    email: o.email,
+    acceptTerms: o.acceptTerms,
+    eab: o.eab,
+    budget: o.budget,
     solvers,
     observeHttp01: o.observeHttp01,
     storeFor: (directoryUrl) => ({ account: store.account(directoryUrl), ledger: store.ledger(directoryUrl) }),
@@ -110,13 +145,13 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
     log,
     observe: (outcome) => o.onEvent?.({ type: "ca-request", outcome }),
   });
-  const manager = new CertificateManager({
-    ca,
-    rehearsal: staging,
+  return new CertificateManager({
+    ca: o.ca,
+    rehearsal: o.rehearsal,
     connections,
     store,
     certificates: o.certificates,
-    sets,
+    sets: o.sets,
     log,
     onEvent: o.onEvent,
     clock,
@@ -125,11 +160,4 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
     random: o.tuning?.random,
     ariRecheckMs: o.tuning?.ariRecheckMs,
   });
-  try {
-    await manager.start();
-  } catch (err) {
-    await manager.close();
-    throw err;
-  }
-  return manager;
 }

@@ -1,6 +1,7 @@
 // What the ACME issuer needs from a DNS-01 provider, and the one safe way to use it:
 // publish the TXT record, wait until the zone's authoritative servers show it, let the CA
 // validate, and always remove it again.
+import { PadlockError } from "../../errors.js";
 
 /**
  * Publishes and removes `_acme-challenge` TXT records in some DNS zone.
@@ -34,9 +35,9 @@ export type Dns01ErrorKind =
   | "stopped";
 
 /** A DNS-01 failure whose message says what went wrong, where, and how to fix it. */
-export class Dns01Error extends Error {
+export class Dns01Error extends PadlockError {
   constructor(readonly kind: Dns01ErrorKind, message: string) {
-    super(message);
+    super("DNS01_FAILED", message);
     this.name = "Dns01Error";
   }
 }
