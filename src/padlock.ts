@@ -7,21 +7,23 @@ import { Edge, type EdgeLimits, type EdgePolicy } from "./server/edge.js";
 import { AccessLog, LineBatcher, type LineSink } from "./server/access-log.js";
 import { SiteTable } from "./server/site-table.js";
 import { buildSite } from "./sites/build-site.js";
-import type { SiteRuntime } from "./sites/site-runtime.js";
-import { Http01Challenges } from "./acme/http01-challenges.js";
-import { TlsAlpn01Challenges } from "./acme/tls-alpn01-challenges.js";
+import type { SiteRuntime } from "./server/site-runtime.js";
+import { Http01Challenges } from "./server/http01-answer.js";
+import { TlsAlpn01Challenges } from "./server/tls-alpn-challenge-listener.js";
 import { CertificateCache } from "./tls/certificate-cache.js";
-import { TrustedProxies } from "./proxy/forwarding.js";
+import { TrustedProxies } from "./server/client-address.js";
 import { startInternalCertificates, type InternalCertificates } from "./tls/internal-certificates.js";
-import type { CertificateTuning } from "./acme/start-certificates.js";
-import type { CertificateManager } from "./acme/manager.js";
+import type { CertificateTuning } from "./certificates/start-certificates.js";
+import type { CertificateManager } from "./certificates/certificate-manager.js";
 import { dropPrivileges } from "./system/privileges.js";
 import { openStorage, storageDir } from "./storage/open-storage.js";
 import type { Storage } from "./storage/storage.js";
 import { Operations } from "./operations.js";
-import { internalNameSets } from "./tls/internal-ca-choice.js";
+import { internalNameSets } from "./config/certificate-source.js";
 import { plural } from "./plural.js";
 import { readCaRoot, type CaRoot } from "./acme/ca-root.js";
+import { SharedTokens } from "./certificates/shared-tokens.js";
+import { systemClock } from "./time/clock.js";
 
 export interface PadlockOptions {
   config: Config;
@@ -40,69 +42,72 @@ export interface PadlockOptions {
 
 /** Longest wait for in-flight requests on shutdown when the config sets none, in seconds. */
 const DEFAULT_SHUTDOWN_TIMEOUT_S = 10;
+/** How long padlock's own look at a failed challenge URL may take before the failure is logged. */
+const OBSERVE_TIMEOUT_MS = 3000;
 
 export class Padlock {
+  readonly edge: Edge;
+  /** What the HTTPS listener serves, by name: the certificate managers install into it. */
+  readonly certificates = new CertificateCache();
+  /** HTTP-01 tokens the listener answers; other instances' are read from storage once it is open. */
+  readonly challenges: Http01Challenges;
+  private readonly tlsAlpnChallenges = new TlsAlpn01Challenges();
   private internalCertificates?: InternalCertificates;
   /** Present when the config names a CA. */
   certificateManager?: CertificateManager;
   /** Status file, alerts, admin socket and metrics. */
-  operations?: Operations;
+  readonly operations: Operations;
   /** Opened after the privilege drop when the config names an ACME CA. */
   private storage?: Storage;
+  /** Settles once start-up has opened storage (or found it has none to open). */
+  private readonly storageOpened: Promise<void>;
+  private markStorageOpened!: () => void;
   /** ca_root, read before the privilege drop (a root-only folder is fine) and again when a reload changes it. */
   private caRoot?: CaRoot;
+  private readonly accessLog: AccessLog;
 
   private constructor(
-    readonly edge: Edge,
     private sites: SiteRuntime[],
     private config: Config,
-    readonly certificates: CertificateCache,
-    readonly challenges: Http01Challenges,
-    private readonly tlsAlpnChallenges: TlsAlpn01Challenges,
     private readonly options: PadlockOptions,
-    private readonly accessLog: AccessLog,
-  ) {}
-
-  static async start(options: PadlockOptions): Promise<Padlock> {
-    const { config, log } = options;
-    const sites = await buildSites(config, options);
-    const certificates = new CertificateCache();
-    const challenges = new Http01Challenges();
-    if (config.ca) challenges.expectFallback();
-    const tlsAlpnChallenges = new TlsAlpn01Challenges();
-    const accessLog = accessLogOf(options);
-    const operations = new Operations(config, options.baseDir, log, options.certificateTuning?.clock);
-    let padlock: Padlock | undefined;
-    const edge = new Edge({
+  ) {
+    this.storageOpened = new Promise((resolve) => (this.markStorageOpened = resolve));
+    // A CA may validate another instance's order through this one: its token is in storage.
+    this.challenges = new Http01Challenges({ lookup: (token) => this.sharedToken(token) });
+    this.accessLog = accessLogOf(options);
+    this.operations = new Operations(config, options.baseDir, options.log, options.certificateTuning?.clock);
+    this.edge = new Edge({
       listen: options.listen ?? config.listen,
       httpPort: options.httpPort,
       httpsPort: options.httpsPort,
       sites: tableOf(config, sites),
-      challenges,
-      tlsAlpnChallenges,
-      certificates,
+      challenges: this.challenges,
+      tlsAlpnChallenges: this.tlsAlpnChallenges,
+      certificates: this.certificates,
       limits: limitsOf(config),
-      log,
-      httpMetrics: operations.metrics,
-      whyNoCertificate: (name) => padlock?.whyNoCertificate(name),
-      ...policyOf(config, accessLog),
+      log: options.log,
+      httpMetrics: this.operations.metrics,
+      whyNoCertificate: (name) => this.whyNoCertificate(name),
+      ...policyOf(config, this.accessLog),
     });
-    await edge.start();
-    padlock = new Padlock(edge, sites, config, certificates, challenges, tlsAlpnChallenges, options, accessLog);
-    padlock.operations = operations;
+  }
+
+  static async start(options: PadlockOptions): Promise<Padlock> {
+    const { config, log } = options;
+    const padlock = new Padlock(await buildSites(config, options), config, options);
+    await padlock.edge.start();
     try {
       const folder = storageDir(config, options.baseDir);
       padlock.caRoot = readCaRoot(config, options.baseDir);
       dropPrivileges(config.user, folder, log);
       // Opened once, after the privilege drop: opening checks the ownership of everything in it.
       padlock.storage = config.ca && config.ca !== "internal" ? await openStorage(config, options.baseDir) : undefined;
-      operations.useStorage(padlock.storage);
+      padlock.markStorageOpened();
+      padlock.operations.useStorage(padlock.storage);
       padlock.certificateManager = await padlock.startAcme(config);
-      // Nothing to share tokens through after all (no site wants a certificate): stop waiting.
-      if (!padlock.certificateManager) challenges.setFallback(async () => undefined);
-      await operations.serve(padlock.certificateManager);
-      if (edge.httpsPort !== undefined && folder !== undefined) {
-        padlock.internalCertificates = await startInternalCertificates(config, certificates, log, folder);
+      await padlock.operations.serve(padlock.certificateManager);
+      if (padlock.edge.httpsPort !== undefined && folder !== undefined) {
+        padlock.internalCertificates = await startInternalCertificates(config, padlock.certificates, log, folder, options.certificateTuning?.clock);
       }
     } catch (err) {
       await padlock.close();
@@ -112,11 +117,17 @@ export class Padlock {
     return padlock;
   }
 
+  /** A token another instance sharing the storage published; none before storage is open, or without it. */
+  private async sharedToken(token: string): Promise<string | undefined> {
+    await this.storageOpened;
+    return this.storage ? new SharedTokens(this.storage, systemClock).lookup(token) : undefined;
+  }
+
   /** The ACME certificate manager for the config's sites, when it has an ACME CA and sites that want certificates. */
   private async startAcme(config: Config): Promise<CertificateManager | undefined> {
     if (!this.storage) return undefined;
     // Loaded only when needed: the ACME client and its dependencies are a large part of start-up.
-    const { startCertificates } = await import("./acme/start-certificates.js");
+    const { startCertificates } = await import("./certificates/start-certificates.js");
     return startCertificates({
       config,
       baseDir: this.options.baseDir,
@@ -125,9 +136,12 @@ export class Padlock {
       certificates: this.certificates,
       challenges: this.challenges,
       tlsAlpnChallenges: this.edge.httpsPort !== undefined ? this.tlsAlpnChallenges : undefined,
-      httpPort: this.edge.httpPort,
+      observeHttp01: async (name, fetched) => {
+        const { observeHttp01 } = await import("./doctor/observe-challenge.js");
+        return observeHttp01({ name, fetched, port: this.edge.httpPort ?? 80, challenges: this.challenges, resolver: config.resolver, timeoutMs: OBSERVE_TIMEOUT_MS });
+      },
       tuning: this.options.certificateTuning,
-      onEvent: this.operations?.observe,
+      onEvent: this.operations.observe,
       caRoot: this.caRoot,
     });
   }
@@ -169,9 +183,10 @@ export class Padlock {
 
   /** Stops accepting, lets requests in flight finish (up to limits.shutdown_timeout), then closes. */
   async close(): Promise<void> {
+    this.markStorageOpened();
     this.internalCertificates?.stop();
     await this.certificateManager?.close();
-    await this.operations?.close();
+    await this.operations.close();
     await this.edge.close(shutdownTimeoutMs(this.config));
     await Promise.all(this.sites.map((s) => s.close()));
     this.accessLog.close();
@@ -192,7 +207,7 @@ export class Padlock {
         this.internalCertificates?.stop();
         this.internalCertificates = undefined;
         const folder = storageDir(config, this.options.baseDir);
-        if (folder !== undefined) this.internalCertificates = await startInternalCertificates(config, this.certificates, log, folder);
+        if (folder !== undefined) this.internalCertificates = await startInternalCertificates(config, this.certificates, log, folder, this.options.certificateTuning?.clock);
       }
       if (previous.storage !== config.storage) return; // said by reload: after a restart
       // ca_root is read again whatever changed: a reload is how a fixed root file is picked up.
@@ -208,15 +223,15 @@ export class Padlock {
         return;
       }
       if (this.certificateManager) {
-        const { certificateNameSets } = await import("./acme/start-certificates.js");
+        const { certificateNameSets } = await import("./certificates/start-certificates.js");
         return await this.certificateManager.update(certificateNameSets(config, this.options.baseDir, this.options.certificateTuning));
       }
       if (!this.storage && config.ca && config.ca !== "internal") {
         this.storage = await openStorage(config, this.options.baseDir);
-        this.operations?.useStorage(this.storage);
+        this.operations.useStorage(this.storage);
       }
       this.certificateManager = await this.startAcme(config);
-      if (this.certificateManager) await this.operations?.serveCertificates(this.certificateManager);
+      if (this.certificateManager) await this.operations.serveCertificates(this.certificateManager);
     } catch (err) {
       log.error(`config reload: certificates for the new config could not be started: ${(err as Error).message}; fix it and send SIGHUP again, or restart`);
     }

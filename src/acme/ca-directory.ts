@@ -1,43 +1,7 @@
-// Which CA: names for the well-known ones, any ACME directory URL otherwise; the directory
-// document fetched and checked to really be ACME before anything is ordered.
+// The CA's directory document, fetched and checked to really be ACME before anything is ordered,
+// and what it says about profiles. (Which CA the config names: config/certificate-source.ts.)
+import { PadlockError } from "../errors.js";
 import type { CaTransport } from "./ca-transport.js";
-
-export interface CaChoice {
-  directoryUrl: string;
-  /** As written in the config: "letsencrypt", or the URL. */
-  label: string;
-  /** A public CA only issues for public names. */
-  publicCa: boolean;
-  requiresEab: boolean;
-  staging: boolean;
-}
-
-// Without a prototype: looked up by what a config says, "constructor" or "toString" must not be found.
-export const KNOWN_CAS: Readonly<Record<string, Omit<CaChoice, "label">>> = Object.assign(Object.create(null) as Record<string, Omit<CaChoice, "label">>, {
-  letsencrypt: { directoryUrl: "https://acme-v02.api.letsencrypt.org/directory", publicCa: true, requiresEab: false, staging: false },
-  "letsencrypt-staging": { directoryUrl: "https://acme-staging-v02.api.letsencrypt.org/directory", publicCa: true, requiresEab: false, staging: true },
-  zerossl: { directoryUrl: "https://acme.zerossl.com/v2/DV90", publicCa: true, requiresEab: true, staging: false },
-});
-
-/** The staging directory of a CA that has one, where a first issuance can be rehearsed. */
-export function stagingOf(ca: CaChoice): CaChoice | undefined {
-  if (ca.label !== "letsencrypt") return undefined;
-  return { ...KNOWN_CAS["letsencrypt-staging"]!, label: "letsencrypt-staging" };
-}
-
-/** The CA a config's `ca:` names; undefined when it is neither a known name nor a URL. */
-export function chooseCa(ca: string): CaChoice | undefined {
-  const known = KNOWN_CAS[ca];
-  if (known) return { ...known, label: ca };
-  if (!/^https?:\/\//.test(ca)) return undefined;
-  return { directoryUrl: ca, label: ca, publicCa: false, requiresEab: false, staging: false };
-}
-
-/** A stable folder name per CA directory: host, port and path, so two CAs never share files. */
-export function caId(directoryUrl: string): string {
-  const u = new URL(directoryUrl);
-  return `${u.host}${u.pathname}`.replace(/[^A-Za-z0-9.-]+/g, "-").replace(/-+$/, "");
-}
 
 export interface AcmeDirectory {
   newNonce: string;
@@ -58,8 +22,12 @@ export interface AcmeDirectory {
 }
 
 /** Something wrong with the CA as configured that retrying will not fix. */
-export class CaSetupError extends Error {
+export class CaSetupError extends PadlockError {
   override name = "CaSetupError";
+
+  constructor(message: string) {
+    super("CA_SETUP", message);
+  }
 }
 
 export async function fetchDirectory(transport: CaTransport, directoryUrl: string): Promise<AcmeDirectory> {

@@ -4,7 +4,8 @@
 // work in flight is abandoned and its records removed within seconds.
 import { createHash } from "node:crypto";
 import type { Logger } from "../log.js";
-import { challengeRecordName, withTxtRecord, type Dns01Provider } from "./dns01/provider.js";
+import { challengeRecordName } from "../config/dns-settings.js";
+import { withTxtRecord, type Dns01Provider } from "./dns01/provider.js";
 import type { ChallengeSolver } from "./issuer.js";
 
 /** How long the record may take to show at every authoritative server. */

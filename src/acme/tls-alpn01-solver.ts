@@ -6,7 +6,12 @@ import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 import { generateKeys, privateKeyPem, serialNumber, SIGNING_ALGORITHM } from "../tls/internal-ca.js";
 import type { ChallengeSolver } from "./issuer.js";
-import type { TlsAlpn01Challenges } from "./tls-alpn01-challenges.js";
+
+/** Where challenge certificates go while the CA checks: the HTTPS listener answers from there. */
+export interface TlsAlpnBoard {
+  publish(name: string, keyPem: string, certPem: string): void;
+  withdraw(name: string): void;
+}
 
 /** id-pe-acmeIdentifier (RFC 8737 §6.1); the pre-RFC 1.3.6.1.5.5.7.1.30.1 is refused by CAs. */
 const ACME_IDENTIFIER_OID = "1.3.6.1.5.5.7.1.31";
@@ -15,7 +20,7 @@ const DAY_MS = 24 * 3600_000;
 export class TlsAlpn01Solver implements ChallengeSolver {
   readonly type = "tls-alpn-01" as const;
 
-  constructor(private readonly challenges: TlsAlpn01Challenges) {}
+  constructor(private readonly challenges: TlsAlpnBoard) {}
 
   async withProof<T>(identifier: string, _token: string, keyAuthorization: string, validate: () => Promise<T>): Promise<T> {
     const { keyPem, certPem } = await createChallengeCertificate(identifier, keyAuthorization);

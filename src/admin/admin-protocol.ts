@@ -2,8 +2,8 @@
 // server in padlock and the `padlock certs` client so the two cannot drift apart.
 import path from "node:path";
 import type { Config } from "../config/schema.js";
-import { parseLoopbackListen } from "../server/loopback-address.js";
-import type { CertificateRecord } from "./certificate-records.js";
+import { parseLoopbackListen } from "../config/addresses.js";
+import type { CertificateRecord } from "../certificates/certificate-records.js";
 
 export const ADMIN_PATHS = {
   list: "/v1/certificates",

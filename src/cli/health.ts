@@ -4,7 +4,7 @@
 // container image's HEALTHCHECK runs it, so it needs nothing the image lacks (no curl).
 import http from "node:http";
 import net from "node:net";
-import { ACME_CHALLENGE_PREFIX } from "../acme/http01-challenges.js";
+import { ACME_CHALLENGE_PREFIX } from "../server/http01-answer.js";
 import { fail } from "./exit.js";
 import { serveTarget, type ServeTargetFlags } from "./serve-target.js";
 

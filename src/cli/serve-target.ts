@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config/schema.js";
 import { defaultStorageDir, exampleBlogDir } from "../paths.js";
-import { LOCAL_NAMES } from "../tls/internal-ca-choice.js";
+import { LOCAL_NAMES } from "../config/certificate-source.js";
 import { fail, loadConfigOrExit } from "./exit.js";
 
 export interface ServeTargetFlags {

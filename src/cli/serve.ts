@@ -2,13 +2,10 @@
 // reload the config file on SIGHUP, and stop cleanly on SIGINT/SIGTERM.
 import { loadConfigFile } from "../config/load.js";
 import { ConfigError } from "../config/problems.js";
+import { errorCode } from "../errors.js";
 import { fail } from "./exit.js";
 import { createLogger, type LogFormat, type Logger } from "../log.js";
 import { Padlock } from "../padlock.js";
-import { InternalCaError } from "../tls/internal-ca-error.js";
-import { StorageError } from "../storage/storage.js";
-import { CaSetupError } from "../acme/ca-directory.js";
-import { PrivilegeError } from "../system/privileges.js";
 import { serveTarget } from "./serve-target.js";
 import { describeHolder, findPortHolder } from "../doctor/port-holder.js";
 
@@ -40,11 +37,13 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
     if (e.code === "EADDRINUSE") fail(portInUse(e.port!, e.address));
     if (e.code === "EACCES") fail(`not allowed to listen on port ${e.port}; ports below 1024 need root or the capability CAP_NET_BIND_SERVICE: in a container add --cap-add NET_BIND_SERVICE, elsewhere run sudo setcap cap_net_bind_service=+ep "$(readlink -f "$(which node)")"`);
-    if (err instanceof ConfigError || err instanceof StorageError || err instanceof CaSetupError || err instanceof PrivilegeError) {
-      process.stderr.write(`padlock: ${err.message}\n`);
+    // The same stable codes a library user branches on (src/errors.ts).
+    const code = errorCode(err);
+    if (code === "INTERNAL_CA") fail(`${(err as Error).message}\npadlock: error code ${code}`);
+    if (code) {
+      process.stderr.write(`padlock: ${(err as Error).message}\npadlock: error code ${code}\n`);
       process.exit(2);
     }
-    if (err instanceof InternalCaError) fail(err.message);
     throw err;
   });
 

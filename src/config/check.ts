@@ -1,71 +1,16 @@
 // Checks the schema cannot express: folders that must exist, host names, one owner per host,
-// CA settings that only make sense together.
+// values that must parse, and (certificate-checks.ts) CA and certificate settings that only make
+// sense together.
 import { statSync } from "node:fs";
 import path from "node:path";
-import { isIP } from "node:net";
 import type { Config } from "./schema.js";
-import { allowedChallenges, challengeProblems } from "../acme/dns01/challenge-settings.js";
-import { usesInternalCa } from "../tls/internal-ca-choice.js";
-import { chooseCa, KNOWN_CAS } from "../acme/ca-directory.js";
+import { caProblems, challengeProblems, siteNameProblems } from "./certificate-checks.js";
+import { cidrProblem, parseLoopbackListen } from "./addresses.js";
+import { hostNameProblem } from "./host-name.js";
+import type { PathProblem } from "./problems.js";
 import { parseSize } from "./size.js";
-import { cidrProblem } from "../proxy/forwarding.js";
-import { parseLoopbackListen } from "../server/loopback-address.js";
-
-export interface PathProblem {
-  path: (string | number)[];
-  message: string;
-}
-
-const CA_NAMES = [...Object.keys(KNOWN_CAS), "internal"];
 
 export const METRICS_REMOTE_HINT = "add allow_remote: true if a firewall or the scraper's network protects it (the metrics name every site)";
-
-const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
-
-/** Why a host name is invalid, or undefined when it is fine. */
-export function hostNameProblem(host: string): string | undefined {
-  if (isIP(host)) return undefined;
-  const name = host.startsWith("*.") ? host.slice(2) : host;
-  if (name.includes("*")) return `"${host}" is not a valid host name: a wildcard may only be the whole first label, as in *.example.com`;
-  if (name.endsWith(".")) return `"${host}" is not a valid host name: remove the trailing dot`;
-  if (/[A-Z]/.test(name)) return `"${host}" must be written in lower case`;
-  const labels = name.split(".");
-  const bad = labels.find((l) => !LABEL.test(l));
-  if (bad !== undefined) {
-    return `"${host}" is not a valid host name: label "${bad}" must be 1-63 letters, digits or hyphens, not starting or ending with a hyphen`;
-  }
-  if (name.length > 253) return `"${host}" is longer than 253 characters`;
-  return undefined;
-}
-
-// Names no public CA issues for (RFC 6761, 6762, 8375, and ICANN's .internal).
-const RESERVED_SUFFIXES = ["localhost", "local", "test", "example", "invalid", "internal", "home.arpa", "lan"];
-
-/** Why this host cannot get a certificate with these challenges from this CA, if it cannot. */
-export function certificateNameProblem(host: string, challenges: string[], publicCa?: string): string | undefined {
-  if (hostNameProblem(host)) return undefined; // reported on its own
-  // Wildcards and DNS providers are checked with the other challenge settings (challengeProblems).
-  const ip = isIP(host);
-  if (ip && !challenges.some((c) => c === "http-01" || c === "tls-alpn-01")) {
-    return `"${host}" is an IP address, which only http-01 or tls-alpn-01 can prove (there is no DNS to put a record in); allow one of them in tls.challenges`;
-  }
-  if (publicCa) {
-    const name = host.replace(/^\*\./, "");
-    if (ip ? isPrivateAddress(host) : !name.includes(".") || RESERVED_SUFFIXES.some((r) => name === r || name.endsWith("." + r))) {
-      return `"${host}" is not a public name, so ${publicCa} will not issue a certificate for it; use a name in public DNS, or tls: { internal: true } for local development`;
-    }
-  }
-  return undefined;
-}
-
-function isPrivateAddress(ip: string): boolean {
-  if (isIP(ip) === 4) {
-    const [a, b] = ip.split(".").map(Number) as [number, number];
-    return a === 10 || a === 127 || a === 0 || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b < 128);
-  }
-  const v = ip.toLowerCase();
-  return v === "::1" || v === "::" || v.startsWith("fc") || v.startsWith("fd") || v.startsWith("fe80");
-}
 
 function folderProblem(dir: string, base: string): string | undefined {
   const full = path.resolve(base, dir);
@@ -82,18 +27,7 @@ export function checkConfig(config: Config, baseDir: string): PathProblem[] {
   const owner = new Map<string, number>();
   let defaults = 0;
 
-  if (config.ca && config.ca !== "internal" && !chooseCa(config.ca)) {
-    problems.push({ path: ["ca"], message: `unknown CA "${config.ca}"; expected one of ${CA_NAMES.join(", ")} or an ACME directory URL (https://…/directory)` });
-  }
-  const known = config.ca === undefined ? undefined : KNOWN_CAS[config.ca];
-  if (known?.requiresEab && !config.eab) {
-    problems.push({ path: ["ca"], message: "ZeroSSL needs External Account Binding: add eab: { kid: …, hmac_key: … } from your ZeroSSL dashboard (Developer section)" });
-  }
-
-  const publicCa = known?.publicCa === true;
-  if (publicCa && config.accept_terms !== true) {
-    problems.push({ path: ["ca"], message: `${config.ca} requires accepting its terms of service before padlock creates an account: read them, then add accept_terms: true` });
-  }
+  problems.push(...caProblems(config));
   if (config.storage?.startsWith("redis://")) {
     problems.push({ path: ["storage"], message: "Redis storage is not available in this version; use a folder path" });
   }
@@ -109,12 +43,7 @@ export function checkConfig(config: Config, baseDir: string): PathProblem[] {
     if (typeof site.hsts === "object" && site.hsts.preload && (!site.hsts.include_subdomains || (site.hsts.max_age ?? 31_536_000) < 31_536_000)) {
       problems.push({ path: at("hsts", "preload"), message: "the HSTS preload list needs include_subdomains: true and max_age of at least 31536000 (one year)" });
     }
-    if (config.ca && site.tls?.enabled !== false && !usesInternalCa(config, site)) {
-      site.hosts.forEach((host, h) => {
-        const problem = certificateNameProblem(host, allowedChallenges(site), publicCa ? config.ca : undefined);
-        if (problem) problems.push({ path: at("hosts", h), message: problem });
-      });
-    }
+    problems.push(...siteNameProblems(config, site, i));
     // Object keys keep the file's order, so the message points at the second one written.
     const handlers = Object.keys(site).filter((k) => ["blog", "static", "proxy", "redirect"].includes(k));
     if (handlers.length > 1) {

@@ -1,5 +1,7 @@
 // A config problem carries where it is (file, line, key path) so every message reads
 // `file:line: key: what is wrong, what was expected`.
+import { PadlockError } from "../errors.js";
+
 export interface ConfigProblem {
   file: string;
   /** Absent when the problem is the file itself (it cannot be read): the message says it all. */
@@ -8,14 +10,20 @@ export interface ConfigProblem {
   message: string;
 }
 
+/** A problem found by a check, at a key path (line numbers are added when the file is known). */
+export interface PathProblem {
+  path: (string | number)[];
+  message: string;
+}
+
 export function formatProblem(p: ConfigProblem): string {
   if (p.line === undefined) return p.message;
   return `${p.file}:${p.line}: ${p.key || "(top level)"}: ${p.message}`;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends PadlockError {
   constructor(readonly problems: ConfigProblem[]) {
-    super(problems.map(formatProblem).join("\n"));
+    super("CONFIG_INVALID", problems.map(formatProblem).join("\n"));
     this.name = "ConfigError";
   }
 }

@@ -217,3 +217,5 @@ export type Config = Static<typeof Config>;
 export type Site = Static<typeof Site>;
 export type Route = Static<typeof Route>;
 export type DnsProvider = Static<typeof DnsProvider>;
+export type ChallengeType = Static<typeof ChallengeType>;
+export type KeyType = Static<typeof KeyType>;

@@ -1,7 +1,7 @@
 // Which CA the config points at, as far as the doctor needs to know: where its directory is,
 // whether it is a public CA (which refuses local names), and the names it uses in CAA records.
 import type { Config } from "../config/schema.js";
-import { KNOWN_CAS } from "../acme/ca-directory.js";
+import { KNOWN_CAS } from "../config/certificate-source.js";
 
 export interface CaTarget {
   /** The config's value: a known name or the directory URL. */
@@ -14,19 +14,11 @@ export interface CaTarget {
   caaIdentities: string[];
 }
 
-// Issuer domain names each public CA accepts in CAA "issue" records (ZeroSSL issues through
-// Sectigo; either name allows it).
-const CAA_IDENTITIES: Record<string, string[]> = {
-  letsencrypt: ["letsencrypt.org"],
-  "letsencrypt-staging": ["letsencrypt.org"],
-  zerossl: ["sectigo.com", "zerossl.com"],
-};
-
 /** Undefined when no CA is configured (padlock then serves plain HTTP only). */
 export function caTargetOf(config: Config): CaTarget | undefined {
   if (!config.ca) return undefined;
   if (config.ca === "internal") return { name: "internal", isPublic: false, caaIdentities: [] };
   const known = KNOWN_CAS[config.ca];
-  if (known) return { name: config.ca, directoryUrl: known.directoryUrl, isPublic: known.publicCa, caaIdentities: CAA_IDENTITIES[config.ca] ?? [] };
+  if (known) return { name: config.ca, directoryUrl: known.directoryUrl, isPublic: known.publicCa, caaIdentities: known.caaIdentities };
   return { name: config.ca, directoryUrl: config.ca, isPublic: false, caaIdentities: [] };
 }

@@ -7,7 +7,7 @@
 // The probe asks for a token of its own, published for the moment it looks: padlock recognises
 // its own answer by it, and logs no "unknown token" for its own probe.
 import { randomBytes } from "node:crypto";
-import { ACME_CHALLENGE_PREFIX, type Http01Challenges } from "../acme/http01-challenges.js";
+import { ACME_CHALLENGE_PREFIX, type Http01Challenges } from "../server/http01-answer.js";
 import type { CaFetch, Observation } from "../acme/problem-catalogue.js";
 import { isPadlockAnswer } from "./checks/ports.js";
 import { createDnsLookup, resolveAddresses } from "./dns.js";

@@ -1,8 +1,7 @@
 // Runs every pre-flight check for a config, in the order a person would fix things: the
 // config, the CA, storage, ports, then each host name (DNS, CDN, CAA, canary round-trip).
 import { storageDir } from "../storage/open-storage.js";
-import { allowedChallenges } from "../acme/dns01/challenge-settings.js";
-import { usesInternalCa } from "../tls/internal-ca-choice.js";
+import { allowedChallenges, certificateSource } from "../config/certificate-source.js";
 import path from "node:path";
 import { isIP } from "node:net";
 import type { Config, Site } from "../config/schema.js";
@@ -95,7 +94,7 @@ async function dns01Checks(config: Config, settings: Settings): Promise<CheckRes
   const results: CheckResult[] = [];
   for (const [i, site] of config.sites.entries()) {
     const dns = site.tls?.dns;
-    if (!dns || site.tls?.enabled === false || usesInternalCa(config, site) || !allowedChallenges(site).includes("dns-01")) continue;
+    if (!dns || certificateSource(config, site) !== "acme" || !allowedChallenges(site).includes("dns-01")) continue;
     results.push(...(await checkDns01({ dns, hosts: site.hosts, configKey: `sites[${i}].tls.dns`, baseDir: settings.baseDir, resolver: settings.resolver, timeoutMs: settings.timeoutMs })));
   }
   return results;
@@ -142,13 +141,13 @@ async function validationChecks(names: CertificateName[], ca: CaTarget, identiti
 
 interface CertificateName {
   name: string;
-  challenges: string[];
+  challenges: readonly string[];
 }
 
 /** The names padlock will ask the CA for (an ACME CA, or its internal CA), as start-up chooses them. */
 function certificateNames(config: Config, fromAcme: boolean): CertificateName[] {
   return config.sites
-    .filter((site: Site) => site.tls?.enabled !== false && usesInternalCa(config, site) !== fromAcme)
+    .filter((site: Site) => certificateSource(config, site) === (fromAcme ? "acme" : "internal"))
     .flatMap((site) => site.hosts.map((name) => ({ name, challenges: allowedChallenges(site) })));
 }
 
@@ -159,7 +158,7 @@ function caaIdentities(ca: CaTarget, fetched: DirectoryFetch): string[] {
 
 async function nameChecks(
   name: string,
-  challenges: string[],
+  challenges: readonly string[],
   ca: CaTarget,
   identities: string[],
   dns: DnsLookup,

@@ -1,7 +1,7 @@
 // GET /metrics on its own listener (off by default), separate from the sites' ports.
 import http from "node:http";
-import type { CertificateManager } from "../acme/manager.js";
-import type { ListenAddress } from "../server/loopback-address.js";
+import type { CertificateManager } from "../certificates/certificate-manager.js";
+import type { ListenAddress } from "../config/addresses.js";
 import type { PadlockMetrics } from "./metrics.js";
 
 export class MetricsServer {

@@ -5,7 +5,7 @@ import http from "node:http";
 import https from "node:https";
 import type { Duplex } from "node:stream";
 import { clientText, type ClientLog } from "../server/client-log.js";
-import type { UpgradeExchange } from "../server/exchange.js";
+import { rawResponse, type UpgradeExchange } from "../server/exchange.js";
 import { upstreamRequestHeaders } from "./forwarding.js";
 import type { UpstreamGroup } from "./upstream-pool.js";
 
@@ -85,11 +85,3 @@ function headerLines(raw: string[]): string {
   return text;
 }
 
-/** A complete HTTP/1.1 response for a socket that never became an HTTP response object. */
-export function rawResponse(status: number, body: string, extra: Record<string, string> = {}): string {
-  const text = body + "\n";
-  const fields = Object.entries({ "content-type": "text/plain; charset=utf-8", "content-length": String(Buffer.byteLength(text)), connection: "close", ...extra })
-    .map(([k, v]) => `${k}: ${v}\r\n`)
-    .join("");
-  return `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ""}\r\n${fields}\r\n${text}`;
-}

@@ -3,7 +3,7 @@
 // its control characters escaped, and each kind of line is written at most once a minute, with
 // the count of the ones held back written when the minute is over.
 import type { Logger } from "../log.js";
-import { systemClock, type Clock } from "../acme/renewal.js";
+import { systemClock, type Clock } from "../time/clock.js";
 
 /** Longest piece of client-supplied text in a log line. */
 export const CLIENT_TEXT_MAX = 200;

@@ -11,24 +11,25 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import type { SecureContext, TLSSocket } from "node:tls";
 import type { Logger } from "../log.js";
-import { ACME_CHALLENGE_PREFIX, type Http01Challenges } from "../acme/http01-challenges.js";
-import type { TlsAlpn01Challenges } from "../acme/tls-alpn01-challenges.js";
 import type { CertificateCache, InstalledCertificate } from "../tls/certificate-cache.js";
 import { secureContextOptions } from "../tls/tls-policy.js";
 import { SessionTicketKeys } from "../tls/session-ticket-keys.js";
 import { renewTicketsOnResumption } from "../tls/renewed-tickets.js";
-import { resolveClient, TrustedProxies } from "../proxy/forwarding.js";
-import { rawResponse } from "../proxy/websocket.js";
+import { resolveClient, TrustedProxies } from "./client-address.js";
 import { AccessLog, tlsVersion } from "./access-log.js";
-import { afterLastResponse, asResponse, closeAfterResponse, connectionClosing, isHttp2, markLastResponse, redirect, sendText, type Exchange, type Request, type Response, type UpgradeExchange } from "./exchange.js";
+import { afterLastResponse, asResponse, closeAfterResponse, connectionClosing, isHttp2, markLastResponse, rawResponse, redirect, sendText, type Exchange, type Request, type Response, type UpgradeExchange } from "./exchange.js";
 import { formatHostPort, hostOf } from "./host.js";
-import { isRefused, parseTarget, type RefusedTarget, type RequestTarget } from "./request-target.js";
+import { isRefused, parseTarget, type RequestTarget } from "./request-target.js";
+import { requestProblem } from "./request-checks.js";
 import { ClientLog, clientText } from "./client-log.js";
 import { definedOnly } from "../config/defined-only.js";
+import { tlsEnabled } from "../config/certificate-source.js";
 import type { SiteTable } from "./site-table.js";
 import { sitePolicy, type SitePolicy } from "./site-policy.js";
-import type { SiteRuntime } from "../sites/site-runtime.js";
-import { answerTlsAlpnChallenges } from "./tls-alpn-challenge-listener.js";
+import type { SiteRuntime } from "./site-runtime.js";
+import { ACME_CHALLENGE_PREFIX, sendKeyAuthorization, type Http01Challenges } from "./http01-answer.js";
+import { answerTlsAlpnChallenges, type TlsAlpn01Challenges } from "./tls-alpn-challenge-listener.js";
+import { Connections } from "./connections.js";
 
 /** What the edge keeps per site while it serves it. */
 interface SiteState {
@@ -109,17 +110,7 @@ export class Edge {
   /** Per site: its header policy, and its requests running (a reload closes old sites once idle). Weak: replaced sites go. */
   private readonly siteStates = new WeakMap<SiteRuntime, SiteState>();
   private readonly requestDone = new EventEmitter();
-  /**
-   * HTTP/1.x connections on both listeners (HTTP/2 sessions aside), each with its newest
-   * response not finished yet (undefined when idle): a drain closes idle connections at once
-   * and tells that response to close its connection. A value per connection, not a set of
-   * responses: adding and removing a set member for every request showed in profiles.
-   */
-  private readonly http1Sockets = new Map<Duplex, Response | undefined>();
-  private readonly h2Sessions = new Set<http2.ServerHttp2Session>();
-  /** Upgraded (WebSocket) connections: cut at the shutdown deadline, they have no request to finish. */
-  private readonly upgraded = new Set<Duplex>();
-  private draining = false;
+  private readonly connections = new Connections();
   private readonly ticketKeys: SessionTicketKeys;
   /** The certificate of the listener's own context: for handshakes without SNI or with a name no certificate has. */
   private defaultCertificate: InstalledCertificate | undefined;
@@ -179,7 +170,7 @@ export class Edge {
     this.httpServer.maxHeadersCount = limits.headerCount + 1;
     this.httpServer.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket));
     this.httpServer.on("connect", (_req: http.IncomingMessage, socket: Duplex) => this.refuseConnect(socket));
-    this.httpServer.on("connection", (socket: Duplex) => this.trackHttp1Socket(socket));
+    this.httpServer.on("connection", (socket: Duplex) => this.connections.trackHttp1(socket));
     this.httpServer.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, false));
     await listenOn(this.httpServer, httpPort, listen);
     if (httpsPort !== undefined) {
@@ -206,15 +197,9 @@ export class Edge {
       });
       if (this.options.tlsAlpnChallenges) answerTlsAlpnChallenges(server, this.options.tlsAlpnChallenges);
       server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, true));
-      server.on("session", (session: http2.ServerHttp2Session) => {
-        // An idle session gets GOAWAY; streams still open (a slow upstream, a long poll) finish.
-        session.setTimeout(limits.idleTimeoutMs, () => session.close());
-        this.h2Sessions.add(session);
-        session.once("close", () => this.h2Sessions.delete(session));
-        if (this.draining) session.close();
-      });
+      server.on("session", (session: http2.ServerHttp2Session) => this.connections.trackSession(session, limits.idleTimeoutMs));
       server.on("secureConnection", (socket: TLSSocket) => {
-        if (socket.alpnProtocol !== "h2") this.trackHttp1Socket(socket);
+        if (socket.alpnProtocol !== "h2") this.connections.trackHttp1(socket);
       });
       this.httpsServer = server;
       certificates.onInstall(() => this.useDefaultCertificate());
@@ -229,23 +214,8 @@ export class Edge {
    * still open at the deadline is cut.
    */
   async close(deadlineMs = 10_000): Promise<void> {
-    this.draining = true;
     this.ticketKeys.stop();
-    const closed = Promise.all([closeServer(this.httpServer), closeServer(this.httpsServer)]);
-    for (const session of this.h2Sessions) session.close();
-    for (const [socket, res] of this.http1Sockets) {
-      if (!res) socket.end();
-      else if (!res.headersSent) res.setHeader("connection", "close");
-    }
-    const timer = setTimeout(() => {
-      this.options.log.warn("shutdown deadline reached: closing connections still open");
-      this.httpServer?.closeAllConnections();
-      for (const session of this.h2Sessions) session.destroy();
-      for (const socket of this.http1Sockets.keys()) socket.destroy();
-      for (const socket of this.upgraded) socket.destroy();
-    }, deadlineMs);
-    await closed;
-    clearTimeout(timer);
+    await this.connections.drain([this.httpServer, this.httpsServer], deadlineMs, this.options.log);
   }
 
   /**
@@ -268,8 +238,8 @@ export class Edge {
     // A refused target is logged as the client wrote it.
     const ex = this.exchangeOf(req, res, secure, isRefused(target) ? { path: req.url ?? "", search: "" } : target);
     const http1Socket = isHttp2(req) ? undefined : req.socket;
-    const http1Tracked = http1Socket !== undefined && this.http1RequestStarted(http1Socket, res);
-    if (this.draining && http1Socket) closeAfterResponse(req, res);
+    const http1Tracked = http1Socket !== undefined && this.connections.requestStarted(http1Socket, res);
+    if (this.connections.draining && http1Socket) closeAfterResponse(req, res);
     const accessLog = this.policy.accessLog?.enabled ? this.policy.accessLog : undefined;
     const tls = accessLog && secure ? tlsVersion(ex) : null;
     let state: SiteState | undefined;
@@ -278,7 +248,7 @@ export class Edge {
     // "close" comes once per response, so `on` spares the wrapper closure `once` makes.
     res.on("close", () => {
       accessLog?.logExchange(ex, tls);
-      if (http1Tracked) this.http1RequestDone(http1Socket!, res);
+      if (http1Tracked) this.connections.requestDone(http1Socket!, res);
       if (state) this.siteRequestDone(state, ex);
     });
 
@@ -319,7 +289,7 @@ export class Edge {
     if (err.code === "HPE_CLOSED_CONNECTION") return;
     if (!socket.writable || err.code === "ECONNRESET") return void socket.destroy();
     // Bad bytes behind a request still being answered: that answer is sent, then the connection ends.
-    const pending = this.http1Sockets.get(socket);
+    const pending = this.connections.busyWith(socket);
     if (pending && !pending.writableFinished) {
       markLastResponse(socket);
       pending.once("close", () => socket.end());
@@ -395,7 +365,7 @@ export class Edge {
   private useDefaultCertificate(): void {
     const server = this.httpsServer;
     if (!server) return;
-    const candidates = [this.sites.defaultSite, ...this.sites.all].filter((s) => s !== undefined && s.config.tls?.enabled !== false);
+    const candidates = [this.sites.defaultSite, ...this.sites.all].filter((s) => s !== undefined && tlsEnabled(s.config));
     let installed: InstalledCertificate | undefined;
     for (const site of candidates) if ((installed = this.options.certificates.lookup(site!.hosts[0]!))) break;
     if (installed && this.options.certificates.keyTypes().size > 1) {
@@ -428,12 +398,11 @@ export class Edge {
 
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
     socket.on("error", () => socket.destroy());
-    this.upgraded.add(socket);
-    socket.once("close", () => this.upgraded.delete(socket));
+    this.connections.trackUpgraded(socket);
     // Pipelined behind a request whose response is the connection's last: not served (see afterLastResponse).
     if (connectionClosing(socket)) return;
     // Behind a request still being answered: taken up once that answer is out, never in its middle.
-    const pending = this.http1Sockets.get(socket);
+    const pending = this.connections.busyWith(socket);
     if (pending && !pending.writableFinished) return void pending.once("close", () => this.takeUpgrade(req, socket, head, secure));
     this.takeUpgrade(req, socket, head, secure);
   }
@@ -447,7 +416,7 @@ export class Edge {
     socket.on("error", () => socket.destroy());
     if (connectionClosing(socket)) return;
     const refuse = () => void (socket.destroyed || socket.end(rawResponse(400, "Bad request: CONNECT is not served here.")));
-    const pending = this.http1Sockets.get(socket);
+    const pending = this.connections.busyWith(socket);
     if (pending && !pending.writableFinished) return void pending.once("close", refuse);
     refuse();
   }
@@ -489,7 +458,7 @@ export class Edge {
       ex.status = code;
       socket.end(rawResponse(code, text, extra));
     };
-    if (this.draining) return refuse(503, "Shutting down.");
+    if (this.connections.draining) return refuse(503, "Shutting down.");
     const site = this.sites.match(ex.host);
     if (!site) return refuse(this.policy.unknownHostStatus ?? (secure ? 421 : 404), "Unknown host.");
     const location = this.redirectFor(base, site, this.stateOf(site).policy);
@@ -504,49 +473,26 @@ export class Edge {
     return state;
   }
 
-  private trackHttp1Socket(socket: Duplex): void {
-    this.http1Sockets.set(socket, undefined);
-    socket.once("close", () => this.http1Sockets.delete(socket));
-  }
-
-  /** Notes the request's response on its connection, so a drain can close the connection once it is idle. */
-  private http1RequestStarted(socket: Duplex, res: Response): boolean {
-    if (!this.http1Sockets.has(socket)) return false;
-    this.http1Sockets.set(socket, res);
-    return true;
-  }
-
-  private http1RequestDone(socket: Duplex, res: Response): void {
-    // With pipelining an older response can finish after a newer one started: the newer one stays.
-    if (this.http1Sockets.get(socket) !== res) return;
-    this.http1Sockets.set(socket, undefined);
-    if (this.draining) socket.end();
-  }
-
   private httpsOn(site: SiteRuntime, host: string): boolean {
-    return this.httpsServer !== undefined && site.config.tls?.enabled !== false && this.options.certificates.has(host);
+    return this.httpsServer !== undefined && tlsEnabled(site.config) && this.options.certificates.has(host);
   }
 
   private answerChallenge(ex: Exchange): void {
     const token = ex.path.slice(ACME_CHALLENGE_PREFIX.length);
     const known = this.options.challenges.lookup(token);
-    if (known !== undefined) return this.sendKeyAuthorization(ex, token, known);
+    if (known !== undefined) return this.sendAnswer(ex, token, known);
     this.options.challenges.resolve(token).then(
-      (shared) => this.sendKeyAuthorization(ex, token, shared),
+      (shared) => this.sendAnswer(ex, token, shared),
       (err: unknown) => this.requestFailed(ex.req, ex.res, err),
     );
   }
 
-  private sendKeyAuthorization(ex: Exchange, token: string, keyAuthorization: string | undefined): void {
+  private sendAnswer(ex: Exchange, token: string, keyAuthorization: string | undefined): void {
     if (keyAuthorization === undefined) {
       const shown = clientText(token, 64);
       this.clientLog.warn("unknown ACME token", { host: ex.host, token: shown }, `ACME challenge requested for unknown token ${shown} (host ${ex.host})`);
-      sendText(ex.res, 404, "No such ACME challenge token.");
-      return;
     }
-    ex.bytesSent = Buffer.byteLength(keyAuthorization);
-    ex.res.writeHead(200, { "content-type": "text/plain", "content-length": ex.bytesSent });
-    ex.res.end(keyAuthorization);
+    ex.bytesSent = sendKeyAuthorization(ex.res, keyAuthorization);
   }
 
   private exchangeOf(req: Request, res: Response, secure: boolean, target: RequestTarget): Exchange {
@@ -576,60 +522,9 @@ function policyOf(p: EdgePolicy): Edge["policy"] {
   };
 }
 
-/** Why a request is refused before any site sees it, or undefined. The same checks for plain requests and upgrades. */
-function requestProblem(req: Request, target: RequestTarget | RefusedTarget, maxFields: number): { status: 400 | 431 | 505; reason: string } | undefined {
-  if (isRefused(target)) return { status: 400, reason: `Bad request: ${target.reason}.` };
-  return versionProblem(req) ?? headProblem(req, maxFields) ?? authorityProblem(req);
-}
-
-/**
- * An HTTP/2 request whose Host names another host than its :authority gets 400 (RFC 9113 §8.3.1):
- * routing would follow one and the application could read the other. (An HTTP/1 absolute-form
- * target simply wins over Host, as RFC 9112 says, and is what the upstream is told.)
- */
-function authorityProblem(req: Request): { status: 400; reason: string } | undefined {
-  if (!isHttp2(req) || req.authority === undefined || req.headers.host === undefined || hostOf(req.authority) === hostOf(req.headers.host)) return undefined;
-  return { status: 400, reason: "Bad request: :authority and Host name different hosts." };
-}
-
-/**
- * An HTTP/1 connection carries HTTP/1.0 and 1.1 only. A request line claiming HTTP/2.0 or
- * HTTP/3.0 gets 505 (as from nginx): HTTP/2 is agreed in the TLS handshake, never by a version
- * string. HTTP/0.9 gets 400.
- */
-function versionProblem(req: Request): { status: 400 | 505; reason: string } | undefined {
-  if (isHttp2(req) || req.httpVersionMajor === 1) return undefined;
-  if (req.httpVersionMajor === 0) return { status: 400, reason: "Bad request: HTTP/0.9 is not served here." };
-  return { status: 505, reason: `HTTP version not supported: HTTP/${req.httpVersion} on an HTTP/1 connection (HTTP/2 is agreed in the TLS handshake).` };
-}
-
 /** Upgrade: websocket, the one upgrade padlock passes on. */
 function isWebSocket(req: http.IncomingMessage): boolean {
   return req.headers.upgrade?.toLowerCase() === "websocket";
-}
-
-/**
- * More header fields than the limit (431); more than one Host field (400, as from nginx: two
- * hosts invite a cache or proxy to pick the other one), or none in HTTP/1.1 (400, RFC 9112 §3.2); a Transfer-Encoding whose last coding is
- * not chunked (400: the body's end cannot be found, RFC 9112 §6.3). HTTP/2 pseudo-headers do not count.
- */
-function headProblem(req: Request, maxFields: number): { status: 400 | 431; reason: string } | undefined {
-  let count = 0;
-  let hosts = 0;
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.charCodeAt(0) === 58) continue;
-    count++;
-    if (name.length === 4 && name.toLowerCase() === "host") hosts++;
-    else if (name.length === 17 && name.toLowerCase() === "transfer-encoding" && !/(^|,)\s*chunked\s*$/i.test(raw[i + 1]!)) {
-      return { status: 400, reason: "Bad request: the last transfer coding must be chunked." };
-    }
-  }
-  if (count > maxFields) return { status: 431, reason: `Too many request header fields (at most ${maxFields}).` };
-  if (hosts > 1) return { status: 400, reason: "Bad request: more than one Host header field." };
-  if (hosts === 0 && !isHttp2(req) && req.httpVersionMinor === 1) return { status: 400, reason: "Bad request: HTTP/1.1 requires a Host header field." };
-  return undefined;
 }
 
 /**
@@ -662,7 +557,4 @@ function listenOn(server: http.Server | http2.Http2SecureServer, port: number, h
   });
 }
 
-function closeServer(server: http.Server | http2.Http2SecureServer | undefined): Promise<void> {
-  if (!server?.listening) return Promise.resolve();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
+

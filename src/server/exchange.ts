@@ -1,9 +1,9 @@
 // What every handler receives: the request, the response, and what the edge already worked
 // out about them (host, decoded path, whether the connection is TLS, who the client is).
-import type { IncomingMessage, ServerResponse } from "node:http";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import http2, { Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import type { Duplex } from "node:stream";
-import type { Client } from "../proxy/forwarding.js";
+import type { Client } from "./client-address.js";
 
 export type Request = IncomingMessage | Http2ServerRequest;
 // HTTP/2 compatibility responses behave like ServerResponse for everything handlers use.
@@ -121,3 +121,12 @@ export function redirect(ex: Exchange, location: string, status = 308): void {
 }
 
 const SLASH = 0x2f;
+
+/** A complete HTTP/1.1 response for a socket that never became an HTTP response object. */
+export function rawResponse(status: number, body: string, extra: Record<string, string> = {}): string {
+  const text = body + "\n";
+  const fields = Object.entries({ "content-type": "text/plain; charset=utf-8", "content-length": String(Buffer.byteLength(text)), connection: "close", ...extra })
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join("");
+  return `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ""}\r\n${fields}\r\n${text}`;
+}

@@ -1,5 +1,6 @@
 // What the edge does around a site's own handler: HSTS, the site's extra response headers and
 // the www/apex canonical host. Worked out once per site, applied to every response.
+import { tlsEnabled } from "../config/certificate-source.js";
 import type { Site } from "../config/schema.js";
 
 /** One year: long enough to protect, short enough to recover from within a year if TLS is dropped. */
@@ -28,7 +29,7 @@ export function sitePolicy(site: Site): SitePolicy {
 }
 
 function hstsValue(site: Site): string | undefined {
-  if (site.tls?.enabled === false || site.hsts === false) return undefined;
+  if (!tlsEnabled(site) || site.hsts === false) return undefined;
   const options = typeof site.hsts === "object" ? site.hsts : {};
   let value = `max-age=${options.max_age ?? DEFAULT_HSTS_MAX_AGE}`;
   if (options.include_subdomains) value += "; includeSubDomains";

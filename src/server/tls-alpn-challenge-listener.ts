@@ -5,8 +5,32 @@
 // challenge pending, connections go straight through.
 import type net from "node:net";
 import tls from "node:tls";
-import { ACME_TLS_ALPN_PROTOCOL, type TlsAlpn01Challenges } from "../acme/tls-alpn01-challenges.js";
 import { parseClientHello } from "../tls/client-hello.js";
+import { createPolicyContext } from "../tls/tls-policy.js";
+
+export const ACME_TLS_ALPN_PROTOCOL = "acme-tls/1";
+
+/** The TLS-ALPN-01 challenge certificates the certificate manager publishes, by name. */
+export class TlsAlpn01Challenges {
+  private readonly byName = new Map<string, tls.SecureContext>();
+
+  publish(name: string, keyPem: string, certPem: string): void {
+    this.byName.set(name.toLowerCase(), createPolicyContext({ key: keyPem, cert: certPem }));
+  }
+
+  withdraw(name: string): void {
+    this.byName.delete(name.toLowerCase());
+  }
+
+  lookup(name: string): tls.SecureContext | undefined {
+    return this.byName.get(name.toLowerCase());
+  }
+
+  /** Whether any challenge is waiting: only then does the listener look at ClientHellos. */
+  get pending(): boolean {
+    return this.byName.size > 0;
+  }
+}
 
 /** A ClientHello bigger than this is not waited for (TLS records hold at most 16 KiB). */
 const MAX_HELLO_BYTES = 16 * 1024 + 5;

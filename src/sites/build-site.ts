@@ -8,7 +8,7 @@ import { StaticFolder } from "../server/static-files.js";
 import { redirect, sendText, type Exchange, type Handler, type UpgradeHandler } from "../server/exchange.js";
 import { parseSize } from "../config/size.js";
 import { definedOnly } from "../config/defined-only.js";
-import type { SiteRuntime } from "./site-runtime.js";
+import type { SiteRuntime } from "../server/site-runtime.js";
 
 export interface BuildContext {
   /** Folder that relative paths in the config are relative to. */

@@ -2,11 +2,16 @@
 // touches storage, so no file it writes belongs to root.
 import { existsSync, mkdirSync, chownSync, statSync } from "node:fs";
 import path from "node:path";
+import { PadlockError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { currentUserLabel, lookupUser, userLabel, type SystemUser } from "./users.js";
 
-export class PrivilegeError extends Error {
+export class PrivilegeError extends PadlockError {
   override name = "PrivilegeError";
+
+  constructor(message: string) {
+    super("PRIVILEGES", message);
+  }
 }
 
 const isRoot = () => typeof process.getuid === "function" && process.getuid() === 0;

@@ -14,12 +14,11 @@ import { X509Certificate, createPrivateKey, randomBytes, webcrypto } from "node:
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { systemClock, type Clock } from "../time/clock.js";
 import type { KeyFileStore } from "./key-files.js";
 import { InternalCaError } from "./internal-ca-error.js";
 
 export { InternalCaError };
-
-export { LOCAL_NAMES } from "./internal-ca-choice.js";
 
 /** The internal CA's folder inside padlock's storage folder. */
 export function internalCaFolder(storageDir: string): string {
@@ -65,19 +64,19 @@ export class InternalCa {
     private readonly root: Authority,
     private intermediate: Authority,
     private readonly now: () => Date,
-    private readonly leafLifetimeMs: number,
   ) {}
 
   /** Loads the CA from the store, creating the root once and (re-)signing the intermediate as needed. */
-  static async open(store: KeyFileStore, options: { now?: () => Date; leafLifetimeMs?: number } = {}): Promise<InternalCa> {
-    const now = options.now ?? (() => new Date());
+  static async open(store: KeyFileStore, options: { clock?: Clock } = {}): Promise<InternalCa> {
+    const clock = options.clock ?? systemClock;
+    const now = () => new Date(clock.now());
     const root = await loadOrCreateRoot(store, now());
     if ((await store.read(ROOT_CERTIFICATE_FILE)) !== root.certificatePem) {
       await store.write(ROOT_CERTIFICATE_FILE, root.certificatePem, { secret: false });
     }
     const stored = await loadAuthority(store, INTERMEDIATE_FILE);
     const intermediate = stored ?? (await createIntermediate(store, root, now()));
-    const ca = new InternalCa(store, root, intermediate, now, options.leafLifetimeMs ?? LEAF_LIFETIME_MS);
+    const ca = new InternalCa(store, root, intermediate, now);
     if (stored) await ca.renewIntermediateIfNeeded();
     return ca;
   }
@@ -120,7 +119,7 @@ export class InternalCa {
     await this.renewIntermediateIfNeeded();
     const now = this.now();
     const notBefore = new Date(now.getTime() - BACKDATE_MS);
-    const notAfter = new Date(Math.min(now.getTime() + this.leafLifetimeMs, this.intermediate.certificate.notAfter.getTime()));
+    const notAfter = new Date(Math.min(now.getTime() + LEAF_LIFETIME_MS, this.intermediate.certificate.notAfter.getTime()));
     const keys = await generateKeys();
     const certificate = await x509.X509CertificateGenerator.create({
       serialNumber: serialNumber(),

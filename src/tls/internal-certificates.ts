@@ -1,14 +1,15 @@
 // Keeps certificates from the internal CA installed for the names that get them (localhost,
 // loopback addresses, sites marked internal): issued at start, renewed at 2/3 of their life,
 // retried with capped backoff on failure while the current certificate keeps being served.
-import { internalNameSets } from "./internal-ca-choice.js";
+import { internalNameSets } from "../config/certificate-source.js";
 import type { Config, Site } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import type { CertificateCache } from "./certificate-cache.js";
 import type { IssuedCertificate } from "./internal-ca.js";
 import { InternalCaError } from "./internal-ca-error.js";
 import { FolderKeyFileStore } from "./key-files.js";
-import { lastThirdStart, retryDelay, runAt, systemClock, type RetryPolicy } from "../acme/renewal.js";
+import { runAt, systemClock, type Clock } from "../time/clock.js";
+import { lastThirdStart, retryDelay, type RetryPolicy } from "../time/renewal-timing.js";
 
 /** After a failed renewal: a minute, doubled each time, at most an hour (with the ACME scheduler's jitter). */
 const DEFAULT_RETRY: RetryPolicy = { baseMs: 60_000, maxMs: 60 * 60_000 };
@@ -21,14 +22,18 @@ export interface InternalCertificatesOptions {
   nameSets: string[][];
   /** Delays after a failed renewal (tests shorten them). */
   retry?: RetryPolicy;
+  clock?: Clock;
 }
 
 export class InternalCertificates {
   /** The next renewal or retry of each name set (by its index), to cancel on stop. */
   private readonly scheduled = new Map<number, () => void>();
   private stopped = false;
+  private readonly clock: Clock;
 
-  constructor(private readonly options: InternalCertificatesOptions) {}
+  constructor(private readonly options: InternalCertificatesOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   /** Issues and installs a certificate for every name set; resolves once all are installed. */
   async start(): Promise<void> {
@@ -49,7 +54,7 @@ export class InternalCertificates {
     if (this.stopped) return;
     const { log } = this.options;
     try {
-      const issuedAt = Date.now(); // not notBefore, which is backdated for clock skew
+      const issuedAt = this.clock.now(); // not notBefore, which is backdated for clock skew
       const issued = await this.options.issuer.issue(names);
       this.options.cache.install(issued.keyPem, issued.chainPem, names, issued.notAfter);
       const renewAt = lastThirdStart(new Date(issuedAt), issued.notAfter);
@@ -59,24 +64,24 @@ export class InternalCertificates {
       if (attempt === 0) throw err;
       const retryMs = retryDelay(attempt, this.options.retry ?? DEFAULT_RETRY);
       log.warn(`internal CA: renewing the certificate for ${names.join(", ")} failed (${(err as Error).message}); the current one is still served; retrying in ${Math.round(retryMs / 1000)} s`);
-      this.schedule(set, () => this.renew(set, names, attempt + 1), Date.now() + retryMs);
+      this.schedule(set, () => this.renew(set, names, attempt + 1), this.clock.now() + retryMs);
     }
   }
 
   private schedule(set: number, task: () => Promise<void>, at: number): void {
     if (this.stopped) return;
-    this.scheduled.set(set, runAt(systemClock, at, () => void task()));
+    this.scheduled.set(set, runAt(this.clock, at, () => void task()));
   }
 }
 
 /** Opens the internal CA in the storage folder and keeps the config's internal names served, if it has any. */
-export async function startInternalCertificates(config: Config, cache: CertificateCache, log: Logger, storageDir: string): Promise<InternalCertificates | undefined> {
+export async function startInternalCertificates(config: Config, cache: CertificateCache, log: Logger, storageDir: string, clock: Clock = systemClock): Promise<InternalCertificates | undefined> {
   const nameSets = internalNameSets(config);
   if (nameSets.length === 0) return undefined;
   // Loaded only when a site uses it: the certificate library behind it is slow to load.
   const { InternalCa, internalCaFolder } = await import("./internal-ca.js");
   const folder = internalCaFolder(storageDir);
-  const ca = await InternalCa.open(new FolderKeyFileStore(folder)).catch((err: NodeJS.ErrnoException) => {
+  const ca = await InternalCa.open(new FolderKeyFileStore(folder), { clock }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === "EACCES" || err.code === "EPERM" || err.code === "EROFS") {
       throw new InternalCaError(
         `cannot keep padlock's internal CA in ${folder} (${err.code} on ${err.path ?? folder}): make the storage folder writable by the user padlock runs as, e.g. sudo chown -R "$(id -un)" ${storageDir}`,
@@ -84,7 +89,7 @@ export async function startInternalCertificates(config: Config, cache: Certifica
     }
     throw err;
   });
-  const keeper = new InternalCertificates({ issuer: ca, cache, log, nameSets });
+  const keeper = new InternalCertificates({ issuer: ca, cache, log, nameSets, clock });
   await keeper.start();
   log.info(`internal CA: root certificate at ${ca.rootCertificatePath}; to make browsers trust it: padlock trust --install`);
   return keeper;

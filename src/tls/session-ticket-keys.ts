@@ -8,7 +8,7 @@
 // of one day) step forward together without talking to each other; by default a process starts
 // a chain of its own.
 import { createHmac, hkdfSync, randomBytes } from "node:crypto";
-import { runAt, systemClock, type Clock } from "../acme/renewal.js";
+import { runAt, systemClock, type Clock } from "../time/clock.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Node's ticket keys: 16 bytes of key name, 16 of HMAC key, 16 of AES key. */

@@ -6,23 +6,24 @@ import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import https from "node:https";
 import { X509Certificate } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
+
 import path from "node:path";
 import acme from "acme-client";
 import { AuthoritativeTxtCheck } from "../../src/acme/dns01/authoritative.js";
 import { ExecHookProvider } from "../../src/acme/dns01/exec-hook.js";
-import { challengeRecordName, withTxtRecord, type Dns01Provider } from "../../src/acme/dns01/provider.js";
+import { withTxtRecord, type Dns01Provider } from "../../src/acme/dns01/provider.js";
+import { challengeRecordName } from "../../src/config/dns-settings.js";
 import { Rfc2136Provider } from "../../src/acme/dns01/rfc2136.js";
 import { startKnot, type KnotServer } from "../support/knot.js";
 import { startPebble, type Pebble } from "../support/pebble.js";
+import { tempDir } from "../support/env.js";
 
 let knot: KnotServer;
 let pebble: Omit<Pebble, "dns">;
-let scratch: string;
+const tmp = tempDir("dns01-pebble");
+const scratch = tmp.dir;
 
 before(async () => {
-  scratch = await mkdtemp(path.join(os.tmpdir(), "padlock-dns01-pebble-"));
   knot = await startKnot();
   pebble = await startPebble({ dnsServer: knot.address });
   acme.axios.defaults.httpsAgent = new https.Agent({ ca: pebble.apiRootPem });
@@ -31,7 +32,7 @@ before(async () => {
 after(async () => {
   await pebble?.stop();
   await knot?.stop();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
+  tmp.remove();
 });
 
 const check = () => new AuthoritativeTxtCheck({ resolver: knot.address, nameserverPort: knot.port, pollIntervalMs: 50 });

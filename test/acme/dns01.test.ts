@@ -3,32 +3,31 @@
 // misconfiguration gets.
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { AuthoritativeTxtCheck } from "../../src/acme/dns01/authoritative.js";
 import { ExecHookProvider } from "../../src/acme/dns01/exec-hook.js";
 import { createDns01Provider } from "../../src/acme/dns01/from-config.js";
-import { Dns01Error, challengeRecordName, withTxtRecord } from "../../src/acme/dns01/provider.js";
+import { Dns01Error, withTxtRecord } from "../../src/acme/dns01/provider.js";
 import { Rfc2136Provider } from "../../src/acme/dns01/rfc2136.js";
-import { parseServer } from "../../src/acme/dns01/dns-client.js";
+import { challengeRecordName, parseServer } from "../../src/config/dns-settings.js";
 import { startKnot, type KnotServer } from "../support/knot.js";
-import { waitFor } from "../support/env.js";
+import { tempDir, waitFor } from "../support/env.js";
 
 let knot: KnotServer;
 let check: AuthoritativeTxtCheck;
-let scratch: string;
+const tmp = tempDir("dns01");
+const scratch = tmp.dir;
 
 before(async () => {
   knot = await startKnot();
   // Knot is both the "resolver" that finds example.test's NS and that NS itself (ns1 -> 127.0.0.1).
   check = new AuthoritativeTxtCheck({ resolver: knot.address, nameserverPort: knot.port, pollIntervalMs: 50 });
-  scratch = await mkdtemp(path.join(os.tmpdir(), "padlock-dns01-"));
 });
 
 after(async () => {
   await knot?.stop();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
+  tmp.remove();
 });
 
 const soon = () => new Date(Date.now() + 10_000);

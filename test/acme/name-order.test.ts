@@ -6,8 +6,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { caId } from "../../src/acme/ca-directory.js";
-import { folderName } from "../../src/acme/stored-set.js";
+import { caId, folderName } from "../../src/certificates/store-layout.js";
 import { tempDir, waitFor } from "../support/env.js";
 import { startFrontedPebble } from "../support/ari-front.js";
 import { loadConfigIn, startPadlock } from "../support/padlock-in-process.js";
@@ -23,13 +22,17 @@ function configOf(directoryUrl: string, caRoot: string, hosts: string[]) {
 test("the same names in another order: the stored certificate is used, no second folder, no new order", async (t) => {
   const { httpPort, pebble, front } = await startFrontedPebble(t, { ari: false });
   const work = tempDir("name-order");
-  t.after(() => work.remove());
+  let second: Awaited<ReturnType<typeof startPadlock>> | undefined;
+  // Stopped before its storage goes: a padlock whose files vanish orders again, writing as they are removed.
+  t.after(async () => {
+    await second?.close();
+    work.remove();
+  });
   const first = await startPadlock(loadConfigIn(work.dir, configOf(front.directoryUrl, pebble.apiRootFile, NAMES)), { baseDir: work.dir, httpPort });
   const serial = await waitFor("the certificate stored", () => !first.padlock.certificateManager!.status()[0]!.unsaved && first.padlock.certificateManager!.status()[0]!.serial, 30_000);
   await first.close();
 
-  const second = await startPadlock(loadConfigIn(work.dir, configOf(front.directoryUrl, pebble.apiRootFile, REORDERED)), { baseDir: work.dir, httpPort });
-  t.after(() => second.close());
+  second = await startPadlock(loadConfigIn(work.dir, configOf(front.directoryUrl, pebble.apiRootFile, REORDERED)), { baseDir: work.dir, httpPort });
   assert.equal(second.padlock.certificateManager!.status()[0]!.serial, serial, "installed from storage at start");
   await waitFor("the renewal plan", () => second.padlock.certificateManager!.status()[0]!.nextRenewal);
   assert.equal(pebble.ordersPlaced(), 1, "no new order");

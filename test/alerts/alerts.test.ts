@@ -6,8 +6,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { pino } from "pino";
-import { freePort, tempDir, waitFor } from "../support/env.js";
+import { captureLog, freePort, tempDir, waitFor } from "../support/env.js";
 import { startPebble } from "../support/pebble.js";
 import { loadConfigIn, startPadlock } from "../support/padlock-in-process.js";
 import { FakeClock } from "../support/fake-clock.js";
@@ -91,8 +90,7 @@ test("a failed renewal alerts the webhook (JSON) and the command (env vars), in 
 test("a certificate entering its last third unrenewed alerts once; a rate limit alerts as account-limited; a broken notifier is only logged", async (t) => {
   const work = tempDir("alerts-clock");
   t.after(() => work.remove());
-  const lines: { level: number; msg: string }[] = [];
-  const log = pino({ base: undefined }, { write: (l: string) => void lines.push(JSON.parse(l) as { level: number; msg: string }) });
+  const { log, lines } = captureLog();
   const deadPort = await freePort();
   const clock = new FakeClock(Date.parse("2026-01-01T00:00:00Z"));
   const marker = path.join(work.dir, "ran");

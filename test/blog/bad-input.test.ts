@@ -3,13 +3,13 @@
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { rawRequest, startBlog, type RunningBlog } from "../support/blog-server.js";
 import type { LogLine } from "../support/padlock-in-process.js";
-import { waitFor } from "../support/env.js";
+import { tempDir, waitFor } from "../support/env.js";
 
-let dir: string;
+const scratch = tempDir("bad-blog");
+const dir = scratch.dir;
 let blog: RunningBlog;
 
 const write = (rel: string, text: string) => {
@@ -25,7 +25,6 @@ function problem(logs: LogLine[], file: string, pattern: RegExp): LogLine {
 }
 
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "padlock-bad-blog-"));
   write("static/ok.png", "png");
   write("content/posts/good.md", post("Good post", `![ok]({{ url_for('static', filename='ok.png') }})`));
   // Line 4: the flow sequence is never closed.
@@ -46,7 +45,7 @@ before(async () => {
 
 after(async () => {
   await blog.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  scratch.remove();
 });
 
 test("malformed front matter is reported at its line and that page is not served", async () => {

@@ -3,19 +3,19 @@
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 import { exampleBlogDir } from "../../src/paths.js";
 import { startBlog, type RunningBlog } from "../support/blog-server.js";
+import { tempDir } from "../support/env.js";
 
 let blog: RunningBlog;
 let browser: BrowserContext;
-let profile: string;
+const profileDir = tempDir("chromium");
+const profile = profileDir.dir;
 
 before(async () => {
   blog = await startBlog(exampleBlogDir);
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), "padlock-chromium-"));
   // A fresh profile (--user-data-dir) per run, as playwright passes it.
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: "/usr/bin/chromium",
@@ -26,7 +26,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await blog.close();
-  fs.rmSync(profile, { recursive: true, force: true });
+  profileDir.remove();
 });
 
 test("selecting a whole code block copies the code, not the line numbers", async () => {

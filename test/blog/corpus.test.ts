@@ -5,10 +5,10 @@
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { loadConfigFile } from "../../src/config/load.js";
 import { corpusRendered, corpusSite, linkTargets, rawRequest, startBlog, startBlogServer, textContent, type RunningBlog } from "../support/blog-server.js";
+import { tempDir } from "../support/env.js";
 
 // The corpus is test data kept beside the project (../shared), not in it: a clone on its own has
 // none, and then every test here is reported as skipped, saying where the corpus was looked for.
@@ -24,7 +24,8 @@ const KNOWN_BROKEN = new Set([
 const APP_ROUTES = new Set(["/dp_sim/", "/covid_graph/"]);
 
 let blog: RunningBlog;
-let configDir: string;
+const scratch = tempDir("corpus");
+const configDir = scratch.dir;
 const pages = new Map<string, { status: number; type: string; body: string }>();
 const broken = new Set<string>();
 const appLinks = new Set<string>();
@@ -32,7 +33,6 @@ const appLinks = new Set<string>();
 before(async () => {
   if (absent) return;
   // The site as a user would configure it: a padlock.yaml naming the app's routes.
-  configDir = fs.mkdtempSync(path.join(os.tmpdir(), "padlock-corpus-"));
   const configFile = path.join(configDir, "padlock.yaml");
   fs.writeFileSync(
     configFile,
@@ -53,7 +53,7 @@ before(async () => {
 after(async () => {
   if (absent) return;
   await blog.close();
-  fs.rmSync(configDir, { recursive: true, force: true });
+  scratch.remove();
 });
 
 async function crawl(): Promise<void> {

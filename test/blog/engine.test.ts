@@ -3,7 +3,6 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { parsePage, parseDate, sortNewestFirst, type Page } from "../../src/blog/content.js";
 import { ProblemList } from "../../src/blog/problems.js";
@@ -15,6 +14,7 @@ import MarkdownIt from "markdown-it";
 import { Templates } from "../../src/blog/templates.js";
 import { canonicalPath } from "../../src/blog/blog.js";
 import { chooseEncoding, createEntity, ifNoneMatchMatches, parseAcceptEncoding } from "../../src/server/cached-entity.js";
+import { tempDir } from "../support/env.js";
 
 const parse = (text: string, rel = "posts/p.md") => {
   const problems = new ProblemList();
@@ -156,9 +156,10 @@ test("markdown: GFM tables in a scroll box, strikethrough, raw HTML passes throu
   assert.match(html, /<figure>\n<img src="\/x.png" class="med_2">  \n<figcaption>Cap<\/figcaption>\n<\/figure>/);
 });
 
-test("templates: Jinja's with (scoped, seen by includes), for…else, replace, length, autoescape", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "padlock-tpl-"));
-  try {
+test("templates: Jinja's with (scoped, seen by includes), for…else, replace, length, autoescape", (context) => {
+  const { dir, remove } = tempDir("tpl");
+  context.after(remove);
+  {
     fs.mkdirSync(path.join(dir, "templates"));
     fs.writeFileSync(
       path.join(dir, "templates", "t.html"),
@@ -170,8 +171,6 @@ test("templates: Jinja's with (scoped, seen by includes), for…else, replace, l
     assert.equal(t.render("t.html", { items: [{ path: "posts/a" }, { path: "posts/<b>" }], pages: "outer" }), "a,&lt;b&gt;,2[outer]");
     assert.equal(t.render("t.html", { items: [], pages: "outer" }), "none0[outer]");
     assert.deepEqual(problems.items, []);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -196,9 +195,10 @@ test("Accept-Encoding negotiation and If-None-Match comparison", () => {
   assert.ok(!ifNoneMatchMatches('"zzz"', tag));
 });
 
-test("template errors name the template that has them, even inside a layout or an include", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "padlock-tpl-"));
-  try {
+test("template errors name the template that has them, even inside a layout or an include", (context) => {
+  const { dir, remove } = tempDir("tpl");
+  context.after(remove);
+  {
     fs.mkdirSync(path.join(dir, "templates"));
     const w = (name: string, text: string) => fs.writeFileSync(path.join(dir, "templates", name), text);
     w("base.html", `<html>\n{% block head %}{% endblock %}\n<body>\n{% block body %}{% endblock %}\n{{ footer_text }}\n</body></html>\n`);
@@ -216,8 +216,6 @@ test("template errors name the template that has them, even inside a layout or a
     const t2 = new Templates(dir, new UrlBuilder(), problems);
     assert.throws(() => t2.render("page.html", {}));
     assert.equal(`${problems.items.at(-1)!.file}:${problems.items.at(-1)!.line}`, "templates/base.html:5");
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 

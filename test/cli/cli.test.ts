@@ -1,12 +1,11 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { packageRoot } from "../../src/paths.js";
 import { runPadlock } from "../support/padlock-process.js";
-import { freePort } from "../support/env.js";
+import { freePort, tempDir } from "../support/env.js";
 import { Nginx } from "../support/nginx.js";
 
 const run = (...args: string[]) => runPadlock(args, { env: { PADLOCK_LOG_LEVEL: "error" } });
@@ -22,8 +21,9 @@ test("--help lists the commands and serve --help every option", async () => {
   }
 });
 
-test("an invalid config exits 2 with every problem and no stack trace", async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "padlock-cli-"));
+test("an invalid config exits 2 with every problem and no stack trace", async (t) => {
+  const { dir, remove } = tempDir("cli");
+  t.after(remove);
   const file = path.join(dir, "padlock.yaml");
   writeFileSync(file, "sites:\n  - hosts: [a.example]\n    blgo: ./site\n  - hosts: [UPPER.example]\n    redirect: https://x.example\n");
   const result = await run("serve", "--config", file);
@@ -53,15 +53,17 @@ test("an unknown command is named as such, with the list of commands (not taken 
   assert.doesNotMatch(result.stderr, /too many arguments/);
 });
 
-test("a missing config file is named by its absolute path, with no line number", async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "padlock-cli-"));
+test("a missing config file is named by its absolute path, with no line number", async (t) => {
+  const { dir, remove } = tempDir("cli");
+  t.after(remove);
   const result = await runPadlock(["serve", "--config", "padlock.yaml"], { cwd: dir });
   assert.equal(result.code, 2);
   assert.equal(result.stderr, `padlock: cannot read the config file ${path.join(dir, "padlock.yaml")}: no such file\n`);
 });
 
-test("one problem reads as one problem", async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "padlock-cli-"));
+test("one problem reads as one problem", async (t) => {
+  const { dir, remove } = tempDir("cli");
+  t.after(remove);
   const file = path.join(dir, "padlock.yaml");
   writeFileSync(file, "sites:\n  - hosts: [a.example]\n    blgo: ./site\n");
   const result = await run("serve", "--config", file);
@@ -69,8 +71,9 @@ test("one problem reads as one problem", async () => {
   assert.match(result.stderr, /^padlock: the config has 1 problem:\n/);
 });
 
-test("bin/padlock before the build says to run npm ci, not a module-not-found trace", async () => {
-  const checkout = mkdtempSync(path.join(tmpdir(), "padlock-unbuilt-"));
+test("bin/padlock before the build says to run npm ci, not a module-not-found trace", async (t) => {
+  const { dir: checkout, remove } = tempDir("unbuilt");
+  t.after(remove);
   mkdirSync(path.join(checkout, "bin"));
   copyFileSync(path.join(packageRoot, "bin", "padlock"), path.join(checkout, "bin", "padlock"));
   copyFileSync(path.join(packageRoot, "package.json"), path.join(checkout, "package.json"));

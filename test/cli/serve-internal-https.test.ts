@@ -1,23 +1,20 @@
 // `padlock serve` with local-only hosts serves HTTPS at once with a certificate from the internal
 // CA, and curl trusts it with the root `padlock trust` prints.
-import test, { after, before } from "node:test";
+import test, { after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { runPadlock, servePadlock } from "../support/padlock-process.js";
+import { tempDir } from "../support/env.js";
 
 const run = promisify(execFile);
-let scratch: string;
-
-before(async () => {
-  scratch = await mkdtemp(path.join(os.tmpdir(), "padlock-serve-internal-"));
-});
+const tmp = tempDir("serve-internal");
+const scratch = tmp.dir;
 
 after(async () => {
-  await rm(scratch, { recursive: true, force: true });
+  tmp.remove();
 });
 
 test("local hosts get HTTPS from the internal CA; curl --cacert <printed root> succeeds", async () => {

@@ -5,23 +5,23 @@ import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { runPadlock, type RunResult } from "../support/padlock-process.js";
+import { tempDir } from "../support/env.js";
 
 const run = promisify(execFile);
-let scratch: string;
+const tmp = tempDir("trust");
+const scratch = tmp.dir;
 
 before(async () => {
-  scratch = await mkdtemp(path.join(os.tmpdir(), "padlock-trust-"));
   await chmod(scratch, 0o755); // readable by `nobody` in the permission test
 });
 
 after(async () => {
-  await rm(scratch, { recursive: true, force: true });
+  tmp.remove();
 });
 
 function padlock(args: string[], options: { env?: NodeJS.ProcessEnv; asNobody?: boolean } = {}): Promise<RunResult> {

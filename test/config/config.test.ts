@@ -1,12 +1,12 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseConfig, loadConfigFile } from "../../src/config/load.js";
 import { ConfigError } from "../../src/config/problems.js";
-import { hostNameProblem } from "../../src/config/check.js";
+import { hostNameProblem } from "../../src/config/host-name.js";
 import { packageRoot } from "../../src/paths.js";
+import { tempDir } from "../support/env.js";
 
 function problemsOf(yaml: string, file = "padlock.yaml"): string[] {
   try {
@@ -18,8 +18,9 @@ function problemsOf(yaml: string, file = "padlock.yaml"): string[] {
   assert.fail("the config was accepted");
 }
 
-test("a valid config with the brief's keys is accepted", () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "padlock-config-"));
+test("a valid config with the brief's keys is accepted", (t) => {
+  const { dir, remove } = tempDir("config");
+  t.after(remove);
   const file = path.join(dir, "padlock.yaml");
   writeFileSync(
     file,

@@ -7,22 +7,21 @@
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { CheckResult } from "../../src/doctor/check-result.js";
 import { checkStorage, type StorageOptions } from "../../src/doctor/checks/storage.js";
 import { userByName } from "../../src/doctor/system-users.js";
 import { packageRoot } from "../../src/paths.js";
 import { FakeAcmeDirectory } from "../support/fake-acme-directory.js";
-import { freePort } from "../support/env.js";
+import { freePort, tempDir } from "../support/env.js";
 import { runPadlock } from "../support/padlock-process.js";
 import { writeDoctorConfig } from "../support/doctor-config.js";
 
 const nobody = userByName("nobody")!;
 const nogroup = "nogroup";
 let directory: FakeAcmeDirectory;
-const made: string[] = [];
+const made: (() => void)[] = [];
 
 before(async () => {
   assert.equal(process.getuid?.(), 0, "these tests change owners and run the check as nobody; run the suite as root (CI does)");
@@ -30,19 +29,19 @@ before(async () => {
 });
 after(async () => {
   await directory.close();
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+  for (const remove of made) remove();
 });
 
 /** A folder every user may enter. */
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "padlock-storage-"));
+function openTempDir(): string {
+  const { dir, remove } = tempDir("storage");
   chmodSync(dir, 0o755);
-  made.push(dir);
+  made.push(remove);
   return dir;
 }
 
 function folderOwnedBy(uid: number, gid: number, mode = 0o700): string {
-  const dir = path.join(tempDir(), "data");
+  const dir = path.join(openTempDir(), "data");
   mkdirSync(dir, { mode });
   chmodSync(dir, mode);
   chownSync(dir, uid, gid);
@@ -96,7 +95,7 @@ test("a folder that does not exist yet: created for user: by padlock started as 
 });
 
 test("not a folder", () => {
-  const file = path.join(tempDir(), "data");
+  const file = path.join(openTempDir(), "data");
   writeFileSync(file, "");
   claim({ dir: file, user: "nobody" }, { root: [`fail storage: ${file} is not a folder | point storage: at a folder`], nobody: [`fail storage: ${file} is not a folder | point storage: at a folder`] });
 });

@@ -3,7 +3,8 @@
 // over HTTP/1.1 and HTTP/2. Loopback has many addresses: curl --interface picks the peer.
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { parseForwarded, resolveClient, setForwardingHeaders, TrustedProxies } from "../../src/proxy/forwarding.js";
+import { setForwardingHeaders } from "../../src/proxy/forwarding.js";
+import { parseForwarded, resolveClient, TrustedProxies } from "../../src/server/client-address.js";
 import { exampleBlogDir } from "../../src/paths.js";
 import { curl, httpArgs, httpsArgs } from "../support/clients.js";
 import { startPadlock, type RunningPadlock } from "../support/padlock-in-process.js";

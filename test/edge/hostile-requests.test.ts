@@ -14,7 +14,7 @@ import { startPadlock, type RunningPadlock } from "../support/padlock-in-process
 import { rawRequest, sendRaw } from "../support/raw-client.js";
 import { makeTestPki, type TestPki } from "../support/tls.js";
 import { startEchoUpstream, startWsEchoUpstream, type Echo, type TestUpstream } from "../support/upstreams.js";
-import type { SiteRuntime } from "../../src/sites/site-runtime.js";
+import type { SiteRuntime } from "../../src/server/site-runtime.js";
 import type { Config } from "../../src/config/schema.js";
 import WebSocket from "ws";
 

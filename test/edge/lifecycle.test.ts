@@ -2,11 +2,10 @@
 // a broken config is rejected, the running one kept); SIGTERM lets requests in flight finish.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { Pool } from "undici";
-import { waitFor } from "../support/env.js";
+import { tempDir, waitFor } from "../support/env.js";
 import { servePadlock } from "../support/padlock-process.js";
 import { startEchoUpstream } from "../support/upstreams.js";
 
@@ -45,9 +44,10 @@ function startLoad(pool: Pool, workers: number) {
   };
 }
 
-test("SIGHUP swaps the config under load with zero failed requests; a broken config is rejected", async () => {
+test("SIGHUP swaps the config under load with zero failed requests; a broken config is rejected", async (t) => {
   const [a, b] = await Promise.all([startEchoUpstream("a"), startEchoUpstream("b")]);
-  const dir = mkdtempSync(path.join(os.tmpdir(), "padlock-reload-"));
+  const { dir, remove } = tempDir("reload");
+  t.after(remove);
   const file = path.join(dir, "padlock.yaml");
   writeFileSync(file, configText(a.url, "A"));
   const padlock = await servePadlock(["--config", file]);
@@ -75,11 +75,12 @@ test("SIGHUP swaps the config under load with zero failed requests; a broken con
   assert.deepEqual(load.failures, []);
 });
 
-test("SIGTERM: requests in flight finish, new connections are refused, exit code 0", async () => {
+test("SIGTERM: requests in flight finish, new connections are refused, exit code 0", async (t) => {
   const upstream = await startEchoUpstream();
   let arrived = 0;
   upstream.server.on("request", () => arrived++);
-  const dir = mkdtempSync(path.join(os.tmpdir(), "padlock-term-"));
+  const { dir, remove } = tempDir("term");
+  t.after(remove);
   const file = path.join(dir, "padlock.yaml");
   writeFileSync(file, configText(upstream.url, "T", "limits: { shutdown_timeout: 30 }\n"));
   const padlock = await servePadlock(["--config", file]);

@@ -4,12 +4,12 @@
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
 import { startPadlock, type RunningPadlock } from "../support/padlock-in-process.js";
+import { tempDir } from "../support/env.js";
 import { servePadlock } from "../support/padlock-process.js";
 import { makeTestPki, type TestPki } from "../support/tls.js";
 import { startEchoUpstream, type TestUpstream } from "../support/upstreams.js";
@@ -85,7 +85,8 @@ for (const [mode, flags] of [
   ["slow body (R-U-Dead-Yet)", ["-B", "-s", "65536"]],
 ] as const) {
   test(`${mode}: a normal client keeps getting answers during the attack`, async (t) => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "padlock-slow-"));
+    const { dir, remove } = tempDir("slow");
+    t.after(remove);
     const file = path.join(dir, "padlock.yaml");
     writeFileSync(file, `log: { access: "off" }\nlimits: { headers_timeout: 2, request_timeout: 4 }\nsites:\n  - hosts: [${NAME}]\n    default: true\n    http: serve\n    proxy: ${upstream.url}\n`);
     const padlock = await servePadlock(["--config", file]);

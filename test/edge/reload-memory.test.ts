@@ -6,7 +6,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { exampleBlogDir } from "../../src/paths.js";
-import type { SiteRuntime } from "../../src/sites/site-runtime.js";
+import type { SiteRuntime } from "../../src/server/site-runtime.js";
 import { startPadlock } from "../support/padlock-in-process.js";
 import { waitFor } from "../support/env.js";
 import { requestAs } from "../support/clients.js";

@@ -2,11 +2,11 @@
 // padlock's resident memory is sampled: it must stay bounded (bodies are streamed, never held).
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { Client } from "undici";
+import { tempDir } from "../support/env.js";
 import { servePadlock, type ServingPadlock } from "../support/padlock-process.js";
 import { startEchoUpstream, type Echo, type TestUpstream } from "../support/upstreams.js";
 
@@ -16,11 +16,11 @@ const MAX_RSS_GROWTH = 100 * 1024 * 1024;
 let upstream: TestUpstream;
 let padlock: ServingPadlock;
 let client: Client;
+const scratch = tempDir("stream");
 
 before(async () => {
   upstream = await startEchoUpstream();
-  const dir = mkdtempSync(path.join(os.tmpdir(), "padlock-stream-"));
-  const config = path.join(dir, "padlock.yaml");
+  const config = path.join(scratch.dir, "padlock.yaml");
   writeFileSync(config, `log: { access: "off" }\nsites:\n  - hosts: [stream.test]\n    http: serve\n    proxy: ${upstream.url}\n`);
   padlock = await servePadlock(["--config", config]);
   client = new Client(`http://127.0.0.1:${padlock.httpPort}`);
@@ -32,6 +32,7 @@ after(async () => {
   await client.close();
   await padlock.stop("SIGKILL");
   await upstream.close();
+  scratch.remove();
 });
 
 /** Samples padlock's RSS until `work` settles; returns the largest growth over the baseline. */

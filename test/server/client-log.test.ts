@@ -2,9 +2,8 @@
 // of the ones held back.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { pino } from "pino";
-import { Writable } from "node:stream";
 import { ClientLog, clientText } from "../../src/server/client-log.js";
+import { captureLog } from "../support/env.js";
 import { FakeClock } from "../support/fake-clock.js";
 
 test("client text is cut and its control characters escaped", () => {
@@ -16,8 +15,7 @@ test("client text is cut and its control characters escaped", () => {
 });
 
 test("each kind of line is written once a minute; the count held back follows when the minute ends", () => {
-  const lines: { level: number; msg: string; held_back?: number }[] = [];
-  const log = pino({ base: undefined }, new Writable({ write: (c: Buffer, _e, done) => (lines.push(JSON.parse(String(c)) as (typeof lines)[number]), done()) }));
+  const { log, lines } = captureLog();
   const clock = new FakeClock(0);
   const clientLog = new ClientLog(log, 60_000, clock);
   for (let i = 0; i < 50; i++) clientLog.warn("unknown token", { i }, "unknown token");
@@ -35,8 +33,7 @@ test("each kind of line is written once a minute; the count held back follows wh
 });
 
 test("beyond 256 kinds in a minute, new kinds are counted together, not dropped unseen", () => {
-  const lines: { msg: string; held_back?: number }[] = [];
-  const log = pino({ base: undefined }, new Writable({ write: (c: Buffer, _e, done) => (lines.push(JSON.parse(String(c)) as (typeof lines)[number]), done()) }));
+  const { log, lines } = captureLog();
   const clock = new FakeClock(0);
   const clientLog = new ClientLog(log, 60_000, clock);
   for (let i = 0; i < 300; i++) clientLog.warn(`kind ${i}`, {}, `line ${i}`);

@@ -3,21 +3,21 @@
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { exampleBlogDir } from "../../src/paths.js";
 import { rawRequest, startBlogServer, type RunningBlog } from "../support/blog-server.js";
 import { isFingerprinted, parseRange, safeRelativePath } from "../../src/server/static-files.js";
+import { tempDir } from "../support/env.js";
 
 const run = promisify(execFile);
-let tmp: string;
+const scratch = tempDir("static");
+const tmp = scratch.dir;
 let server: RunningBlog;
 const SECRET = "top-secret-outside-the-root";
 
 before(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "padlock-static-"));
   const root = path.join(tmp, "site");
   const outside = path.join(tmp, "outside");
   fs.mkdirSync(path.join(root, "sub"), { recursive: true });
@@ -41,7 +41,7 @@ before(async () => {
 
 after(async () => {
   await server.close();
-  fs.rmSync(tmp, { recursive: true, force: true });
+  scratch.remove();
 });
 
 const onStaticSite = (p: string, headers: Record<string, string> = {}, method = "GET") => rawRequest(server.httpPort, p, { headers: { host: "static.test", ...headers }, method });

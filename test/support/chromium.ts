@@ -3,9 +3,9 @@
 import { chromium, type BrowserContext } from "playwright-core";
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { tempDir } from "./env.js";
 
 const run = promisify(execFile);
 
@@ -42,6 +42,7 @@ export async function launchChromium(home: string): Promise<BrowserContext> {
   });
 }
 
-export async function tempHome(): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), "padlock-home-"));
+/** A HOME of its own (hence an NSS database of its own) for a browser. */
+export function tempHome(): { dir: string; remove: () => void } {
+  return tempDir("home");
 }

@@ -62,6 +62,7 @@ export function curlHttpsStatus(name: string, port: number, rootFile: string): P
 
 export interface TlsAnswer {
   status: number;
+  body: string;
   serial: string;
   names: string;
   protocol: string;
@@ -75,8 +76,9 @@ export function httpsGet(name: string, port: number, rootPem: string, pathname =
       (res) => {
         const socket = res.socket as TLSSocket;
         const cert = socket.getPeerCertificate();
-        res.resume();
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, serial: cert.serialNumber, names: cert.subjectaltname ?? "", protocol: socket.getProtocol() ?? "" }));
+        let body = "";
+        res.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body, serial: cert.serialNumber, names: cert.subjectaltname ?? "", protocol: socket.getProtocol() ?? "" }));
       },
     );
     req.on("error", reject);

@@ -5,13 +5,13 @@
 // (scripts/test-deps) provide them.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { packageRoot } from "../../src/paths.js";
+import { tempDir } from "./env.js";
 
-const settings = mkdtempSync(path.join(os.tmpdir(), "padlock-podman-"));
-process.once("exit", () => rmSync(settings, { recursive: true, force: true }));
+const { dir: settings, remove: removeSettings } = tempDir("podman");
+process.once("exit", removeSettings);
 writeFileSync(
   path.join(settings, "containers.conf"),
   // default_ulimits: without it `podman run` fails (error setting rlimit type 7); crun, the default

@@ -1,9 +1,11 @@
-// Small helpers shared by tests: free loopback ports, temp folders, polling with a deadline.
+// What every test shares: free loopback ports, temp folders, polling with a deadline, and a
+// logger whose lines the test reads.
 import dgram from "node:dgram";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { pino, type Logger } from "pino";
 
 // Free ports are chosen below the kernel's ephemeral range (32768-60999): a port handed out by
 // `listen(0)` is released again before its user binds it, and in that gap any outgoing
@@ -100,4 +102,17 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+/** A logger (pino, as padlock's own) whose lines are parsed into `lines` as they are written. */
+export function captureLog(level = "debug"): { log: Logger; lines: LogLine[]; messages(): string[] } {
+  const lines: LogLine[] = [];
+  const log = pino({ level, base: undefined }, { write: (text: string) => void lines.push(JSON.parse(text) as LogLine) });
+  return { log, lines, messages: () => lines.map((l) => l.msg) };
 }

@@ -1,5 +1,5 @@
 // A clock the test moves by hand: timers fire when advance() passes their time.
-import type { Clock } from "../../src/acme/renewal.js";
+import type { Clock } from "../../src/time/clock.js";
 
 export class FakeClock implements Clock {
   private current: number;

@@ -4,12 +4,11 @@
 // the README suggests: TXT records at _acme-challenge and _acme-challenge.www only.
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort } from "./env.js";
+import { freePort, tempDir } from "./env.js";
 import { stopProcess } from "./processes.js";
 import { query } from "../../src/acme/dns01/dns-client.js";
 import type { TsigAlgorithm, TsigKey } from "../../src/acme/dns01/tsig.js";
@@ -38,7 +37,7 @@ export interface KnotServer {
 }
 
 export async function startKnot(): Promise<KnotServer> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "padlock-knot-"));
+  const { dir, remove } = tempDir("knot");
   const keys = Object.fromEntries(
     KEY_ALGORITHMS.map((algorithm) => [algorithm, { name: `padlock-${algorithm}.`, algorithm, secret: randomBytes(32) }]),
   ) as Record<TsigAlgorithm, TsigKey>;
@@ -78,14 +77,14 @@ export async function startKnot(): Promise<KnotServer> {
         writeUpdateHook: (hookDir) => writeUpdateHook(hookDir, port, keys["hmac-sha256"]),
         stop: async () => {
           await stopProcess(child);
-          await rm(dir, { recursive: true, force: true });
+          remove();
         },
       };
     }
     await stopProcess(child);
     lastError = log;
   }
-  await rm(dir, { recursive: true, force: true });
+  remove();
   throw new Error(`knotd did not start:\n${lastError}`);
 }
 

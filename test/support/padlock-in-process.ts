@@ -1,19 +1,14 @@
 // padlock in the test process, on 127.0.0.1, with its program log and access log captured.
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import { loadConfigFile } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
 import { Padlock } from "../../src/padlock.js";
-import type { CertificateTuning } from "../../src/acme/start-certificates.js";
+import type { CertificateTuning } from "../../src/certificates/start-certificates.js";
+import { captureLog, type LogLine } from "./env.js";
 import type { TestPki } from "./tls.js";
 
-export interface LogLine {
-  level: number;
-  msg: string;
-  [key: string]: unknown;
-}
+export type { LogLine };
 
 export interface StartOptions {
   /** Folder relative paths in the config resolve against (default: the current folder). */
@@ -46,18 +41,12 @@ export interface RunningPadlock {
 export function startPadlock(config: Config, options: StartOptions & { httpsPort: false }): Promise<Omit<RunningPadlock, "httpsPort">>;
 export function startPadlock(config: Config, options?: StartOptions): Promise<RunningPadlock>;
 export async function startPadlock(config: Config, options: StartOptions = {}): Promise<Omit<RunningPadlock, "httpsPort"> & { httpsPort?: number }> {
-  const logs: LogLine[] = [];
+  const { log, lines: logs, messages } = captureLog();
   const access: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split("\n")) if (line) logs.push(JSON.parse(line) as LogLine);
-      done();
-    },
-  });
   const padlock = await Padlock.start({
     config,
     baseDir: options.baseDir ?? process.cwd(),
-    log: pino({ level: "debug", base: undefined }, sink),
+    log,
     httpPort: options.httpPort ?? 0,
     httpsPort: options.httpsPort === false ? undefined : (options.httpsPort ?? 0),
     listen: "127.0.0.1",
@@ -73,7 +62,7 @@ export async function startPadlock(config: Config, options: StartOptions = {}): 
     httpsPort: padlock.edge.httpsPort,
     base: `http://127.0.0.1:${httpPort}`,
     logs,
-    messages: () => logs.map((l) => l.msg),
+    messages,
     access,
     close: () => padlock.close(),
   };

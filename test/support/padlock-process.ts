@@ -1,12 +1,11 @@
 // padlock as a child process, started through bin/padlock like a user would: run to its exit
 // with its output collected, or left serving, with its JSON log lines and ports at hand.
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { packageRoot } from "../../src/paths.js";
 import { copyRuntimeFiles } from "../../build/runtime-files.js";
-import { waitFor } from "./env.js";
+import { tempDir, waitFor } from "./env.js";
 
 export const padlockBin = path.join(packageRoot, "bin", "padlock");
 
@@ -20,8 +19,8 @@ let programForAll: string | undefined;
  */
 function padlockBinForAll(): string {
   if (!programForAll) {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "padlock-program-"));
-    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    const { dir, remove } = tempDir("program");
+    process.once("exit", remove);
     chmodSync(dir, 0o755);
     copyRuntimeFiles(packageRoot, dir);
     programForAll = dir;

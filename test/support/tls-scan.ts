@@ -3,10 +3,9 @@
 // reporting which the server accepted. Also which of two suites the server picks when the client
 // offers them in either order, and whether a TLS 1.3 session resumes.
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { tempDir } from "./env.js";
 
 const run = promisify(execFile);
 
@@ -80,13 +79,13 @@ export async function scanTls(port: number, servername: string | undefined, pref
     negotiated(await handshake(port, servername, ["-tls1_2", "-cipher", `${b}:${a}`])) ?? "(none)",
   ];
 
-  const dir = mkdtempSync(path.join(os.tmpdir(), "padlock-tls-scan-"));
+  const { dir, remove } = tempDir("tls-scan");
   try {
     const session = path.join(dir, "session.pem");
     await handshake(port, servername, ["-tls1_3", "-sess_out", session], `GET / HTTP/1.1\r\nHost: ${servername ?? "localhost"}\r\nConnection: close\r\n\r\n`);
     const resumed = /^Reused, TLSv1\.3/m.test(await handshake(port, servername, ["-tls1_3", "-sess_in", session]));
     return { protocols, tls12Suites, tls13Suites, groups, chosen, resumed };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    remove();
   }
 }

@@ -4,7 +4,7 @@
 // secure context even over plain HTTP, so isSecureContext alone would prove little).
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { InternalCa, internalCaFolder } from "../../src/tls/internal-ca.js";
 import { FolderKeyFileStore } from "../../src/tls/key-files.js";
@@ -12,14 +12,14 @@ import { exampleBlogDir, packageRoot } from "../../src/paths.js";
 import { createNssDb, launchChromium, tempHome, trustInNssDb } from "../support/chromium.js";
 import { loadConfigIn, startPadlock, type RunningPadlock } from "../support/padlock-in-process.js";
 
-let home: string;
+const homeDir = tempHome();
+const home = homeDir.dir;
 let padlock: RunningPadlock;
 let rootCertificatePath: string;
 
 // padlock as `padlock serve` runs it with no config: the example blog on local names, with the
 // internal CA's certificate on the HTTPS port.
 before(async () => {
-  home = await tempHome();
   padlock = await startPadlock(loadConfigIn(home, { storage: "padlock-data", sites: [{ hosts: ["localhost", "127.0.0.1", "::1"], blog: exampleBlogDir, default: true }] }), {
     baseDir: home,
     httpPort: 0,
@@ -29,7 +29,7 @@ before(async () => {
 
 after(async () => {
   await padlock?.close();
-  if (home) await rm(home, { recursive: true, force: true });
+  homeDir.remove();
 });
 
 test("with the root in its NSS database, Chromium loads https://localhost as a secure context", async () => {

@@ -1,26 +1,25 @@
 // The internal CA: root created once and kept (0600), a chain that openssl and curl accept for
 // localhost, *.localhost, 127.0.0.1 and ::1, the intermediate re-signed before it expires.
-import test, { after, before } from "node:test";
+import test, { after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { X509Certificate, createPrivateKey } from "node:crypto";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { InternalCa, InternalCaError, LEAF_LIFETIME_MS, LOCAL_NAMES } from "../../src/tls/internal-ca.js";
+import { LOCAL_NAMES } from "../../src/config/certificate-source.js";
+import { InternalCa, InternalCaError, LEAF_LIFETIME_MS } from "../../src/tls/internal-ca.js";
 import { FolderKeyFileStore } from "../../src/tls/key-files.js";
 import { startHttpsServer } from "../support/https-server.js";
+import { tempDir } from "../support/env.js";
+import { FakeClock } from "../support/fake-clock.js";
 
 const run = promisify(execFile);
-let scratch: string;
-
-before(async () => {
-  scratch = await mkdtemp(path.join(os.tmpdir(), "padlock-internal-ca-"));
-});
+const tmp = tempDir("internal-ca");
+const scratch = tmp.dir;
 
 after(async () => {
-  await rm(scratch, { recursive: true, force: true });
+  tmp.remove();
 });
 
 function freshDir(name: string): string {
@@ -122,7 +121,7 @@ test("the intermediate is re-signed before it expires, and leaves never outlive 
   const firstIntermediate = new X509Certificate(ca.intermediateCertificatePem);
 
   const nearExpiry = new Date(new Date(firstIntermediate.validTo).getTime() - 10 * 24 * 3600 * 1000);
-  const later = await InternalCa.open(new FolderKeyFileStore(dir), { now: () => nearExpiry });
+  const later = await InternalCa.open(new FolderKeyFileStore(dir), { clock: new FakeClock(nearExpiry.getTime()) });
   assert.equal(later.rootFingerprint, ca.rootFingerprint, "the root is kept");
   const renewed = new X509Certificate(later.intermediateCertificatePem);
   assert.notEqual(renewed.fingerprint256, firstIntermediate.fingerprint256);
@@ -133,7 +132,7 @@ test("the intermediate is re-signed before it expires, and leaves never outlive 
   assert.ok(leaf.notAfter <= new Date(renewed.validTo));
   assert.ok(new X509Certificate(leaf.certificatePem).verify(renewed.publicKey));
   // The renewed intermediate is what is stored now.
-  const reopened = await InternalCa.open(new FolderKeyFileStore(dir), { now: () => nearExpiry });
+  const reopened = await InternalCa.open(new FolderKeyFileStore(dir), { clock: new FakeClock(nearExpiry.getTime()) });
   assert.equal(reopened.intermediateCertificatePem, later.intermediateCertificatePem);
 });
 

@@ -9,9 +9,8 @@ import net from "node:net";
 import tls from "node:tls";
 import * as x509 from "@peculiar/x509";
 import { parseClientHello } from "../../src/tls/client-hello.js";
-import { TlsAlpn01Challenges } from "../../src/acme/tls-alpn01-challenges.js";
 import { createChallengeCertificate } from "../../src/acme/tls-alpn01-solver.js";
-import { answerTlsAlpnChallenges } from "../../src/server/tls-alpn-challenge-listener.js";
+import { answerTlsAlpnChallenges, TlsAlpn01Challenges } from "../../src/server/tls-alpn-challenge-listener.js";
 import { makeTestPki, type TestPki } from "../support/tls.js";
 import { tempDir } from "../support/env.js";
 

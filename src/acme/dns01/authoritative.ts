@@ -8,7 +8,8 @@ import { Resolver } from "node:dns/promises";
 import { isIP } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Dns01Error } from "./provider.js";
-import { formatServer, parseServer, query, type DnsServer } from "./dns-client.js";
+import { formatServer, parseServer, resolverList, resolverProblem, type DnsServer } from "../../config/dns-settings.js";
+import { query } from "./dns-client.js";
 
 export interface AuthoritativeCheckOptions {
   /** The config's `resolver:`, "IP[:PORT]" or several separated by commas (default: the system's resolver). */
@@ -195,25 +196,6 @@ export class AuthoritativeTxtCheck {
 
 function stopped(fqdn: string, pending: string[]): Dns01Error {
   return new Dns01Error("stopped", `padlock is stopping: stopped waiting for the TXT record ${fqdn} to appear at ${pending.join(", ")}`);
-}
-
-function resolverList(spec: string): string[] {
-  return spec.split(",").map((s) => s.trim()).filter(Boolean);
-}
-
-/** Why the config's `resolver:` cannot be used, or undefined when it can. */
-export function resolverProblem(spec: string | undefined): string | undefined {
-  if (spec === undefined) return undefined;
-  try {
-    const servers = resolverList(spec);
-    if (servers.length > 0) {
-      new Resolver().setServers(servers);
-      return undefined;
-    }
-  } catch {
-    // Reported below.
-  }
-  return `"${spec}" is not a DNS server address; write IP or IP:PORT (several separated by commas), e.g. 192.0.2.53 or 127.0.0.1:5353 or [::1]:53`;
 }
 
 function txtValue(data: unknown): string {

@@ -6,13 +6,9 @@ import dgram from "node:dgram";
 import net from "node:net";
 import { lookup } from "node:dns/promises";
 import dnsPacket from "dns-packet";
+import { formatServer, type DnsServer } from "../../config/dns-settings.js";
 
 export type DnsTransport = "udp" | "tcp";
-
-export interface DnsServer {
-  host: string;
-  port: number;
-}
 
 export interface ExchangeOptions {
   transport?: DnsTransport;
@@ -30,19 +26,6 @@ export class DnsUnreachableError extends Error {
 const DEFAULT_TIMEOUT_MS = 3000;
 const UDP_ATTEMPTS = 2;
 const TRUNCATED = 1 << 9;
-
-/** "host", "host:port", "[v6]:port" or a bare IPv6 address; undefined when it is none of these. */
-export function parseServer(spec: string, defaultPort = 53): DnsServer | undefined {
-  if (net.isIPv6(spec)) return { host: spec, port: defaultPort };
-  const match = /^\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?$/.exec(spec) ?? /^([^:\s[\]]+)(?::(\d{1,5}))?$/.exec(spec);
-  if (!match) return undefined;
-  const port = match[2] ? Number(match[2]) : defaultPort;
-  return port >= 1 && port <= 65535 ? { host: match[1]!, port } : undefined;
-}
-
-export function formatServer(server: DnsServer): string {
-  return net.isIPv6(server.host) ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
-}
 
 export async function exchange(server: DnsServer, message: Buffer, options: ExchangeOptions = {}): Promise<Buffer> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;

@@ -1,11 +1,12 @@
 // What the ACME issuer needs from a DNS-01 provider, and the one safe way to use it:
 // publish the TXT record, wait until the zone's authoritative servers show it, let the CA
 // validate, and always remove it again.
+import { PadlockError } from "../../errors.js";
 
 /**
  * Publishes and removes `_acme-challenge` TXT records in some DNS zone.
  * `fqdn` is the record's full name (e.g. `_acme-challenge.example.com`, see
- * {@link challengeRecordName}); `value` is the base64url digest of the key authorization.
+ * `challengeRecordName` in config/dns-settings.ts); `value` is the base64url digest of the key authorization.
  * Several values may exist at one name at once (`example.com` and `*.example.com` share it):
  * `present` adds one value and `cleanup` removes only that value.
  *
@@ -34,9 +35,9 @@ export type Dns01ErrorKind =
   | "stopped";
 
 /** A DNS-01 failure whose message says what went wrong, where, and how to fix it. */
-export class Dns01Error extends Error {
+export class Dns01Error extends PadlockError {
   constructor(readonly kind: Dns01ErrorKind, message: string) {
-    super(message);
+    super("DNS01_FAILED", message);
     this.name = "Dns01Error";
   }
 }
@@ -44,10 +45,6 @@ export class Dns01Error extends Error {
 /** How long a provider's clean-up may take once padlock is stopping. */
 export const STOPPING_CLEANUP_MS = 5000;
 
-/** The name whose TXT record proves control of `identifier` (a wildcard shares its base name's). */
-export function challengeRecordName(identifier: string): string {
-  return `_acme-challenge.${identifier.replace(/^\*\./, "").replace(/\.$/, "")}`;
-}
 
 export interface TxtRecordOptions {
   /** Publishing failed: told at once, before the (possibly slow) removal runs. */

@@ -4,7 +4,8 @@
 import dnsPacket from "dns-packet";
 import { Dns01Error, type Dns01Provider } from "./provider.js";
 import type { AuthoritativeTxtCheck } from "./authoritative.js";
-import { DnsUnreachableError, exchange, formatServer, newMessageId, parseServer, query, type DnsServer, type DnsTransport } from "./dns-client.js";
+import { formatServer, isInZone, parseServer, type DnsServer } from "../../config/dns-settings.js";
+import { DnsUnreachableError, exchange, newMessageId, query, type DnsTransport } from "./dns-client.js";
 import { TSIG_ERRORS, readTsig, signMessage, verifyAnswer, type TsigKey } from "./tsig.js";
 import { CLASS_IN, CLASS_NONE, TYPE_SOA, TYPE_TXT, encodeName, encodeRecord, txtRdata, u16 } from "./wire.js";
 
@@ -200,11 +201,4 @@ export class Rfc2136Provider implements Dns01Provider {
   private exchangeOptions() {
     return { transport: this.options.transport, timeoutMs: this.options.timeoutMs };
   }
-}
-
-/** Whether `fqdn` is `zone` or a name below it. */
-export function isInZone(fqdn: string, zone: string): boolean {
-  const name = fqdn.replace(/\.$/, "").toLowerCase();
-  const apex = zone.replace(/\.$/, "").toLowerCase();
-  return name === apex || name.endsWith(`.${apex}`);
 }

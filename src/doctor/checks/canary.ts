@@ -2,12 +2,12 @@
 // on the HTTP port when the port is free) and fetches http://<name>/.well-known/acme-challenge/
 // <token> from each address the name resolves to, as the CA would, reporting what came back.
 import { randomBytes } from "node:crypto";
-import { ACME_CHALLENGE_PREFIX, Http01Challenges } from "../../acme/http01-challenges.js";
+import { ACME_CHALLENGE_PREFIX, Http01Challenges } from "../../server/http01-answer.js";
 import { createLogger } from "../../log.js";
 import { Edge } from "../../server/edge.js";
 import { SiteTable } from "../../server/site-table.js";
 import { sendText } from "../../server/exchange.js";
-import type { SiteRuntime } from "../../sites/site-runtime.js";
+import type { SiteRuntime } from "../../server/site-runtime.js";
 import { CertificateCache } from "../../tls/certificate-cache.js";
 import { fail, ok, type CheckResult } from "../check-result.js";
 import type { ResolvedAddresses } from "../dns.js";

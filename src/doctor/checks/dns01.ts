@@ -9,7 +9,8 @@ import path from "node:path";
 import type { DnsProvider } from "../../config/schema.js";
 import type { AuthoritativeTxtCheck } from "../../acme/dns01/authoritative.js";
 import { createDns01Provider } from "../../acme/dns01/from-config.js";
-import { challengeRecordName, Dns01Error, type Dns01ErrorKind } from "../../acme/dns01/provider.js";
+import { challengeRecordName } from "../../config/dns-settings.js";
+import { Dns01Error, type Dns01ErrorKind } from "../../acme/dns01/provider.js";
 import type { Rfc2136Provider } from "../../acme/dns01/rfc2136.js";
 import { fail, ok, warn, type CheckResult } from "../check-result.js";
 

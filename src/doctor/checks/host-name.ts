@@ -1,7 +1,7 @@
 // Check: a host name is one the chosen CA can issue for — valid, and public when the CA is
 // public (a public CA validates from the internet and refuses names only a local network knows).
 import { BlockList, isIP } from "node:net";
-import { hostNameProblem } from "../../config/check.js";
+import { hostNameProblem } from "../../config/host-name.js";
 import type { CaTarget } from "../ca-target.js";
 import { fail, ok, type CheckResult } from "../check-result.js";
 
@@ -24,7 +24,7 @@ export function nonPublicReason(host: string): string | undefined {
   return suffix ? `".${suffix}" names exist only on local networks, not in the public DNS` : undefined;
 }
 
-export function checkHostName(host: string, ca: CaTarget, challenges: string[]): CheckResult {
+export function checkHostName(host: string, ca: CaTarget, challenges: readonly string[]): CheckResult {
   const check = `host ${host}`;
   const invalid = hostNameProblem(host);
   if (invalid) return fail(check, invalid, "write the name as it is registered in DNS, in lower case");

@@ -2,7 +2,7 @@
 // (its HTTP answer gives it away) or another program (named from /proc when permitted).
 import net from "node:net";
 import { randomBytes } from "node:crypto";
-import { ACME_CHALLENGE_PREFIX } from "../../acme/http01-challenges.js";
+import { ACME_CHALLENGE_PREFIX } from "../../server/http01-answer.js";
 import { fail, ok, type CheckResult } from "../check-result.js";
 import { describeResponse, probeHttp, type ProbeOutcome } from "../http-probe.js";
 import { describeHolder, findPortHolder, looksLikePadlock, type PortHolder } from "../port-holder.js";

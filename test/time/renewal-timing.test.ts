@@ -2,7 +2,8 @@
 // long and very short certificates, Retry-After, and timers longer than Node's limit.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { lifetimeRenewalTime, planFromWindow, retryDelay, runAt, DEFAULT_RETRY } from "../../src/acme/renewal.js";
+import { runAt } from "../../src/time/clock.js";
+import { lifetimeRenewalTime, planFromWindow, retryDelay, DEFAULT_RETRY } from "../../src/time/renewal-timing.js";
 import { FakeClock } from "../support/fake-clock.js";
 
 const DAY = 86400_000;

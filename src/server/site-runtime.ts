@@ -1,5 +1,5 @@
 // A site ready to serve: the handler built from its config, and how plain HTTP treats it.
-import type { Handler, UpgradeHandler } from "../server/exchange.js";
+import type { Handler, UpgradeHandler } from "./exchange.js";
 import type { Site } from "../config/schema.js";
 
 export interface SiteRuntime {
