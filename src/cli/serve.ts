@@ -10,6 +10,7 @@ import { StorageError } from "../storage/storage.js";
 import { CaSetupError } from "../acme/ca-directory.js";
 import { PrivilegeError } from "../system/privileges.js";
 import { serveTarget } from "./serve-target.js";
+import { ProvidedPairError } from "../tls/provided-certificates.js";
 import { describeHolder, findPortHolder } from "../doctor/port-holder.js";
 
 export interface ServeFlags {
@@ -40,7 +41,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
     if (e.code === "EADDRINUSE") fail(portInUse(e.port!, e.address));
     if (e.code === "EACCES") fail(`not allowed to listen on port ${e.port}; ports below 1024 need root or the capability CAP_NET_BIND_SERVICE: in a container add --cap-add NET_BIND_SERVICE, elsewhere run sudo setcap cap_net_bind_service=+ep "$(readlink -f "$(which node)")"`);
-    if (err instanceof ConfigError || err instanceof StorageError || err instanceof CaSetupError || err instanceof PrivilegeError) {
+    if (err instanceof ConfigError || err instanceof StorageError || err instanceof CaSetupError || err instanceof PrivilegeError || err instanceof ProvidedPairError) {
       process.stderr.write(`padlock: ${err.message}\n`);
       process.exit(2);
     }
