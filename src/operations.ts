@@ -2,9 +2,9 @@
 // admin socket for `padlock certs`, and the metrics endpoint. Created before the listeners (the
 // edge counts requests into it), given storage after the privilege drop, and started once the
 // certificate manager runs.
-import type { CertificateManager } from "./acme/manager.js";
-import { observeAll, type CertificateEvent, type CertificateObserver } from "./acme/certificate-events.js";
-import { CertificateStatusWriter } from "./acme/certificate-status.js";
+import type { CertificateManager } from "./certificates/certificate-manager.js";
+import { observeAll, type CertificateEvent, type CertificateObserver } from "./certificates/events.js";
+import { CertificateStatusWriter } from "./certificates/certificate-status.js";
 import { systemClock, type Clock } from "./time/clock.js";
 import { AdminServer } from "./admin/admin-server.js";
 import { adminEndpointOf, describeEndpoint } from "./admin/admin-protocol.js";

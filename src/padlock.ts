@@ -14,8 +14,8 @@ import { CertificateCache } from "./tls/certificate-cache.js";
 import { TrustedProxies } from "./server/client-address.js";
 import { startInternalCertificates, type InternalCertificates } from "./tls/internal-certificates.js";
 import { ProvidedCertificates } from "./tls/provided-certificates.js";
-import type { CertificateTuning } from "./acme/start-certificates.js";
-import type { CertificateManager } from "./acme/manager.js";
+import type { CertificateTuning } from "./certificates/start-certificates.js";
+import type { CertificateManager } from "./certificates/certificate-manager.js";
 import { dropPrivileges } from "./system/privileges.js";
 import { openStorage, storageDir } from "./storage/open-storage.js";
 import type { Storage } from "./storage/storage.js";
@@ -23,7 +23,8 @@ import { Operations } from "./operations.js";
 import { internalNameSets, providedFiles } from "./config/certificate-source.js";
 import { plural } from "./plural.js";
 import { readCaRoot, type CaRoot } from "./acme/ca-root.js";
-import { sharedToken } from "./acme/http01-solver.js";
+import { SharedTokens } from "./certificates/shared-tokens.js";
+import { systemClock } from "./time/clock.js";
 
 export interface PadlockOptions {
   config: Config;
@@ -136,14 +137,14 @@ export class Padlock {
   /** A token another instance sharing the storage published; none before storage is open, or without it. */
   private async sharedToken(token: string): Promise<string | undefined> {
     await this.storageOpened;
-    return this.storage ? sharedToken(this.storage, token) : undefined;
+    return this.storage ? new SharedTokens(this.storage, systemClock).lookup(token) : undefined;
   }
 
   /** The ACME certificate manager for the config's sites, when it has an ACME CA and sites that want certificates. */
   private async startAcme(config: Config): Promise<CertificateManager | undefined> {
     if (!this.storage) return undefined;
     // Loaded only when needed: the ACME client and its dependencies are a large part of start-up.
-    const { startCertificates } = await import("./acme/start-certificates.js");
+    const { startCertificates } = await import("./certificates/start-certificates.js");
     return startCertificates({
       config,
       baseDir: this.options.baseDir,
@@ -250,7 +251,7 @@ export class Padlock {
         return;
       }
       if (this.certificateManager) {
-        const { certificateNameSets } = await import("./acme/start-certificates.js");
+        const { certificateNameSets } = await import("./certificates/start-certificates.js");
         return await this.certificateManager.update(certificateNameSets(config, this.options.baseDir, this.options.certificateTuning));
       }
       if (!this.storage && config.ca && config.ca !== "internal") {

@@ -1,27 +1,29 @@
-// The ACME account: an ECDSA key created once per CA and kept in storage, registered with the
-// CA's terms accepted explicitly (and External Account Binding when the CA wants it). The
-// account signs every request; acme-client does the JWS signing and nonce handling.
+// The ACME account: an ECDSA key created once per CA and kept where the certificate store says,
+// registered with the CA's terms accepted explicitly (and External Account Binding when the CA
+// wants it). The account signs every request; acme-client does the JWS signing and nonce handling.
 import { createHash } from "node:crypto";
 import { Client, crypto as acmeCrypto } from "./acme-client-parts.js";
-import type { Logger } from "../log.js";
-import { setAsideDamaged } from "../storage/damaged-files.js";
-import type { Storage } from "../storage/storage.js";
+import { createPrivateKey } from "../tls/pem.js";
 import { CaSetupError, type AcmeDirectory } from "./ca-directory.js";
-import { createPrivateKey } from "./issuer.js";
-import { keyProblem } from "./stored-set.js";
 import type { CaResponse, CaTransport } from "./ca-transport.js";
 import { AcmeProblem, parseRetryAfter, type ProblemDocument } from "./problems.js";
 
+/** Where a CA's account is kept (the certificate store: accounts/<ca>/account.key and account.json). */
+export interface AccountStore {
+  /** The stored key and the URL of the account registered with it; a damaged file is set aside and left out. */
+  read(): Promise<{ keyPem?: string; url?: string }>;
+  writeKey(keyPem: string): Promise<void>;
+  writeInfo(info: { url: string; contact: string[] }): Promise<void>;
+}
+
 export interface AccountOptions {
-  storage: Storage;
-  caId: string;
+  store: AccountStore;
   directoryUrl: string;
   directory: AcmeDirectory;
   transport: CaTransport;
   email?: string;
   acceptTerms?: boolean;
   eab?: { kid: string; hmac_key: string };
-  log: Logger;
 }
 
 /** The parts of acme-client's HTTP client this module plugs into (not in its public types). */
@@ -32,32 +34,6 @@ interface AcmeHttpClient {
   maxBadNonceRetries: number;
   directoryCache: unknown;
   directoryTimestamp: number;
-}
-
-interface StoredAccount {
-  url: string;
-  contact: string[];
-}
-
-/** Where a CA's account lives in storage: its key (PEM, 0600) and what the CA said about it. */
-export function accountFiles(caId: string): { key: string; info: string } {
-  return { key: `accounts/${caId}/account.key`, info: `accounts/${caId}/account.json` };
-}
-
-/** The storage lock held while a CA's account is read, registered or stored. */
-export function accountLockName(caId: string): string {
-  return `account-${caId}`;
-}
-
-/**
- * Stores an account registered elsewhere (by certbot, say) so that open() uses it as one it
- * registered itself. The key goes first: a stop in between leaves a key without account.json,
- * for which open() asks the CA and gets the same account back.
- */
-export async function storeAccount(storage: Storage, caId: string, account: { keyPem: string; url: string; contact: string[] }): Promise<void> {
-  const files = accountFiles(caId);
-  await storage.put(files.key, account.keyPem, { secret: true });
-  await storage.put(files.info, JSON.stringify({ url: account.url, contact: account.contact } satisfies StoredAccount, null, 2) + "\n");
 }
 
 // badNonce is retried with the fresh nonce the CA sends back; a CA rejecting half of all nonces
@@ -79,24 +55,17 @@ export class AcmeAccount {
     if (o.directory.meta?.externalAccountRequired && !o.eab) {
       throw new CaSetupError(`the CA at ${o.directoryUrl} requires External Account Binding: add eab: { kid: …, hmac_key: … } from the CA's dashboard`);
     }
-    const { key: keyKey, info: infoKey } = accountFiles(o.caId);
-    let accountKey = (await o.storage.get(keyKey))?.toString("utf8");
-    const damaged = accountKey === undefined ? undefined : keyProblem(accountKey);
-    if (damaged) {
-      await setAsideDamaged(o.storage, o.log, keyKey, damaged, `creating a new ACME account with a new key (the account registered with the damaged key cannot be used without it)`);
-      accountKey = undefined;
-    }
+    const stored = await o.store.read();
+    let accountKey = stored.keyPem;
     if (!accountKey) {
       accountKey = createPrivateKey("ecdsa-p256");
-      await o.storage.put(keyKey, accountKey, { secret: true });
+      await o.store.writeKey(accountKey);
     }
-    // A new key means a new account: what account.json says belongs to the old key.
-    const stored = damaged ? undefined : await readStored(o.storage, infoKey, o.log);
     const contact = o.email ? [`mailto:${o.email}`] : [];
     const client = new Client({
       directoryUrl: o.directoryUrl,
       accountKey,
-      accountUrl: stored?.url,
+      accountUrl: stored.url,
       externalAccountBinding: o.eab ? { kid: o.eab.kid, hmacKey: o.eab.hmac_key } : undefined,
     });
     const http = (client as unknown as { http: AcmeHttpClient }).http;
@@ -110,9 +79,9 @@ export class AcmeAccount {
       } catch (err) {
         throw new CaSetupError(`the CA refused to create the ACME account: ${(err as Error).message}`);
       }
-      await o.storage.put(infoKey, JSON.stringify({ url: client.getAccountUrl(), contact } satisfies StoredAccount, null, 2) + "\n");
+      await o.store.writeInfo({ url: client.getAccountUrl(), contact });
     };
-    if (!stored) await register();
+    if (!stored.url) await register();
     return new AcmeAccount(client, http, o.directory, register);
   }
 
@@ -171,19 +140,4 @@ export function problemOf(res: CaResponse, what: string): AcmeProblem {
   const doc: ProblemDocument =
     typeof res.data === "object" && res.data !== null ? (res.data as ProblemDocument) : { detail: `HTTP ${res.status}: ${String(res.data).slice(0, 200)}` };
   return new AcmeProblem(doc, { status: res.status, retryAfter: parseRetryAfter(res.headers["retry-after"], Date.now()), what });
-}
-
-async function readStored(storage: Storage, key: string, log: Logger): Promise<StoredAccount | undefined> {
-  const raw = await storage.get(key);
-  if (!raw) return undefined;
-  let problem: string;
-  try {
-    const v = JSON.parse(raw.toString("utf8")) as Partial<StoredAccount> | null;
-    if (typeof v === "object" && v !== null && typeof v.url === "string") return v as StoredAccount;
-    problem = "not an account record (url missing)";
-  } catch (err) {
-    problem = `not JSON (${(err as Error).message})`;
-  }
-  await setAsideDamaged(storage, log, key, problem, "registering again with the stored account key (the CA answers with the same account)");
-  return undefined;
 }

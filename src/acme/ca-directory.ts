@@ -2,12 +2,6 @@
 // and what it says about profiles. (Which CA the config names: config/certificate-source.ts.)
 import type { CaTransport } from "./ca-transport.js";
 
-/** A stable folder name per CA directory: host, port and path, so two CAs never share files. */
-export function caId(directoryUrl: string): string {
-  const u = new URL(directoryUrl);
-  return `${u.host}${u.pathname}`.replace(/[^A-Za-z0-9.-]+/g, "-").replace(/-+$/, "");
-}
-
 export interface AcmeDirectory {
   newNonce: string;
   newAccount: string;

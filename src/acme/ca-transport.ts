@@ -5,9 +5,11 @@
 import http from "node:http";
 import https from "node:https";
 import tls from "node:tls";
-import type { CaRequestOutcome } from "./certificate-events.js";
 import { problemName } from "./problem-catalogue.js";
 import { CaUnreachable } from "./problems.js";
+
+/** How a request to the CA went, for the metrics. */
+export type CaRequestOutcome = "ok" | "problem" | "rate_limited" | "unreachable";
 
 export interface CaResponse {
   status: number;

@@ -3,7 +3,6 @@
 // milliseconds (Pebble) or in seconds (Let's Encrypt); the CA's Retry-After wins when given.
 // A journal hears of each step that matters after a crash (placing, placed, finalizing), so an
 // order interrupted by a stop is continued from where it is (`orderUrl`) instead of placed anew.
-import { generateKeyPairSync } from "node:crypto";
 import { isIP } from "node:net";
 import { crypto as acmeCrypto } from "./acme-client-parts.js";
 import type { AcmeAccount } from "./account.js";
@@ -11,6 +10,7 @@ import { AcmeProblem, parseRetryAfter, type ProblemDocument } from "./problems.j
 import { Dns01Error } from "./dns01/provider.js";
 import { caFetchOf, type CaFetch, type Observation } from "./problem-catalogue.js";
 import type { ChallengeType, KeyType } from "../config/schema.js";
+import { createPrivateKey } from "../tls/pem.js";
 
 /** Publishes what a challenge needs (a token file, a TLS certificate, a TXT record) while the CA checks it. */
 export interface ChallengeSolver {
@@ -301,14 +301,6 @@ class ChallengeFailed extends Error {
   ) {
     super(cause instanceof Error ? cause.message : String(cause));
   }
-}
-
-export function createPrivateKey(type: KeyType): string {
-  const pair =
-    type === "ecdsa-p256" || type === "ecdsa-p384"
-      ? generateKeyPairSync("ec", { namedCurve: type === "ecdsa-p256" ? "P-256" : "P-384" })
-      : generateKeyPairSync("rsa", { modulusLength: Number(type.slice(3)) });
-  return pair.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
 }
 
 async function createCsr(names: string[], keyPem: string): Promise<string> {

@@ -2,11 +2,10 @@
 // storage before it is placed (so a restart loop cannot spend more), and failed validations are
 // counted per name. Let's Encrypt allows 5 certificates per exact set of names per 7 days and 5
 // failed authorizations per name per hour; an order that may still end in a certificate counts
-// until it is known to have failed. Counted per CA directory, in accounts/<ca>/orders.json.
+// until it is known to have failed. Counted per CA directory, in a ledger the certificate store
+// keeps (accounts/<ca>/orders.json).
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../log.js";
-import { setAsideDamaged } from "../storage/damaged-files.js";
-import type { LockEvent, Storage } from "../storage/storage.js";
 import { knownCaAt, type CaChoice } from "../config/certificate-source.js";
 import type { Clock } from "../time/clock.js";
 
@@ -64,6 +63,16 @@ interface Ledger {
   failedValidations: LedgerFailure[];
 }
 
+/** Where the ledger is kept, and changed under its lock. */
+export interface LedgerStore {
+  /** For log lines: where the ledger is. */
+  readonly location: string;
+  /** Under the ledger's lock: reads it (undefined when there is none) and writes what `change` returns. */
+  update(change: (stored: string | undefined) => Promise<string>): Promise<void>;
+  /** A ledger that does not parse is set aside (one ERROR line says why and what padlock does). */
+  setAside(problem: string, action: string): Promise<void>;
+}
+
 /** The budget is spent: nothing is ordered before `nextTry`. */
 export class BudgetSpent extends Error {
   override name = "BudgetSpent";
@@ -80,18 +89,13 @@ const RANK: Record<OrderState, number> = { placed: 0, finalizing: 1, issued: 2, 
 export class OrderBudget {
   /** What this process counted, kept even when storage cannot be written (merged into every write). */
   private readonly mine: Ledger = { orders: [], failedValidations: [] };
-  private readonly key: string;
 
   constructor(
-    private readonly storage: Storage,
-    private readonly caId: string,
+    private readonly ledger: LedgerStore,
     readonly limits: BudgetLimits,
     private readonly clock: Clock,
     private readonly log: Logger,
-    private readonly onLockEvent?: (event: LockEvent) => void,
-  ) {
-    this.key = `accounts/${caId}/orders.json`;
-  }
+  ) {}
 
   /**
    * Counts an order for `names` about to be placed, in storage first: throws BudgetSpent when
@@ -118,7 +122,7 @@ export class OrderBudget {
     await this.update((ledger) => {
       const order = ledger.orders.find((o) => o.id === id);
       if (order && RANK[state] > RANK[order.state]) order.state = state;
-    }).catch((err: unknown) => this.log.warn(`could not record an order's outcome in ${this.storage.describe(this.key)} (${(err as Error).message}); it stays counted`));
+    }).catch((err: unknown) => this.log.warn(`could not record an order's outcome in ${this.ledger.location} (${(err as Error).message}); it stays counted`));
   }
 
   async validationFailed(name: string): Promise<void> {
@@ -126,7 +130,7 @@ export class OrderBudget {
     // Counted here first: every write merges this process's counts in.
     this.mine.failedValidations.push(failure);
     await this.update(() => undefined).catch((err: unknown) =>
-      this.log.warn(`could not count a failed validation of ${name} in ${this.storage.describe(this.key)} (${(err as Error).message}); it is counted in memory`),
+      this.log.warn(`could not count a failed validation of ${name} in ${this.ledger.location} (${(err as Error).message}); it is counted in memory`),
     );
   }
 
@@ -154,28 +158,24 @@ export class OrderBudget {
   }
 
   /** Read, change and write the ledger under its lock, with this process's own counts merged in. */
-  private async update(change: (ledger: Ledger, now: number) => void): Promise<void> {
-    const lock = await this.storage.lock(`order-budget-${this.caId}`, { onEvent: this.onLockEvent });
-    try {
+  private update(change: (ledger: Ledger, now: number) => void): Promise<void> {
+    return this.ledger.update(async (stored) => {
       const now = this.clock.now();
       prune(this.mine, now);
-      const ledger = prune(merge(await this.read(), this.mine), now);
+      const ledger = prune(merge(await this.parse(stored), this.mine), now);
       change(ledger, now);
-      await this.storage.put(this.key, JSON.stringify(ledger, null, 2) + "\n");
-    } finally {
-      await lock.release().catch(() => undefined);
-    }
+      return JSON.stringify(ledger, null, 2) + "\n";
+    });
   }
 
-  private async read(): Promise<Ledger> {
-    const raw = await this.storage.get(this.key);
-    if (!raw) return { orders: [], failedValidations: [] };
+  private async parse(stored: string | undefined): Promise<Ledger> {
+    if (stored === undefined) return { orders: [], failedValidations: [] };
     try {
-      const v = JSON.parse(raw.toString("utf8")) as Partial<Ledger>;
+      const v = JSON.parse(stored) as Partial<Ledger>;
       if (!Array.isArray(v.orders) || !Array.isArray(v.failedValidations)) throw new Error("orders or failedValidations missing");
       return { orders: v.orders, failedValidations: v.failedValidations };
     } catch (err) {
-      await setAsideDamaged(this.storage, this.log, this.key, `not an order ledger (${(err as Error).message})`, "counting orders afresh from now (the CA still enforces its own limits)");
+      await this.ledger.setAside(`not an order ledger (${(err as Error).message})`, "counting orders afresh from now (the CA still enforces its own limits)");
       return { orders: [], failedValidations: [] };
     }
   }

@@ -3,7 +3,7 @@
 import path from "node:path";
 import type { Config } from "../config/schema.js";
 import { parseLoopbackListen } from "../config/addresses.js";
-import type { CertificateRecord } from "./certificate-records.js";
+import type { CertificateRecord } from "../certificates/certificate-records.js";
 
 export const ADMIN_PATHS = {
   list: "/v1/certificates",

@@ -6,12 +6,12 @@ import http from "node:http";
 import net from "node:net";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { chmod, unlink } from "node:fs/promises";
-import type { CertificateManager } from "../acme/manager.js";
+import { revocationReason } from "../acme/revocation-reasons.js";
+import type { CertificateManager } from "../certificates/certificate-manager.js";
+import { forgetCertificate, readCertificateRecords, recordsFor, withLiveStatus, type CertificateRecord } from "../certificates/certificate-records.js";
 import type { Logger } from "../log.js";
 import type { Storage } from "../storage/storage.js";
 import { ADMIN_PATHS, TOKEN_FILE, describeEndpoint, type ActionAnswer, type AdminEndpoint, type ErrorAnswer, type ListAnswer } from "./admin-protocol.js";
-import { forgetCertificate, readCertificateRecords, recordsFor, withLiveStatus, type CertificateRecord } from "./certificate-records.js";
-import { revocationReason } from "./revocation-reasons.js";
 
 export interface AdminServerOptions {
   endpoint: AdminEndpoint;

@@ -2,7 +2,7 @@
 // The list's last error is the one still standing (failures since the last success); `show`
 // also gives the last one overcome.
 import { row, wrap } from "../doctor/format-table.js";
-import type { CertificateRecord } from "./certificate-records.js";
+import type { CertificateRecord } from "../certificates/certificate-records.js";
 
 const GAP = "  ";
 

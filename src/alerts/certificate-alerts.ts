@@ -1,8 +1,8 @@
 // Which certificate events deserve an alert: a failed renewal; a certificate entering the last
 // third of its life without having been renewed; the CA rate limiting or pausing the account.
 // The problem and fix are the words the log and the problem catalogue use.
-import type { CertificateEvent } from "../acme/certificate-events.js";
-import { isRateLimitOrPause } from "../acme/certificate-status.js";
+import type { CertificateEvent } from "../certificates/events.js";
+import { isRateLimitOrPause } from "../certificates/certificate-status.js";
 import { explainAcmeProblem } from "../acme/problem-catalogue.js";
 import { AcmeProblem } from "../acme/problems.js";
 import { runAt, type Clock } from "../time/clock.js";

@@ -7,11 +7,11 @@ import path from "node:path";
 import { fail, loadConfigOrExit } from "./exit.js";
 import { adminRequest, PadlockNotRunning } from "../admin/admin-client.js";
 import { ADMIN_PATHS, adminEndpointOf, type ActionAnswer, type AdminEndpoint, type ListAnswer } from "../admin/admin-protocol.js";
-import { forgetCertificate, readCertificateRecords, recordsFor, type CertificateRecord } from "../admin/certificate-records.js";
+import { forgetCertificate, readCertificateRecords, recordsFor, type CertificateRecord } from "../certificates/certificate-records.js";
 import { formatCertificateDetails, formatCertificateTable } from "../admin/format-certificates.js";
-import { readProvidedRecords } from "../admin/provided-records.js";
+import { readProvidedRecords } from "../certificates/provided-records.js";
 import { providedFiles, type ProvidedFiles } from "../config/certificate-source.js";
-import { revocationReason } from "../admin/revocation-reasons.js";
+import { revocationReason } from "../acme/revocation-reasons.js";
 import { storageDir } from "../storage/open-storage.js";
 import { FsStorage } from "../storage/fs-storage.js";
 

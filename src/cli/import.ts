@@ -6,6 +6,8 @@ import path from "node:path";
 import { ConfigError, formatProblem } from "../config/problems.js";
 import { parseConfig } from "../config/load.js";
 import { plural } from "../plural.js";
+import { CertificateStore } from "../certificates/certificate-store.js";
+import { createLogger } from "../log.js";
 import { FsStorage } from "../storage/fs-storage.js";
 import { storageDir } from "../storage/open-storage.js";
 import { StorageError } from "../storage/storage.js";
@@ -37,11 +39,13 @@ export async function importCertbotCommand(dir: string, flags: CertbotFlags): Pr
     throw err;
   }
   const now = Date.now();
+  // Says what a lock or a damaged file held up; the plan and what was written go to stdout.
+  const log = createLogger({ level: "warn" });
   const plan = await planImport({
     folder,
     config,
     storageLocation: storage,
-    storage: existsSync(storage) ? FsStorage.existing(storage) : undefined,
+    store: existsSync(storage) ? new CertificateStore(FsStorage.existing(storage), log) : undefined,
     now,
     checkRevocation,
   });
@@ -55,7 +59,7 @@ export async function importCertbotCommand(dir: string, flags: CertbotFlags): Pr
   try {
     const user = switchToUser(config.user, storage);
     if (user) process.stdout.write(`(writing as ${user}, the user padlock serves as)\n`);
-    const done = await applyImport(plan, await FsStorage.open(storage), new Date(now));
+    const done = await applyImport(plan, new CertificateStore(await FsStorage.open(storage), log));
     process.stdout.write(`Written:\n${done.map((line) => `  ${line}\n`).join("")}`);
     process.stdout.write(`padlock serves these from its next start (padlock serve --config ${flags.config}); a padlock already running reads them when restarted. certbot's folder was not changed.\n`);
   } catch (err) {

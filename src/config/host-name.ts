@@ -1,6 +1,12 @@
 // What a valid host name is in a site's `hosts:`: lower-case DNS labels, a wildcard only as the
-// whole first label, or an IP address.
+// whole first label, or an IP address; and one spelling per name, to compare names by.
 import { isIP } from "node:net";
+
+/** Lower case; IPv6 addresses in their short form (Node prints 0:0:0:0:0:0:0:1 for ::1). */
+export function canonicalName(name: string): string {
+  const lower = name.toLowerCase();
+  return isIP(lower) === 6 ? new URL(`http://[${lower}]/`).hostname.slice(1, -1) : lower;
+}
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
 

@@ -5,12 +5,12 @@
 // command that removes it.
 import { createPublicKey } from "node:crypto";
 import type { Config } from "../config/schema.js";
-import { caId as caIdOf } from "../acme/ca-directory.js";
 import { chooseCa, knownCaAt, usesInternalCa } from "../config/certificate-source.js";
-import { accountFiles } from "../acme/account.js";
 import { lastThirdStart } from "../time/renewal-timing.js";
-import { chainProblem, keyMatches, keyProblem, keyTypeOf, readSet, setFolder, setKey, SET_FILES, type StoredCertificate } from "../acme/stored-set.js";
-import type { Storage } from "../storage/storage.js";
+import type { CertificateStore } from "../certificates/certificate-store.js";
+import { caId as caIdOf, setFolder, setKey } from "../certificates/store-layout.js";
+import type { StoredCertificate } from "../certificates/stored-set.js";
+import { chainProblem, keyMatches, keyProblem, keyTypeOf } from "../tls/pem.js";
 import { covers, readCertificate, type CertificateInfo } from "../tls/certificate-info.js";
 import type { CertbotAccount, CertbotFolder, CertbotLineage } from "./certbot-folder.js";
 import type { Revocation } from "./revocation.js";
@@ -71,7 +71,7 @@ export interface PlanInput {
   config: Config;
   storageLocation: string;
   /** Storage as it is; undefined when its folder does not exist yet. */
-  storage?: Storage;
+  store?: CertificateStore;
   now: number;
   checkRevocation: (chainPem: string) => Promise<Revocation>;
 }
@@ -137,7 +137,7 @@ export async function planImport(input: PlanInput): Promise<ImportPlan> {
     });
   }
   for (const ca of cas.values()) {
-    ca.account = await planAccount(ca, [...winners].filter((w) => w.caId === ca.caId), folder.accounts, input.storage);
+    ca.account = await planAccount(ca, [...winners].filter((w) => w.caId === ca.caId), folder.accounts, input.store);
     ca.certificates.sort((a, b) => a.cert.meta.names[0]!.localeCompare(b.cert.meta.names[0]!));
   }
   return {
@@ -210,14 +210,14 @@ async function planCertificate(c: Candidate, names: string[], site: Config["site
       : `padlock renews it in the CA's ARI window when the CA offers one, else from about ${day(new Date(renewFrom))} (2/3 of its lifetime)`,
   );
   const plan: CertificatePlan = { lineage: c.lineage.name, from: c.lineage.files!.chainFile, folder, cert, action: "write", site: site?.hosts.join(", "), revocation: c.revocation, notes };
-  if (!input.storage) return plan;
-  const contents = await readSet(input.storage, folder);
+  if (!input.store) return plan;
+  const contents = await input.store.readSet(folder);
   if (contents.kind === "ok") {
     plan.stored = { serial: contents.info.serial, notAfter: contents.info.notAfter };
     if (contents.info.serial === c.info.serial) plan.action = "already";
     else if (contents.info.notAfter >= c.info.notAfter) plan.action = "keep-stored";
     else plan.action = "replace";
-  } else if (contents.kind !== "none" || (await input.storage.get(`${folder}/${SET_FILES.order}`))) {
+  } else if (contents.kind !== "none" || (await input.store.hasPendingOrder(folder))) {
     plan.action = "keep-stored";
     notes.unshift(`storage holds files padlock has not finished with there (an order or a switch in progress, or damaged files): start padlock once so it settles them, then import again`);
   }
@@ -229,16 +229,16 @@ async function planCertificate(c: Candidate, names: string[], site: Config["site
  * them (the newest one's on a tie). Storage that already holds padlock's own account for the
  * CA keeps it.
  */
-async function planAccount(ca: CaPlan, winners: Candidate[], accounts: Map<string, CertbotAccount>, storage?: Storage): Promise<AccountPlan> {
+async function planAccount(ca: CaPlan, winners: Candidate[], accounts: Map<string, CertbotAccount>, store?: CertificateStore): Promise<AccountPlan> {
   const uses = new Map<string, number>();
   for (const w of winners) if (w.lineage.accountId) uses.set(w.lineage.accountId, (uses.get(w.lineage.accountId) ?? 0) + 1);
   const newest = [...winners].sort((a, b) => b.info.notBefore.getTime() - a.info.notBefore.getTime())[0]?.lineage.accountId;
   const id = [...uses.entries()].sort((a, b) => b[1] - a[1] || Number(b[0] === newest) - Number(a[0] === newest))[0]?.[0];
-  const stored = storage && (await storage.get(accountFiles(ca.caId).key))?.toString("utf8");
+  const stored = await store?.accountKey(ca.directoryUrl);
   const account = id === undefined ? undefined : accounts.get(id);
   if (stored) {
-    if (account?.keyPem && sameKey(stored, account.keyPem)) return { action: "none", why: `storage already holds certbot's account ${id} (${account.url})` };
-    return { action: "none", why: `storage already holds padlock's own account for this CA (${storage.describe(accountFiles(ca.caId).key)}); it is kept and renews these certificates` };
+    if (account?.keyPem && sameKey(stored.keyPem, account.keyPem)) return { action: "none", why: `storage already holds certbot's account ${id} (${account.url})` };
+    return { action: "none", why: `storage already holds padlock's own account for this CA (${stored.file}); it is kept and renews these certificates` };
   }
   if (id === undefined) return { action: "none", why: "the renewal files name no certbot account: padlock registers a new account at its first order" };
   if (!account) return { action: "none", why: `certbot's account ${id} is not in accounts/: padlock registers a new account at its first order` };

@@ -1,6 +1,6 @@
 // GET /metrics on its own listener (off by default), separate from the sites' ports.
 import http from "node:http";
-import type { CertificateManager } from "../acme/manager.js";
+import type { CertificateManager } from "../certificates/certificate-manager.js";
 import type { ListenAddress } from "../config/addresses.js";
 import type { PadlockMetrics } from "./metrics.js";
 

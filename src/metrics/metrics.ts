@@ -1,8 +1,9 @@
 // padlock's Prometheus metrics, written in the text exposition format by hand: a dozen series
 // need no library, and the request path stays a few increments on plain objects (a registry
 // with label maps would cost a lookup per label per request).
-import type { CertificateEvent, CaRequestOutcome } from "../acme/certificate-events.js";
-import type { NameSetStatus } from "../acme/manager.js";
+import type { CaRequestOutcome } from "../acme/ca-transport.js";
+import type { NameSetStatus } from "../certificates/certificate-manager.js";
+import type { CertificateEvent } from "../certificates/events.js";
 
 /** Upper bounds (seconds) of the latency histogram. */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

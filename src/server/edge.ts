@@ -167,7 +167,7 @@ export class Edge {
     );
     this.httpServer.maxHeadersCount = limits.headerCount + 1;
     this.httpServer.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket));
-    this.httpServer.on("connect", (_req: http.IncomingMessage, socket: Duplex) => refuseConnect(socket));
+    this.httpServer.on("connect", (_req: http.IncomingMessage, socket: Duplex) => this.refuseConnect(socket));
     this.httpServer.on("connection", (socket: Duplex) => this.connections.trackHttp1(socket));
     this.httpServer.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, false));
     await listenOn(this.httpServer, httpPort, listen);
@@ -191,7 +191,7 @@ export class Edge {
       // CONNECT on an HTTP/1 connection hands over its socket; on HTTP/2 it is a stream, answered like any request (400).
       server.on("connect", (req: http.IncomingMessage | http2.Http2ServerRequest, socketOrResponse: Duplex | http2.Http2ServerResponse) => {
         if (isHttp2(req)) this.onRequest(req, asResponse(socketOrResponse as http2.Http2ServerResponse), true);
-        else refuseConnect(socketOrResponse as Duplex);
+        else this.refuseConnect(socketOrResponse as Duplex);
       });
       if (this.options.tlsAlpnChallenges) answerTlsAlpnChallenges(server, this.options.tlsAlpnChallenges);
       server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, true));
@@ -405,6 +405,20 @@ export class Edge {
     this.takeUpgrade(req, socket, head, secure);
   }
 
+  /**
+   * padlock is no forward proxy: CONNECT gets 400 (as from nginx) instead of a silent close; in
+   * the order of the connection's requests, like an upgrade: after the answers still being sent,
+   * and not at all behind a request whose response was the connection's last.
+   */
+  private refuseConnect(socket: Duplex): void {
+    socket.on("error", () => socket.destroy());
+    if (connectionClosing(socket)) return;
+    const refuse = () => void (socket.destroyed || socket.end(rawResponse(400, "Bad request: CONNECT is not served here.")));
+    const pending = this.connections.busyWith(socket);
+    if (pending && !pending.writableFinished) return void pending.once("close", refuse);
+    refuse();
+  }
+
   private takeUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
     if (socket.destroyed) return;
     try {
@@ -504,12 +518,6 @@ function policyOf(p: EdgePolicy): Edge["policy"] {
     trustedProxies: p.trustedProxies ?? new TrustedProxies(),
     accessLog: p.accessLog,
   };
-}
-
-/** padlock is no forward proxy: CONNECT gets 400 (as from nginx) instead of a silent close. */
-function refuseConnect(socket: Duplex): void {
-  socket.on("error", () => socket.destroy());
-  socket.end(rawResponse(400, "Bad request: CONNECT is not served here."));
 }
 
 /** Upgrade: websocket, the one upgrade padlock passes on. */

@@ -49,3 +49,11 @@ export function retryDelay(attempt: number, policy: RetryPolicy, lifetimeMs?: nu
   const jittered = exponential * (0.8 + 0.4 * random());
   return Math.round(Math.max(jittered, retryAfterMs ?? 0));
 }
+
+/** A wait in words for a log line: "12.0 s", "3.5 min", "2.0 h", "1.5 d". */
+export function formatDuration(ms: number): string {
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 3600_000) return `${(ms / 60_000).toFixed(1)} min`;
+  if (ms < 86_400_000) return `${(ms / 3600_000).toFixed(1)} h`;
+  return `${(ms / 86_400_000).toFixed(1)} d`;
+}

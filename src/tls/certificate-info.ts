@@ -1,8 +1,8 @@
 // What padlock needs to know about a certificate chain: names, validity, serial, and its ARI
 // identifier (RFC 9773 §4.1: base64url(AKI keyIdentifier) "." base64url(DER serial bytes)).
 import { X509Certificate } from "node:crypto";
-import { isIP } from "node:net";
 import * as x509 from "@peculiar/x509";
+import { canonicalName } from "../config/host-name.js";
 
 export interface CertificateInfo {
   names: string[];
@@ -46,12 +46,6 @@ function namesOf(cert: X509Certificate): string[] {
       return m ? canonicalName(m[2]!) : undefined;
     })
     .filter((n): n is string => n !== undefined);
-}
-
-/** Lower case; IPv6 addresses in their short form (Node prints 0:0:0:0:0:0:0:1 for ::1). */
-export function canonicalName(name: string): string {
-  const lower = name.toLowerCase();
-  return isIP(lower) === 6 ? new URL(`http://[${lower}]/`).hostname.slice(1, -1) : lower;
 }
 
 /** True when the certificate's names include every wanted name. */

@@ -11,7 +11,7 @@ import { startPebble, type Pebble } from "../support/pebble.js";
 import { startAcmeFront, type FrontOptions } from "../support/ari-front.js";
 import { FakeClock } from "../support/fake-clock.js";
 import { loadConfigIn, startPadlock } from "../support/padlock-in-process.js";
-import type { CertificateTuning } from "../../src/acme/start-certificates.js";
+import type { CertificateTuning } from "../../src/certificates/start-certificates.js";
 
 const DAY = 86400_000;
 const site = (tls: Record<string, unknown> = {}) => ({ hosts: ["blog.test", "www.blog.test"], redirect: "https://elsewhere.test", tls });

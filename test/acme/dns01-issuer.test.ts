@@ -8,7 +8,7 @@ import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { CertificateTuning } from "../../src/acme/start-certificates.js";
+import type { CertificateTuning } from "../../src/certificates/start-certificates.js";
 import { freePort, tempDir, waitFor } from "../support/env.js";
 import { startKnot, type KnotServer } from "../support/knot.js";
 import { startPebble, type Pebble } from "../support/pebble.js";

@@ -7,10 +7,10 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { caId } from "../../src/acme/ca-directory.js";
 import { chooseCa } from "../../src/config/certificate-source.js";
 import { budgetLimitsFor, BudgetSpent, OrderBudget, type BudgetLimits } from "../../src/acme/order-budget.js";
-import { folderName } from "../../src/acme/stored-set.js";
+import { caId, folderName } from "../../src/certificates/store-layout.js";
+import { CertificateStore } from "../../src/certificates/certificate-store.js";
 import { FsStorage } from "../../src/storage/fs-storage.js";
 import { captureLog, tempDir, waitFor } from "../support/env.js";
 import { startFrontedPebble } from "../support/ari-front.js";
@@ -32,7 +32,8 @@ test("limits: Let's Encrypt's published ones (the config may only lower them), s
 
 function budgetIn(dir: string, clock: FakeClock, limits: BudgetLimits = budgetLimitsFor(chooseCa("letsencrypt")!)) {
   const { log, lines } = captureLog();
-  return { budget: new OrderBudget(FsStorage.existing(dir), "acme-v02.api.letsencrypt.org-directory", limits, clock, log), lines };
+  const ledger = new CertificateStore(FsStorage.existing(dir), log, clock).ledger(chooseCa("letsencrypt")!.directoryUrl);
+  return { budget: new OrderBudget(ledger, limits, clock, log), lines };
 }
 
 test("five orders for one set of names in 7 days, counted in storage: a new process cannot place a sixth; failed ones do not count", async (t) => {

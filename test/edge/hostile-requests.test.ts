@@ -312,7 +312,7 @@ test("WebSocket handshakes meet the same refusals as other requests, and one pip
   }
 });
 
-test("a malformed request pipelined behind one still being answered leaves that answer alone; so does an h2c upgrade behind it", async () => {
+test("a malformed request pipelined behind one still being answered leaves that answer alone; so do an h2c upgrade and a CONNECT behind it", async () => {
   const slow = await sendRaw(edge.httpPort, rawRequest("GET /app/slow?ms=300 HTTP/1.1", [`Host: ${NAME}`]) + "GARBAGE\u0001 / HTTP/1.1\r\n\r\n", { timeoutMs: 5000 });
   assert.equal(slow.status, 200, slow.text);
   assert.equal(slow.text.match(/HTTP\/1\.1 \d{3}/g)?.length, 1, "the connection ends after the answer, with no 400 in its place");
@@ -320,6 +320,10 @@ test("a malformed request pipelined behind one still being answered leaves that 
   const upgradeBehind = await sendRaw(edge.httpPort, rawRequest("GET /app/slow?ms=200 HTTP/1.1", [`Host: ${NAME}`]) + rawRequest("GET /app/second HTTP/1.1", [`Host: ${NAME}`, "Upgrade: h2c", "Connection: Upgrade"]));
   assert.deepEqual(upgradeBehind.text.match(/HTTP\/1\.1 \d{3}/g), ["HTTP/1.1 200", "HTTP/1.1 200"], upgradeBehind.text.slice(0, 400));
   assert.match(upgradeBehind.text, /"url":"\/app\/slow\?ms=200"[\s\S]*"url":"\/app\/second"/, "both answered, in order");
+  const connectBehind = await sendRaw(edge.httpPort, rawRequest("GET /app/slow?ms=200 HTTP/1.1", [`Host: ${NAME}`]) + rawRequest("CONNECT other.test:80 HTTP/1.1", [`Host: ${NAME}`]));
+  assert.deepEqual(connectBehind.text.match(/HTTP\/1\.1 \d{3}/g), ["HTTP/1.1 200", "HTTP/1.1 400"], "the answer first, then CONNECT refused: " + connectBehind.text.slice(0, 400));
+  const connectBehindClose = await sendRaw(edge.httpPort, rawRequest("GET /app/closing HTTP/1.1", [`Host: ${NAME}`, "Connection: close"]) + rawRequest("CONNECT other.test:80 HTTP/1.1", [`Host: ${NAME}`]));
+  assert.deepEqual(connectBehindClose.text.match(/HTTP\/1\.1 \d{3}/g), ["HTTP/1.1 200"], "nothing after the connection's last response");
   assert.equal(edge.logs.filter((l) => l.level === 50).length, errorsBefore, "no request failed");
 });
 

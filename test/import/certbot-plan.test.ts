@@ -9,19 +9,20 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, statSync, writeF
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { caId } from "../../src/acme/ca-directory.js";
 import { KNOWN_CAS } from "../../src/config/certificate-source.js";
-import { createPrivateKey } from "../../src/acme/issuer.js";
-import { readSet, setFolder, switchIn } from "../../src/acme/stored-set.js";
+import { createPrivateKey } from "../../src/tls/pem.js";
+import { caId, setFolder } from "../../src/certificates/store-layout.js";
+import { readSet, switchIn } from "../../src/certificates/stored-set.js";
 import type { Config } from "../../src/config/schema.js";
 import { readCertbotFolder } from "../../src/import/certbot-folder.js";
 import { planImport, type ImportPlan } from "../../src/import/certbot-plan.js";
 import { checkRevocation } from "../../src/import/revocation.js";
+import { CertificateStore } from "../../src/certificates/certificate-store.js";
 import { FsStorage } from "../../src/storage/fs-storage.js";
 import { lookupUser } from "../../src/system/users.js";
 import { readCertificate } from "../../src/tls/certificate-info.js";
 import { TestCa, writeAccount, writeLineage } from "../support/certbot.js";
-import { tempDir } from "../support/env.js";
+import { captureLog, tempDir } from "../support/env.js";
 import { runPadlock, writeConfig } from "../support/padlock-process.js";
 import { snapshotFolder } from "./folder-snapshot.js";
 
@@ -62,7 +63,7 @@ async function plan(certbot: string, cfg: Config, storageDir?: string): Promise<
     folder: await readCertbotFolder(certbot),
     config: cfg,
     storageLocation: storageDir ?? "/nowhere",
-    storage: storageDir ? FsStorage.existing(storageDir) : undefined,
+    store: storageDir ? new CertificateStore(FsStorage.existing(storageDir), captureLog().log) : undefined,
     now: Date.now(),
     checkRevocation,
   });

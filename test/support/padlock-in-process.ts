@@ -4,7 +4,7 @@ import path from "node:path";
 import { loadConfigFile } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
 import { Padlock } from "../../src/padlock.js";
-import type { CertificateTuning } from "../../src/acme/start-certificates.js";
+import type { CertificateTuning } from "../../src/certificates/start-certificates.js";
 import { captureLog, type LogLine } from "./env.js";
 import type { TestPki } from "./tls.js";
 

@@ -2,7 +2,7 @@
 // the renewal plan (ARI window), the last renewal error and recent rate limiting — from the
 // files padlock keeps beside each certificate.
 import { existsSync } from "node:fs";
-import { readCertificateRecords, type CertificateRecord } from "../../admin/certificate-records.js";
+import { readCertificateRecords, type CertificateRecord } from "../../certificates/certificate-records.js";
 import { FsStorage } from "../../storage/fs-storage.js";
 import { fail, ok, warn, type CheckResult } from "../check-result.js";
 

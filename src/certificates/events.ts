@@ -1,8 +1,7 @@
 // What the certificate manager reports as it works, for whoever listens: the status file in
-// storage, alerts, metrics. One observer per process; it must not throw.
-import type { OrderReason, RenewalPlan } from "./renewal.js";
-
-export type CaRequestOutcome = "ok" | "problem" | "rate_limited" | "unreachable";
+// storage, alerts, metrics, the library's events. One observer per manager; it must not throw.
+import type { CaRequestOutcome } from "../acme/ca-transport.js";
+import type { OrderReason, RenewalPlan } from "./renewal-planner.js";
 
 export type CertificateEvent =
   | { type: "installed"; names: string[]; folder: string; serial: string; notBefore: Date; notAfter: Date; how: string }

@@ -4,9 +4,10 @@
 import type { Logger } from "../log.js";
 import { setAsideDamaged } from "../storage/damaged-files.js";
 import type { Storage } from "../storage/storage.js";
-import type { CertificateEvent } from "./certificate-events.js";
-import { AcmeProblem } from "./problems.js";
-import type { OrderReason, RenewalPlan } from "./renewal.js";
+import { AcmeProblem } from "../acme/problems.js";
+import type { CertificateEvent } from "./events.js";
+import type { OrderReason, RenewalPlan } from "./renewal-planner.js";
+import { SET_FILES } from "./store-layout.js";
 
 export interface CertificateStatusRecord {
   failures: number;
@@ -23,7 +24,7 @@ export interface CertificateStatusRecord {
   lastOrder?: { at: string; reason: OrderReason; outcome: "issued" | "failed" };
 }
 
-export const STATUS_FILE = "status.json";
+const STATUS_FILE = SET_FILES.status;
 const KEEP_RATE_LIMITS = 10;
 
 /** The set's status.json; undefined when there is none, or what is wrong with it. */

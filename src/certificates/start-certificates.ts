@@ -1,19 +1,23 @@
-// From config to a running certificate manager: which CA, which name sets, which storage.
+// From config to a running certificate manager: which CA, which name sets (one per site whose
+// certificate comes from the ACME CA), which storage.
+import { CaSetupError } from "../acme/ca-directory.js";
+import { readCaRoot, type CaRoot } from "../acme/ca-root.js";
+import { createDns01Provider, type Dns01Tuning } from "../acme/dns01/from-config.js";
+import { CaConnections } from "../acme/ca-connections.js";
+import { Http01Solver, type Http01Board } from "../acme/http01-solver.js";
+import type { ChallengeSolver } from "../acme/issuer.js";
+import type { CaFetch, Observation } from "../acme/problem-catalogue.js";
+import { TlsAlpn01Solver, type TlsAlpnBoard } from "../acme/tls-alpn01-solver.js";
+import { allowedChallenges, certificateSource, chooseCa, stagingOf, type CaChoice } from "../config/certificate-source.js";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import type { Storage } from "../storage/storage.js";
-import type { CertificateCache } from "../tls/certificate-cache.js";
-import { allowedChallenges, certificateSource, chooseCa, stagingOf, type CaChoice } from "../config/certificate-source.js";
-import { CaSetupError } from "./ca-directory.js";
-import { readCaRoot, type CaRoot } from "./ca-root.js";
-import type { Http01Board } from "./http01-solver.js";
-import type { CaFetch, Observation } from "./problem-catalogue.js";
-import type { TlsAlpnBoard } from "./tls-alpn01-solver.js";
-import type { CertificateObserver } from "./certificate-events.js";
-import { CertificateManager, type NameSet } from "./manager.js";
-import { createDns01Provider, type Dns01Tuning } from "./dns01/from-config.js";
-import type { Clock } from "../time/clock.js";
+import { systemClock, type Clock } from "../time/clock.js";
 import type { RetryPolicy } from "../time/renewal-timing.js";
+import type { CertificateCache } from "../tls/certificate-cache.js";
+import { CertificateManager, type NameSet } from "./certificate-manager.js";
+import { CertificateStore } from "./certificate-store.js";
+import type { CertificateObserver } from "./events.js";
 
 export interface CertificateTuning {
   clock?: Clock;
@@ -85,25 +89,39 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
   if (caRoot?.error) throw new CaSetupError(`ca_root: ${caRoot.error}`);
   const staging = rehearsalCa(config, ca, log);
   log.info(`certificates: CA ${ca.label}, storage ${storage.location}${staging ? `; first issuances are rehearsed against ${staging.directoryUrl}` : ""}`);
-  const manager = new CertificateManager({
+  const clock = o.tuning?.clock ?? systemClock;
+  const store = new CertificateStore(storage, log, clock);
+  // From now on this instance also answers challenges other instances sharing the storage
+  // publish, even before its own CA connection is up.
+  const solvers: ChallengeSolver[] = [new Http01Solver(o.challenges, store.tokens, (err) => log.warn(`could not share an HTTP-01 token through storage (${(err as Error).message}); this instance answers the CA itself`))];
+  if (o.tlsAlpnChallenges) solvers.push(new TlsAlpn01Solver(o.tlsAlpnChallenges));
+  const connections = new CaConnections({
     ca,
     rehearsal: staging,
     caRoot: caRoot?.pem,
     email: config.email,
     acceptTerms: config.accept_terms,
     eab: config.eab,
-    storage,
-    certificates: o.certificates,
-    challenges: o.challenges,
-    tlsAlpnChallenges: o.tlsAlpnChallenges,
+    budget: config.order_budget,
+    solvers,
     observeHttp01: o.observeHttp01,
+    storeFor: (directoryUrl) => ({ account: store.account(directoryUrl), ledger: store.ledger(directoryUrl) }),
+    clock,
+    log,
+    observe: (outcome) => o.onEvent?.({ type: "ca-request", outcome }),
+  });
+  const manager = new CertificateManager({
+    ca,
+    rehearsal: staging,
+    connections,
+    store,
+    certificates: o.certificates,
     sets,
     log,
     onEvent: o.onEvent,
-    clock: o.tuning?.clock,
+    clock,
     retry: o.tuning?.retry,
     saveRetry: o.tuning?.saveRetry,
-    budget: config.order_budget,
     random: o.tuning?.random,
     ariRecheckMs: o.tuning?.ariRecheckMs,
   });

@@ -2,11 +2,11 @@
 // (certificate, meta.json, status.json), and overlaid with the running manager's live state
 // when padlock runs.
 import { knownCaAt } from "../config/certificate-source.js";
-import { readCertificateStatus } from "../acme/certificate-status.js";
-import type { NameSetStatus } from "../acme/manager.js";
-import type { OrderReason, RenewalPlan } from "../acme/renewal.js";
-import { SET_FILES, setKey } from "../acme/stored-set.js";
 import type { Storage } from "../storage/storage.js";
+import { readCertificateStatus } from "./certificate-status.js";
+import type { NameSetStatus } from "./certificate-manager.js";
+import type { OrderReason, RenewalPlan } from "./renewal-planner.js";
+import { CERTIFICATES, SET_FILES, setKey } from "./store-layout.js";
 import { readCertificate } from "../tls/certificate-info.js";
 
 export interface CertificateRecord {
@@ -55,7 +55,7 @@ const FORGOTTEN = [SET_FILES.meta, SET_FILES.cert, SET_FILES.key, SET_FILES.stat
  * Unreadable sets are skipped.
  */
 export async function readCertificateRecords(storage: Storage, now: number = Date.now()): Promise<CertificateRecord[]> {
-  const folders = new Set((await storage.list("certificates/")).filter((k) => k.endsWith(`/${SET_FILES.meta}`)).map((k) => k.slice(0, -`/${SET_FILES.meta}`.length)));
+  const folders = new Set((await storage.list(CERTIFICATES)).filter((k) => k.endsWith(`/${SET_FILES.meta}`)).map((k) => k.slice(0, -`/${SET_FILES.meta}`.length)));
   const records = (await Promise.all([...folders].map((folder) => readRecord(storage, folder, now)))).filter((r): r is CertificateRecord => r !== undefined);
   const bySet = new Map<string, CertificateRecord[]>();
   for (const r of records) {
@@ -71,7 +71,7 @@ export async function readCertificateRecords(storage: Storage, now: number = Dat
 }
 
 async function readRecord(storage: Storage, folder: string, now: number): Promise<CertificateRecord | undefined> {
-  const [chain, metaRaw] = await Promise.all([storage.get(`${folder}/cert.pem`), storage.get(`${folder}/meta.json`)]);
+  const [chain, metaRaw] = await Promise.all([storage.get(`${folder}/${SET_FILES.cert}`), storage.get(`${folder}/${SET_FILES.meta}`)]);
   if (!chain || !metaRaw) return undefined;
   let meta: StoredMeta;
   let info;
@@ -155,7 +155,7 @@ export function recordsFor(records: CertificateRecord[], name: string): Certific
 export async function forgetCertificate(storage: Storage, record: CertificateRecord): Promise<string> {
   const said: string[] = [];
   for (const folder of [record.folder, ...(record.duplicates ?? [])]) {
-    if (!folder.startsWith("certificates/")) throw new Error(`refusing to delete ${folder}: not a certificate folder`);
+    if (!folder.startsWith(CERTIFICATES)) throw new Error(`refusing to delete ${folder}: not a certificate folder`);
     const present = new Set(await storage.list(`${folder}/`));
     const removed: string[] = [];
     for (const file of FORGOTTEN) {

@@ -3,24 +3,14 @@
 // the JSON parses). A new pair arrives through a journal so that a crash at any moment leaves
 // the old pair or, once finished at the next start, the new one: the order in flight
 // (pending-order.json, and pending-key.pem once it is finalized), then the new chain
-// (pending-cert.pem), then both are renamed into place. A set's folder is named after its
-// sorted names, so the same names in another order share it.
-import { createHash, createPrivateKey, X509Certificate } from "node:crypto";
+// (pending-cert.pem), then both are renamed into place.
 import { isDamagedCopy } from "../storage/damaged-files.js";
 import type { Storage } from "../storage/storage.js";
-import { canonicalName, readCertificate, splitChain, type CertificateInfo } from "../tls/certificate-info.js";
 import type { KeyType } from "../config/schema.js";
-import type { OrderReason } from "./renewal.js";
-
-export const SET_FILES = {
-  cert: "cert.pem",
-  key: "key.pem",
-  meta: "meta.json",
-  status: "status.json",
-  order: "pending-order.json",
-  orderKey: "pending-key.pem",
-  newCert: "pending-cert.pem",
-} as const;
+import { readCertificate, type CertificateInfo } from "../tls/certificate-info.js";
+import { chainProblem, keyMatches, keyProblem, keyTypeOf } from "../tls/pem.js";
+import type { OrderReason } from "./renewal-planner.js";
+import { setKey, SET_FILES } from "./store-layout.js";
 
 export interface CertificateMeta {
   names: string[];
@@ -60,76 +50,6 @@ export type SetContents =
   /** `meta` is undefined when meta.json is missing, damaged (`metaProblem`) or belongs to an older certificate. */
   | { kind: "ok"; chainPem: string; keyPem: string; info: CertificateInfo; meta?: CertificateMeta; metaProblem?: string };
 
-/** The names in one stable order, a name before its subdomains: example.com, www.example.com. */
-export function sortedNames(names: string[]): string[] {
-  const key = (n: string) => n.split(".").reverse().join(".");
-  return [...new Set(names.map(canonicalName))].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-}
-
-/** Equal for the same names in any order (and only for them). */
-export function setKey(names: string[]): string {
-  return sortedNames(names).join(" ");
-}
-
-/** The storage folder of a name set: readable, the same for the same names in any order, different for another set. */
-export function folderName(names: string[]): string {
-  const sorted = sortedNames(names);
-  const primary = sorted[0]!.replace(/^\*\./, "_wildcard_.").replace(/[^a-z0-9._-]/gi, "_");
-  if (sorted.length === 1) return primary;
-  const hash = createHash("sha256").update([...sorted].sort().join("\n")).digest("hex").slice(0, 10);
-  return `${primary}+${sorted.length - 1}-${hash}`;
-}
-
-/** The folder of a name set's files under a CA's folder: where the manager looks for them. */
-export function setFolder(caId: string, names: string[]): string {
-  return `certificates/${caId}/${folderName(names)}`;
-}
-
-/** The storage lock held while a set's files are ordered, stored or changed. */
-export function setLockName(caId: string, folder: string): string {
-  return `${caId}-${folder.split("/").pop()}`;
-}
-
-/** What is wrong with a stored chain: a block that does not parse, one cut off, or an issuer out of order. */
-export function chainProblem(chainPem: string): string | undefined {
-  const blocks = splitChain(chainPem);
-  if (blocks.length === 0) return chainPem.trim() === "" ? "it is empty" : "it holds no complete PEM certificate (truncated, or not PEM)";
-  if ((chainPem.match(/-----BEGIN CERTIFICATE-----/g) ?? []).length !== blocks.length) return "its last certificate is cut off (truncated)";
-  let certs: X509Certificate[];
-  try {
-    certs = blocks.map((b) => new X509Certificate(b));
-  } catch (err) {
-    return `a certificate in it does not parse (${(err as Error).message})`;
-  }
-  for (let i = 0; i + 1 < certs.length; i++) {
-    if (!certs[i]!.checkIssued(certs[i + 1]!) || !certs[i]!.verify(certs[i + 1]!.publicKey)) return `the chain is out of order: certificate ${i + 2} did not issue certificate ${i + 1}`;
-  }
-  return undefined;
-}
-
-export function keyProblem(keyPem: string): string | undefined {
-  try {
-    createPrivateKey(keyPem);
-    return undefined;
-  } catch (err) {
-    return `not a readable private key (truncated, or not PEM: ${(err as Error).message})`;
-  }
-}
-
-/** For a chain and key that each passed their checks. */
-export function keyMatches(chainPem: string, keyPem: string): boolean {
-  return new X509Certificate(splitChain(chainPem)[0]!).checkPrivateKey(createPrivateKey(keyPem));
-}
-
-/** What the key is, as a config's tls.key_type says it. */
-export function keyTypeOf(keyPem: string): KeyType | undefined {
-  const key = createPrivateKey(keyPem);
-  const details = key.asymmetricKeyDetails ?? {};
-  if (key.asymmetricKeyType === "ec") return details.namedCurve === "prime256v1" ? "ecdsa-p256" : details.namedCurve === "secp384r1" ? "ecdsa-p384" : undefined;
-  if (key.asymmetricKeyType === "rsa") return (["rsa2048", "rsa3072", "rsa4096"] as const).find((t) => Number(t.slice(3)) === details.modulusLength);
-  return undefined;
-}
-
 /** Reads and checks the set's pair and meta.json, without changing anything. */
 export async function readSet(storage: Storage, folder: string): Promise<SetContents> {
   const [chain, key, meta, newCert] = await Promise.all([SET_FILES.cert, SET_FILES.key, SET_FILES.meta, SET_FILES.newCert].map((f) => storage.get(`${folder}/${f}`)));
@@ -156,6 +76,30 @@ export async function readSet(storage: Storage, folder: string): Promise<SetCont
   const parsed = meta === undefined ? undefined : parseMeta(meta);
   if (typeof parsed === "string") return { kind: "ok", chainPem: chainPem!, keyPem: keyPem!, info, metaProblem: parsed };
   return { kind: "ok", chainPem: chainPem!, keyPem: keyPem!, info, meta: parsed?.serial === info.serial ? parsed : undefined };
+}
+
+/** What a name set is, for a meta.json written again from its certificate. */
+export interface SetDescription {
+  names: string[];
+  keyType: KeyType;
+  profile?: string;
+}
+
+/** The stored pair with its meta.json; when that is missing, damaged or stale, one made from the certificate. */
+export function storedCertificate(contents: Extract<SetContents, { kind: "ok" }>, set: SetDescription, directoryUrl: string): StoredCertificate {
+  const { chainPem, keyPem, info } = contents;
+  const meta: CertificateMeta = contents.meta ?? {
+    names: set.names,
+    ca: directoryUrl,
+    keyType: keyTypeOf(keyPem) ?? set.keyType,
+    profile: set.profile,
+    serial: info.serial,
+    notBefore: info.notBefore.toISOString(),
+    notAfter: info.notAfter.toISOString(),
+    ariId: info.ariId,
+    issuedAt: info.notBefore.toISOString(),
+  };
+  return { chainPem, keyPem, info, meta };
 }
 
 function parseMeta(raw: Buffer): CertificateMeta | string {
@@ -250,6 +194,11 @@ async function namesIn(storage: Storage, folder: string): Promise<string[] | und
   }
 }
 
+/** The time stamp of `<file>.replaced-<stamp>`, beside a certificate that replaced it. */
+export function replacedStamp(now: Date): string {
+  return now.toISOString().replace(/[-:]/g, "");
+}
+
 /**
  * Moves the files of `from` (the same names in another order) into `into`. Of two certificates
  * the one valid longer keeps the usual names; the other's files stay beside it as
@@ -258,7 +207,7 @@ async function namesIn(storage: Storage, folder: string): Promise<string[] | und
 export async function adoptFolder(storage: Storage, from: string, into: string, now: Date): Promise<string> {
   const [theirs, ours] = await Promise.all([readSet(storage, from), readSet(storage, into)]);
   const keepTheirs = theirs.kind === "ok" && (ours.kind !== "ok" || theirs.info.notAfter > ours.info.notAfter);
-  const stamp = now.toISOString().replace(/[-:]/g, "");
+  const stamp = replacedStamp(now);
   const exists = async (key: string) => (await storage.get(key)) !== undefined;
   for (const key of await storage.list(`${from}/`)) {
     const name = key.slice(from.length + 1);
