@@ -26,6 +26,8 @@ export type PadlockErrorCode =
   | "ORDER_BUDGET_SPENT"
   /** padlock's internal CA cannot keep its files or issue. */
   | "INTERNAL_CA"
+  /** A certificate a site brings (tls.certificate, tls.key) cannot be served: a file missing or unreadable, not PEM, or a key that is not the certificate's. */
+  | "CERTIFICATE_FILES"
   /** Switching to the configured user after binding the ports failed. */
   | "PRIVILEGES"
   /** No certificate is managed for this name. */

@@ -13,13 +13,14 @@ import { TlsAlpn01Challenges } from "./server/tls-alpn-challenge-listener.js";
 import { CertificateCache } from "./tls/certificate-cache.js";
 import { TrustedProxies } from "./server/client-address.js";
 import { startInternalCertificates, type InternalCertificates } from "./tls/internal-certificates.js";
+import { ProvidedCertificates } from "./tls/provided-certificates.js";
 import type { CertificateTuning } from "./certificates/start-certificates.js";
 import type { CertificateManager } from "./certificates/certificate-manager.js";
 import { dropPrivileges } from "./system/privileges.js";
 import { openStorage, storageDir } from "./storage/open-storage.js";
 import type { Storage } from "./storage/storage.js";
 import { Operations } from "./operations.js";
-import { internalNameSets } from "./config/certificate-source.js";
+import { internalNameSets, providedFiles } from "./config/certificate-source.js";
 import { plural } from "./plural.js";
 import { readCaRoot, type CaRoot } from "./acme/ca-root.js";
 import { SharedTokens } from "./certificates/shared-tokens.js";
@@ -53,6 +54,7 @@ export class Padlock {
   readonly challenges: Http01Challenges;
   private readonly tlsAlpnChallenges = new TlsAlpn01Challenges();
   private internalCertificates?: InternalCertificates;
+  private providedCertificates?: ProvidedCertificates;
   /** Present when the config names a CA. */
   certificateManager?: CertificateManager;
   /** Status file, alerts, admin socket and metrics. */
@@ -99,6 +101,8 @@ export class Padlock {
     try {
       const folder = storageDir(config, options.baseDir);
       padlock.caRoot = readCaRoot(config, options.baseDir);
+      // Read before the privilege drop, as a web server reads its certificates: certbot's keys are root's.
+      padlock.providedCertificates = await padlock.startProvided(config);
       dropPrivileges(config.user, folder, log);
       // Opened once, after the privilege drop: opening checks the ownership of everything in it.
       padlock.storage = config.ca && config.ca !== "internal" ? await openStorage(config, options.baseDir) : undefined;
@@ -115,6 +119,19 @@ export class Padlock {
     }
     padlock.logListening(options.listen ?? config.listen);
     return padlock;
+  }
+
+  /** Serves and watches the certificates sites bring; none when no site does. */
+  private async startProvided(config: Config): Promise<ProvidedCertificates | undefined> {
+    const pairs = providedFiles(config, this.options.baseDir);
+    if (pairs.length === 0) return undefined;
+    const notifier = this.operations.notifier;
+    return ProvidedCertificates.start(pairs, {
+      cache: this.certificates,
+      log: this.options.log,
+      clock: this.options.certificateTuning?.clock,
+      onExpiring: notifier && ((hosts, problem, fix, notAfter) => notifier.send("expiring", hosts, problem, fix, notAfter)),
+    });
   }
 
   /** A token another instance sharing the storage published; none before storage is open, or without it. */
@@ -157,6 +174,16 @@ export class Padlock {
   async reload(config: Config): Promise<void> {
     const { log } = this.options;
     const sites = await buildSites(config, this.options);
+    // Certificates sites bring are read before anything changes: a pair that cannot be served rejects the reload.
+    const providedChanged = JSON.stringify(providedFiles(config, this.options.baseDir)) !== JSON.stringify(providedFiles(this.config, this.options.baseDir));
+    const provided = providedChanged ? await this.startProvided(config).catch(async (err: unknown) => {
+      await Promise.all(sites.map((s) => s.close()));
+      throw err;
+    }) : this.providedCertificates;
+    if (providedChanged) {
+      this.providedCertificates?.stop();
+      this.providedCertificates = provided;
+    }
     const old = this.sites;
     this.accessLog.format = config.log?.access ?? "json"; // lines noted so far are written in the old format first
     this.edge.replaceSites(tableOf(config, sites), policyOf(config, this.accessLog));
@@ -185,6 +212,7 @@ export class Padlock {
   async close(): Promise<void> {
     this.markStorageOpened();
     this.internalCertificates?.stop();
+    this.providedCertificates?.stop();
     await this.certificateManager?.close();
     await this.operations.close();
     await this.edge.close(shutdownTimeoutMs(this.config));
@@ -316,3 +344,4 @@ async function buildSites(config: Config, options: PadlockOptions): Promise<Site
 function tableOf(config: Config, sites: SiteRuntime[]): SiteTable<SiteRuntime> {
   return new SiteTable(sites.map((site, i) => ({ hosts: site.hosts, site, isDefault: config.sites[i]!.default === true })));
 }
+

@@ -32,9 +32,9 @@ export function formatCertificateDetails(r: CertificateRecord): string {
     ["last error", r.lastError ? `${r.lastErrorAt ? `${minute(r.lastErrorAt)}: ` : ""}${r.lastError}` : undefined],
     ["rate limited", r.rateLimitedAt.length ? r.rateLimitedAt.map(minute).join(", ") : undefined],
     ["last order", r.lastOrder ? `${minute(r.lastOrder.at)}: ${r.lastOrder.reason === "new" ? "new certificate" : `renewal, reason ${r.lastOrder.reason}`}, ${r.lastOrder.outcome}` : undefined],
-    ["storage", r.folder],
+    ["storage", r.source === "files" ? undefined : r.folder],
     ["also in", r.duplicates?.length ? `${r.duplicates.join(", ")} (the same names in another order; padlock adopts them at its next start)` : undefined],
-    ["state from", r.source === "running" ? "the running padlock" : "storage (padlock is not running)"],
+    ["state from", r.source === "running" ? "the running padlock" : r.source === "files" ? "the files the site brings (padlock serves them and never renews them)" : "storage (padlock is not running)"],
   ];
   return fields.filter(([, v]) => v !== undefined).map(([k, v]) => `${(k + ":").padEnd(14)}${v}`).join("\n") + "\n";
 }

@@ -33,8 +33,8 @@ export interface CertificateRecord {
   lastErrorAt?: string;
   nextRetry?: string;
   rateLimitedAt: string[];
-  /** Where the renewal data comes from: the running padlock, or storage alone. */
-  source: "running" | "storage";
+  /** Where the renewal data comes from: the running padlock, storage alone, or (a certificate a site brings) its files. */
+  source: "running" | "storage" | "files";
   /** Other folders holding the same names (in another order), not yet adopted by a running padlock. */
   duplicates?: string[];
 }

@@ -9,6 +9,8 @@ import { adminRequest, PadlockNotRunning } from "../admin/admin-client.js";
 import { ADMIN_PATHS, adminEndpointOf, type ActionAnswer, type AdminEndpoint, type ListAnswer } from "../admin/admin-protocol.js";
 import { forgetCertificate, readCertificateRecords, recordsFor, type CertificateRecord } from "../certificates/certificate-records.js";
 import { formatCertificateDetails, formatCertificateTable } from "../admin/format-certificates.js";
+import { readProvidedRecords } from "../certificates/provided-records.js";
+import { providedFiles, type ProvidedFiles } from "../config/certificate-source.js";
 import { revocationReason } from "../acme/revocation-reasons.js";
 import { storageDir } from "../storage/open-storage.js";
 import { FsStorage } from "../storage/fs-storage.js";
@@ -24,15 +26,25 @@ interface Target {
   endpoint: AdminEndpoint;
   storage?: string;
   configFile: string;
+  /** Certificates sites bring: listed from their files, never renewed, revoked or forgotten. */
+  provided: ProvidedFiles[];
 }
 
 export async function certsCommand(action: "list" | "show" | "renew" | "revoke" | "forget", name: string | undefined, flags: CertsFlags): Promise<void> {
   const target = targetOf(flags.config);
+  const own = name === undefined ? undefined : target.provided.find((p) => p.hosts.includes(name));
+  if (own && action !== "list" && action !== "show") {
+    fail(`${name} is served with the certificate its site brings (${own.at}: ${own.certificate}); padlock does not ${action} it: replace the files and padlock serves the new pair within seconds`);
+  }
   try {
     switch (action) {
       case "list":
       case "show": {
-        const { records, running } = await listRecords(target);
+        const listed = await listRecords(target);
+        const provided = await readProvidedRecords(target.provided);
+        for (const problem of provided.problems) process.stderr.write(`${problem}\n`);
+        const records = [...listed.records, ...provided.records];
+        const { running } = listed;
         if (action === "list") {
           if (flags.json) return print(JSON.stringify({ running, certificates: records }, null, 2) + "\n");
           if (!running) process.stderr.write(`padlock is not running: showing what storage holds (${target.storage})\n`);
@@ -63,7 +75,7 @@ function targetOf(configFile: string): Target {
   const storage = storageDir(config, baseDir);
   const endpoint = adminEndpointOf(config, baseDir, storage);
   if (!endpoint) fail("storage is not a folder, so there is no default admin socket: set admin: { socket: /run/padlock/admin.sock } in the config");
-  return { endpoint, storage, configFile };
+  return { endpoint, storage, configFile, provided: providedFiles(config, baseDir) };
 }
 
 async function listRecords(target: Target): Promise<{ records: CertificateRecord[]; running: boolean }> {

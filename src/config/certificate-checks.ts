@@ -3,7 +3,9 @@
 // site's challenges (a wildcard only through DNS-01, an IP address only through HTTP-01 or
 // TLS-ALPN-01, a public CA only for public names); DNS-01 has a provider whose servers and zone
 // make sense. Reported with the config path, like every config problem.
+import { statSync } from "node:fs";
 import { isIP } from "node:net";
+import path from "node:path";
 import { allowedChallenges, certificateSource, chooseCa, KNOWN_CAS } from "./certificate-source.js";
 import { challengeRecordName, isInZone, parseServer, resolverProblem } from "./dns-settings.js";
 import { hostNameProblem } from "./host-name.js";
@@ -27,6 +29,43 @@ export function caProblems(config: Config): PathProblem[] {
   }
   if (known?.publicCa && config.accept_terms !== true) {
     problems.push({ path: ["ca"], message: `${config.ca} requires accepting its terms of service before padlock creates an account: read them, then add accept_terms: true` });
+  }
+  return problems;
+}
+
+/** The settings that make no sense beside a certificate the site brings, and what each says instead. */
+const NOT_WITH_PROVIDED = {
+  internal: "internal: true (the internal CA would issue one)",
+  challenges: "challenges (padlock never orders for this site)",
+  dns: "dns (padlock never orders for this site)",
+  profile: "profile (padlock never orders for this site)",
+  key_type: "key_type (the key is the file's)",
+} as const;
+
+/**
+ * A certificate the site brings: both files named, present, and nothing beside them that would
+ * have padlock order one. (Whether they are a matching pair for the site's names is read when
+ * padlock starts, with the files' own words: tls/provided-certificates.ts.)
+ */
+export function providedProblems(site: Site, i: number, baseDir: string): PathProblem[] {
+  const tls = site.tls;
+  if (!tls || (tls.certificate === undefined && tls.key === undefined)) return [];
+  const at = (key: string) => ["sites", i, "tls", key];
+  if (tls.certificate === undefined) return [{ path: at("key"), message: "a key without its certificate: add tls.certificate (the PEM file with the certificate and its chain)" }];
+  if (tls.key === undefined) return [{ path: at("certificate"), message: "a certificate without its key: add tls.key (the PEM file with its private key)" }];
+  const problems: PathProblem[] = [];
+  if (tls.enabled === false) problems.push({ path: at("enabled"), message: "enabled: false turns HTTPS off, so the certificate and key would not be used: remove one or the other" });
+  for (const [key, what] of Object.entries(NOT_WITH_PROVIDED)) {
+    if (tls[key as keyof typeof NOT_WITH_PROVIDED] !== undefined) problems.push({ path: at(key), message: `this site brings its own certificate, so ${what} does not apply: remove it` });
+  }
+  for (const key of ["certificate", "key"] as const) {
+    const file = path.resolve(baseDir, tls[key]!);
+    try {
+      if (!statSync(file).isFile()) problems.push({ path: at(key), message: `"${file}" is not a file` });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      problems.push({ path: at(key), message: code === "ENOENT" ? `file "${file}" does not exist; fix the path (relative paths are relative to the config file)` : `cannot read "${file}" (${code})` });
+    }
   }
   return problems;
 }

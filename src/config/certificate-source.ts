@@ -1,13 +1,15 @@
 // Where each site's certificate comes from, decided in this one place: from the config's ACME
 // CA (proving control with the site's challenges, HTTP-01 then TLS-ALPN-01 unless it says
-// otherwise), from padlock's internal CA (local names, `tls.internal`, `ca: internal`), or from
-// nowhere (`tls.enabled: false`, or no CA at all). Also what padlock knows about the CAs it can
+// otherwise), from padlock's internal CA (local names, `tls.internal`, `ca: internal`), from files
+// the config names (`tls.certificate` and `tls.key`), or from nowhere (`tls.enabled: false`, or no
+// CA at all). Also what padlock knows about the CAs it can
 // be pointed at by name. Config checks, start-up, the certificate core, the edge, the doctor and
 // the imports all ask here; this module depends on nothing but the schema.
 import net from "node:net";
+import path from "node:path";
 import type { ChallengeType, Config, Site } from "./schema.js";
 
-export type CertificateSource = "acme" | "internal" | "none";
+export type CertificateSource = "acme" | "internal" | "provided" | "none";
 
 /** Tried in this order when the config does not say. */
 export const DEFAULT_CHALLENGES: readonly ChallengeType[] = ["http-01", "tls-alpn-01"];
@@ -98,7 +100,7 @@ export function isLocalName(name: string): boolean {
  * by URL (Pebble, a company CA) is asked for local names like any other.
  */
 export function usesInternalCa(config: Config, site: Site): boolean {
-  if (site.tls?.enabled === false) return false;
+  if (site.tls?.enabled === false || isProvided(site)) return false;
   if (site.tls?.internal !== undefined) return site.tls.internal;
   if (config.ca === "internal") return true;
   const privateAcme = config.ca !== undefined && KNOWN_CAS[config.ca] === undefined;
@@ -108,8 +110,32 @@ export function usesInternalCa(config: Config, site: Site): boolean {
 /** Where the site's certificate comes from. */
 export function certificateSource(config: Config, site: Site): CertificateSource {
   if (site.tls?.enabled === false) return "none";
+  if (isProvided(site)) return "provided";
   if (usesInternalCa(config, site)) return "internal";
   return config.ca && config.ca !== "internal" ? "acme" : "none";
+}
+
+/** The site brings its own certificate and key files. */
+function isProvided(site: Site): boolean {
+  return site.tls?.certificate !== undefined || site.tls?.key !== undefined;
+}
+
+/** A site's own certificate and key files, as absolute paths. */
+export interface ProvidedFiles {
+  /** Where the config names them, for messages: "sites[2].tls". */
+  at: string;
+  hosts: string[];
+  certificate: string;
+  key: string;
+}
+
+/** The certificate and key files of each site that brings its own, relative paths taken from the config's folder. */
+export function providedFiles(config: Config, baseDir: string): ProvidedFiles[] {
+  return config.sites.flatMap((site, i) =>
+    certificateSource(config, site) === "provided" && site.tls?.certificate && site.tls.key
+      ? [{ at: `sites[${i}].tls`, hosts: [...site.hosts], certificate: path.resolve(baseDir, site.tls.certificate), key: path.resolve(baseDir, site.tls.key) }]
+      : [],
+  );
 }
 
 /** A site serves HTTPS (and sends HSTS) once a certificate for its host is installed, unless its TLS is off. */

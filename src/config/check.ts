@@ -4,7 +4,7 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "./schema.js";
-import { caProblems, challengeProblems, siteNameProblems } from "./certificate-checks.js";
+import { caProblems, challengeProblems, providedProblems, siteNameProblems } from "./certificate-checks.js";
 import { cidrProblem, parseLoopbackListen } from "./addresses.js";
 import { hostNameProblem } from "./host-name.js";
 import type { PathProblem } from "./problems.js";
@@ -43,7 +43,7 @@ export function checkConfig(config: Config, baseDir: string): PathProblem[] {
     if (typeof site.hsts === "object" && site.hsts.preload && (!site.hsts.include_subdomains || (site.hsts.max_age ?? 31_536_000) < 31_536_000)) {
       problems.push({ path: at("hsts", "preload"), message: "the HSTS preload list needs include_subdomains: true and max_age of at least 31536000 (one year)" });
     }
-    problems.push(...siteNameProblems(config, site, i));
+    problems.push(...siteNameProblems(config, site, i), ...providedProblems(site, i, baseDir));
     // Object keys keep the file's order, so the message points at the second one written.
     const handlers = Object.keys(site).filter((k) => ["blog", "static", "proxy", "redirect"].includes(k));
     if (handlers.length > 1) {

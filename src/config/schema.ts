@@ -115,6 +115,8 @@ export const Site = Type.Object(
           challenges: Type.Optional(doc("Allowed challenges, in order of preference", Type.Array(ChallengeType, { minItems: 1 }))),
           dns: Type.Optional(DnsProvider),
           internal: Type.Optional(doc("Use padlock's internal CA for this site", Type.Boolean())),
+          certificate: Type.Optional(doc("A certificate you bring: PEM file with the certificate and its chain (padlock serves it, reloads it when it changes, never orders for this site)", Type.String({ minLength: 1 }))),
+          key: Type.Optional(doc("The private key (PEM) of tls.certificate", Type.String({ minLength: 1 }))),
         },
         { additionalProperties: false },
       ),

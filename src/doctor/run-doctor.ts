@@ -1,7 +1,7 @@
 // Runs every pre-flight check for a config, in the order a person would fix things: the
 // config, the CA, storage, ports, then each host name (DNS, CDN, CAA, canary round-trip).
 import { storageDir } from "../storage/open-storage.js";
-import { allowedChallenges, certificateSource } from "../config/certificate-source.js";
+import { allowedChallenges, certificateSource, providedFiles } from "../config/certificate-source.js";
 import path from "node:path";
 import { isIP } from "node:net";
 import type { Config, Site } from "../config/schema.js";
@@ -16,6 +16,7 @@ import { checkCaDirectory, checkCaRoot } from "./checks/ca-directory.js";
 import { checkClockSkew } from "./checks/clock-skew.js";
 import { checkStorage } from "./checks/storage.js";
 import { checkExistingCertificates } from "./checks/certificates.js";
+import { checkProvidedCertificates } from "./checks/provided.js";
 import { checkPort, type PortState } from "./checks/ports.js";
 import { checkHostName } from "./checks/host-name.js";
 import { checkDnsAddresses } from "./checks/dns-addresses.js";
@@ -72,7 +73,8 @@ async function checkEverythingElse(config: Config, options: DoctorOptions): Prom
   };
   const ca = caTargetOf(config);
   const http = await checkPort("HTTP", settings.httpPort, config.listen, settings.timeoutMs, config.sites[0]?.hosts.find((h) => !h.startsWith("*.")));
-  if (!ca) return [ok("CA", "no ca: in the config, so padlock serves plain HTTP and gets no certificates"), http.result];
+  const provided = await checkProvidedCertificates(providedFiles(config, settings.baseDir));
+  if (!ca) return [ok("CA", provided.length ? "no ca: in the config; the sites that bring their own certificates serve HTTPS, the others plain HTTP" : "no ca: in the config, so padlock serves plain HTTP and gets no certificates"), ...provided, http.result];
 
   const { results: caResults, identities } = await caChecks(ca, settings);
   const folder = storageDir(config, settings.baseDir);
@@ -86,7 +88,7 @@ async function checkEverythingElse(config: Config, options: DoctorOptions): Prom
     ? await validationChecks(names, ca, identities, http.state, settings)
     : names.map((n) => checkHostName(n.name, ca, n.challenges));
   const dns01Results = ca.directoryUrl ? await dns01Checks(config, settings) : [];
-  return [...caResults, ...storageResults, http.result, https.result, ...nameResults, ...dns01Results];
+  return [...caResults, ...storageResults, ...provided, http.result, https.result, ...nameResults, ...dns01Results];
 }
 
 /** Each site that proves control through DNS-01: its provider, update permission and name servers. */
