@@ -108,7 +108,8 @@ test("padlock refuses to start with a certificate whose key is another's, naming
     sites: [{ hosts: [NAME], static: "www", tls: { certificate: one.certFile, key: other.keyFile } }],
   });
   const run = await runPadlock(["serve", "--config", configFile, "--listen", "127.0.0.1", "--http-port", "0", "--https-port", "0"]);
-  assert.notEqual(run.code, 0);
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /padlock: error code CERTIFICATE_FILES/);
   assert.match(run.stderr + run.stdout, new RegExp(`sites\\[0\\]\\.tls: ${other.keyFile.replaceAll("/", "\\/")} is not the key of the certificate in ${one.certFile.replaceAll("/", "\\/")}`));
 });
 
