@@ -23,7 +23,8 @@ export function loadConfigFile(file: string): Config {
   return parseConfig(text, file);
 }
 
-export function parseConfig(text: string, file: string): Config {
+/** `baseDir` (where relative paths start) defaults to the folder of `file`. */
+export function parseConfig(text: string, file: string, baseDir = path.dirname(path.resolve(file))): Config {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const lineOf = (offset: number | undefined) => (offset === undefined ? 1 : lineCounter.linePos(offset).line);
@@ -39,7 +40,7 @@ export function parseConfig(text: string, file: string): Config {
   if (!validate(data)) {
     throw new ConfigError(byLine(schemaProblems(validate.errors ?? [], file, locate)));
   }
-  const problems = checkConfig(data, path.dirname(path.resolve(file))).map((p) => ({
+  const problems = checkConfig(data, baseDir).map((p) => ({
     file,
     line: locate(p.path),
     key: keyName(p.path),

@@ -10,7 +10,7 @@ import { asLogger } from "./logger.js";
 /** Starts padlock's edge; throws a PadlockError (CONFIG_INVALID, STORAGE_UNUSABLE, CA_SETUP…) when it cannot. */
 export async function createPadlockServer(options: PadlockServerOptions): Promise<PadlockServer> {
   const baseDir = options.baseDir ?? (typeof options.config === "string" ? path.dirname(path.resolve(options.config)) : process.cwd());
-  const configOf = (given: string | Record<string, unknown>) => (typeof given === "string" ? loadConfigFile(given) : parseConfig(stringify(given), "(config object)"));
+  const configOf = (given: string | Record<string, unknown>) => (typeof given === "string" ? loadConfigFile(given) : parseConfig(stringify(given), "(config object)", baseDir));
   const padlock = await Padlock.start({
     config: configOf(options.config),
     baseDir,
