@@ -95,7 +95,7 @@ export class Padlock {
       padlock.caRoot = readCaRoot(config, options.baseDir);
       dropPrivileges(config.user, folder, log);
       // Opened once, after the privilege drop: opening checks the ownership of everything in it.
-      padlock.storage = config.ca && config.ca !== "internal" ? await openStorage(config, options.baseDir) : undefined;
+      padlock.storage = config.ca && config.ca !== "internal" ? await openStorage(config, options.baseDir, log) : undefined;
       operations.useStorage(padlock.storage);
       padlock.certificateManager = await padlock.startAcme(config);
       // Nothing to share tokens through after all (no site wants a certificate): stop waiting.
@@ -174,6 +174,7 @@ export class Padlock {
     await this.operations?.close();
     await this.edge.close(shutdownTimeoutMs(this.config));
     await Promise.all(this.sites.map((s) => s.close()));
+    await this.storage?.close?.(); // Redis storage: its connections
     this.accessLog.close();
   }
 
@@ -212,7 +213,7 @@ export class Padlock {
         return await this.certificateManager.update(certificateNameSets(config, this.options.baseDir, this.options.certificateTuning));
       }
       if (!this.storage && config.ca && config.ca !== "internal") {
-        this.storage = await openStorage(config, this.options.baseDir);
+        this.storage = await openStorage(config, this.options.baseDir, log);
         this.operations?.useStorage(this.storage);
       }
       this.certificateManager = await this.startAcme(config);

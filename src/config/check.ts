@@ -10,6 +10,8 @@ import { chooseCa, KNOWN_CAS } from "../acme/ca-directory.js";
 import { parseSize } from "./size.js";
 import { cidrProblem } from "../proxy/forwarding.js";
 import { parseLoopbackListen } from "../server/loopback-address.js";
+import { isRedisUrl, parseRedisUrl } from "../storage/redis-settings.js";
+import { storageKeyProblem } from "../storage/encrypted-storage.js";
 
 export interface PathProblem {
   path: (string | number)[];
@@ -94,8 +96,18 @@ export function checkConfig(config: Config, baseDir: string): PathProblem[] {
   if (publicCa && config.accept_terms !== true) {
     problems.push({ path: ["ca"], message: `${config.ca} requires accepting its terms of service before padlock creates an account: read them, then add accept_terms: true` });
   }
-  if (config.storage?.startsWith("redis://")) {
-    problems.push({ path: ["storage"], message: "Redis storage is not available in this version; use a folder path" });
+  if (config.storage !== undefined && isRedisUrl(config.storage)) {
+    try {
+      parseRedisUrl(config.storage, baseDir, {});
+    } catch (err) {
+      problems.push({ path: ["storage"], message: (err as Error).message.replace(/^storage: /, "") });
+    }
+  } else if (config.storage !== undefined && /^[a-z]+:\/\//i.test(config.storage)) {
+    problems.push({ path: ["storage"], message: `"${config.storage.split(":")[0]}:" storage is not supported; use a folder path, redis:// or rediss://` });
+  }
+  if (config.storage_key !== undefined) {
+    const problem = storageKeyProblem(config.storage_key);
+    if (problem) problems.push({ path: ["storage_key"], message: problem });
   }
 
   config.trusted_proxies?.forEach((cidr, i) => {
