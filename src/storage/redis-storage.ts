@@ -144,7 +144,7 @@ export class RedisStorage implements Storage {
     const client = createRedisClient(settings, state);
     let lastError: Error | undefined;
     // Listeners go on before connect(): node-redis's client does not hand later ones its socket's events.
-    let onError = (err: Error) => void (lastError = err);
+    let onError: (err: Error) => void = (err) => void (lastError = err);
     let onReady: () => void = () => undefined;
     client.on("error", (err: Error) => onError(err));
     client.on("ready", () => onReady());
