@@ -1,8 +1,11 @@
 // HTTP-01 key authorizations published by the certificate manager and read by the HTTP
 // listener. Held in memory: no webroot, no second process. Instances sharing a storage also
-// find each other's tokens through an optional fallback lookup (the CA may reach any of them).
+// hold the tokens the others published (heard through the storage's change messages), and find
+// any other through an optional fallback lookup (the CA may reach any of them).
 export class Http01Challenges {
   private readonly tokens = new Map<string, string>();
+  /** Published by other instances: the key authorization, being read or read. */
+  private readonly shared = new Map<string, Promise<string | undefined>>();
   private fallback?: (token: string) => Promise<string | undefined>;
 
   publish(token: string, keyAuthorization: string): void {
@@ -15,6 +18,15 @@ export class Http01Challenges {
 
   lookup(token: string): string | undefined {
     return this.tokens.get(token);
+  }
+
+  /** Another instance published `token`. */
+  sharedPublished(token: string, keyAuthorization: Promise<string | undefined>): void {
+    this.shared.set(token, keyAuthorization);
+  }
+
+  sharedWithdrawn(token: string): void {
+    this.shared.delete(token);
   }
 
   private fallbackSet?: Promise<void>;
@@ -37,6 +49,8 @@ export class Http01Challenges {
   async resolve(token: string): Promise<string | undefined> {
     const own = this.tokens.get(token);
     if (own !== undefined) return own;
+    const shared = await this.shared.get(token);
+    if (shared !== undefined) return shared;
     if (!this.fallback && this.fallbackSet) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.fallbackSet, new Promise((r) => (timer = setTimeout(r, 5_000)))]);

@@ -4,13 +4,16 @@
 // are recognised and removed at the next start.
 import type { Logger } from "../log.js";
 import { setAsideDamaged } from "../storage/damaged-files.js";
-import { asProcessIdentity, describeProcess, isGone, thisProcess, type ProcessIdentity } from "../storage/process-identity.js";
+import { asProcessIdentity, describeProcess, isGone, isThisProcess, thisProcess, type ProcessIdentity } from "../storage/process-identity.js";
 import type { Storage } from "../storage/storage.js";
 import type { Http01Challenges } from "./http01-challenges.js";
 import type { ChallengeSolver } from "./issuer.js";
+import { shareChallenge } from "./shared-challenges.js";
 
 const TOKEN = /^[A-Za-z0-9_-]+$/;
-const FOLDER = "challenges/http-01/";
+export const HTTP01_FOLDER = "challenges/http-01/";
+/** TLS-ALPN-01 key authorizations, shared by name in the same records (see shared-challenges.ts). */
+export const TLS_ALPN01_FOLDER = "challenges/tls-alpn-01/";
 /** A token another host published is surely abandoned after this long (the CA validates in minutes). */
 const STALE_ELSEWHERE_MS = 24 * 3600_000;
 
@@ -36,8 +39,7 @@ export class Http01Solver implements ChallengeSolver {
     this.challenges.publish(token, keyAuthorization);
     // The copy in storage only helps other instances: an unwritable storage must not fail the
     // challenge (the CA reaches this instance when it is the only one).
-    const record: TokenFile = { keyAuthorization, publishedBy: thisProcess(), at: new Date().toISOString() };
-    const shared = await this.storage?.put(storageKey(token), JSON.stringify(record)).then(
+    const shared = await (this.storage ? shareChallenge(this.storage, storageKey(token), challengeRecord(keyAuthorization)) : undefined)?.then(
       () => true,
       (err: unknown) => (this.onStorageError(err), false),
     );
@@ -56,7 +58,7 @@ export class Http01Solver implements ChallengeSolver {
  */
 export async function removeLeftoverTokens(storage: Storage, log: Logger, now = Date.now()): Promise<void> {
   const byProcess = new Map<string, string[]>();
-  for (const key of await storage.list(FOLDER)) {
+  for (const key of [...(await storage.list(HTTP01_FOLDER)), ...(await storage.list(TLS_ALPN01_FOLDER))]) {
     const raw = await storage.get(key);
     if (!raw) continue;
     const record = parseTokenFile(raw);
@@ -91,6 +93,18 @@ function parseTokenFile(raw: Buffer): TokenFile | string {
   }
 }
 
+/** What a solver writes while the CA validates: the key authorization and who published it. */
+export function challengeRecord(keyAuthorization: string): string {
+  return JSON.stringify({ keyAuthorization, publishedBy: thisProcess(), at: new Date().toISOString() } satisfies TokenFile);
+}
+
+/** The key authorization another process published less than `maxAgeMs` ago; undefined for this process's own, an older one or no record. */
+export function othersKeyAuthorization(raw: Buffer | undefined, maxAgeMs: number, now = Date.now()): string | undefined {
+  const record = raw && parseTokenFile(raw);
+  if (!record || typeof record === "string" || isThisProcess(record.publishedBy) || now - Date.parse(record.at) > maxAgeMs) return undefined;
+  return record.keyAuthorization;
+}
+
 function keyAuthorizationIn(raw: Buffer | undefined): string | undefined {
   if (!raw) return undefined;
   const record = parseTokenFile(raw);
@@ -101,5 +115,5 @@ function keyAuthorizationIn(raw: Buffer | undefined): string | undefined {
 }
 
 function storageKey(token: string): string {
-  return `${FOLDER}${token}`;
+  return `${HTTP01_FOLDER}${token}`;
 }

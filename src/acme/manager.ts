@@ -21,6 +21,7 @@ import { Dns01Solver } from "./dns01-solver.js";
 import type { Dns01Provider } from "./dns01/provider.js";
 import { Http01Solver, removeLeftoverTokens } from "./http01-solver.js";
 import type { TlsAlpn01Challenges } from "./tls-alpn01-challenges.js";
+import { followSharedChallenges } from "./shared-challenges.js";
 import { TlsAlpn01Solver } from "./tls-alpn01-solver.js";
 import { Issuer, type ChallengeSolver, type ChallengeType, type IssueJournal, type IssueStep, type KeyType } from "./issuer.js";
 import { AcmeProblem } from "./problems.js";
@@ -148,6 +149,9 @@ interface SetState {
   cancelTimers: (() => void)[];
   /** A reload removed it: it is no longer renewed. */
   dropped?: boolean;
+  /** Reading storage after another instance changed it; again once done when `reloadAgain`. */
+  reloading?: Promise<void>;
+  reloadAgain?: boolean;
 }
 
 /** check: order only when missing or due; scheduled: the renewal time came; forced, revoked: order now. */
@@ -178,6 +182,8 @@ export class CertificateManager {
   /** By directory URL: the CA, and its staging directory when rehearsing. */
   private readonly connections = new Map<string, Promise<Connection>>();
   private closed = false;
+  /** Stops following storage shared with other instances. */
+  private readonly stopFollowing: (() => void)[] = [];
   /** Attempts to obtain a certificate that placed an order (one attempt may place several: a challenge fallback). */
   ordersPlaced = 0;
 
@@ -185,7 +191,7 @@ export class CertificateManager {
     // Created first: from now on this instance also answers challenges other instances sharing
     // the storage published, even before its own CA connection is up.
     this.solvers = [new Http01Solver(o.challenges, o.storage, (err) => o.log.warn(`could not share an HTTP-01 token through storage (${(err as Error).message}); this instance answers the CA itself`))];
-    if (o.tlsAlpnChallenges) this.solvers.push(new TlsAlpn01Solver(o.tlsAlpnChallenges));
+    if (o.tlsAlpnChallenges) this.solvers.push(new TlsAlpn01Solver(o.tlsAlpnChallenges, o.storage, (err) => o.log.warn(`could not share a TLS-ALPN-01 challenge through storage (${(err as Error).message}); this instance answers the CA itself`)));
     this.transport = new CaTransport({ extraRoot: o.caRoot, observe: (outcome) => this.emit({ type: "ca-request", outcome }) });
     this.clock = o.clock ?? systemClock;
     this.random = o.random ?? Math.random;
@@ -202,6 +208,7 @@ export class CertificateManager {
    */
   async start(): Promise<void> {
     await removeLeftoverTokens(this.o.storage, this.o.log).catch((err: unknown) => this.o.log.warn(`could not look for challenge files left behind: ${(err as Error).message}`));
+    await this.followStorage();
     const folders = await this.folders();
     await Promise.all(this.states.map((s) => this.load(s, folders)));
     try {
@@ -263,6 +270,7 @@ export class CertificateManager {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const stop of this.stopFollowing.splice(0)) stop();
     for (const s of this.states) {
       this.cancel(s);
       s.cancelSave?.();
@@ -343,7 +351,7 @@ export class CertificateManager {
     return {
       set: { names: s.names, keyType: s.keyType ?? "ecdsa-p256", profile: s.profile, challenges: s.challenges ?? DEFAULT_CHALLENGES, settings: s.settings },
       key: setKey(s.names),
-      solvers: s.dns01 ? [new Dns01Solver(s.dns01, this.o.log, s.names.join(", "))] : [],
+      solvers: s.dns01 ? [new Dns01Solver(s.dns01, this.o.log, s.names.join(", "), this.o.storage)] : [],
       folder: setFolder(this.caId, s.names),
       failures: 0,
       saveFailures: 0,
@@ -393,6 +401,50 @@ export class CertificateManager {
     if (!s.current) this.o.log.info(`${label(s)}: no certificate yet; HTTPS for these names starts as soon as one is issued (HTTP keeps serving meanwhile)`);
     if (s.current && !s.untidy) this.schedule(s);
     else void this.refresh(s, "check");
+  }
+
+  /**
+   * Storage shared by instances (Redis) tells of changes: a set another instance stored is
+   * loaded and served at once, and the challenges others publish are held in memory. When
+   * changes may have been missed (the connection came back), every set is looked at again and a
+   * certificate still only in memory is written now.
+   */
+  private async followStorage(): Promise<void> {
+    const { storage, log } = this.o;
+    if (!storage.watch) return;
+    const stop = await storage.watch(`${this.caFolder}/`, (key) => {
+      for (const s of this.states) if (key === undefined || key.startsWith(`${s.folder}/`)) this.reloadSoon(s, key === undefined);
+    });
+    this.stopFollowing.push(stop, await followSharedChallenges(storage, this.o.challenges, this.o.tlsAlpnChallenges, log));
+  }
+
+  /** One reload at a time per set; a change heard meanwhile reads storage once more after it. */
+  private reloadSoon(s: SetState, missed: boolean): void {
+    if (missed && s.unsaved && !this.closed) void this.save(s, false);
+    if (s.reloading) {
+      s.reloadAgain = true;
+      return;
+    }
+    s.reloading = this.reloadStored(s)
+      .catch((err: unknown) => this.o.log.warn(`${label(s)}: could not read ${this.o.storage.describe(s.folder)} after another instance changed it (${(err as Error).message}); it is read again under the lock at the next renewal`))
+      .finally(() => {
+        s.reloading = undefined;
+        if (s.reloadAgain) {
+          s.reloadAgain = false;
+          this.reloadSoon(s, false);
+        }
+      });
+  }
+
+  /** Installs the set's stored certificate when another instance stored a newer one than this one serves. */
+  private async reloadStored(s: SetState): Promise<void> {
+    // An attempt under way reads storage under the lock itself; an unsaved certificate is newer.
+    if (this.closed || s.dropped || s.running || s.unsaved) return;
+    const contents = await readSet(this.o.storage, s.folder);
+    // Half-way through another instance's switch (the meta.json of the new pair comes last): the next message tells.
+    if (contents.kind !== "ok" || !contents.meta || contents.info.serial === s.current?.info.serial) return;
+    if (s.current && contents.info.notBefore < s.current.info.notBefore) return;
+    if (this.installStored(s, this.storedCertificate(s, contents), "stored by another instance")) this.schedule(s);
   }
 
   /** One attempt to make the set's certificate fresh; never throws, schedules what comes next. */
@@ -787,6 +839,9 @@ export class CertificateManager {
         break;
       case "damaged":
         log.error({ file: e.lock, problem: e.problem, copy: e.copy }, damagedFileMessage(e.lock, e.problem, e.copy, "taking the lock"));
+        break;
+      case "lost":
+        log.error(`${what}: lost the lock ${e.lock}${e.holder ? ` to ${describeProcess(e.holder)}` : ""}: its lease ran out while storage could not be reached; the work under it goes on but is no longer exclusive`);
         break;
     }
   }

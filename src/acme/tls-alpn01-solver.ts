@@ -5,7 +5,10 @@ import * as x509 from "@peculiar/x509";
 import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 import { generateKeys, privateKeyPem, serialNumber, SIGNING_ALGORITHM } from "../tls/internal-ca.js";
+import type { Storage } from "../storage/storage.js";
+import { challengeRecord, TLS_ALPN01_FOLDER } from "./http01-solver.js";
 import type { ChallengeSolver } from "./issuer.js";
+import { shareChallenge } from "./shared-challenges.js";
 import type { TlsAlpn01Challenges } from "./tls-alpn01-challenges.js";
 
 /** id-pe-acmeIdentifier (RFC 8737 §6.1); the pre-RFC 1.3.6.1.5.5.7.1.30.1 is refused by CAs. */
@@ -15,15 +18,26 @@ const DAY_MS = 24 * 3600_000;
 export class TlsAlpn01Solver implements ChallengeSolver {
   readonly type = "tls-alpn-01" as const;
 
-  constructor(private readonly challenges: TlsAlpn01Challenges) {}
+  constructor(
+    private readonly challenges: TlsAlpn01Challenges,
+    /** Instances sharing it make the same certificate from the key authorization written there. */
+    private readonly storage?: Storage,
+    private readonly onStorageError: (err: unknown) => void = () => undefined,
+  ) {}
 
   async withProof<T>(identifier: string, _token: string, keyAuthorization: string, validate: () => Promise<T>): Promise<T> {
     const { keyPem, certPem } = await createChallengeCertificate(identifier, keyAuthorization);
     this.challenges.publish(identifier, keyPem, certPem);
+    const key = `${TLS_ALPN01_FOLDER}${identifier.toLowerCase()}`;
+    const shared = await (this.storage ? shareChallenge(this.storage, key, challengeRecord(keyAuthorization)) : undefined)?.then(
+      () => true,
+      (err: unknown) => (this.onStorageError(err), false),
+    );
     try {
       return await validate();
     } finally {
       this.challenges.withdraw(identifier);
+      if (shared) await this.storage?.delete(key).catch(this.onStorageError);
     }
   }
 }

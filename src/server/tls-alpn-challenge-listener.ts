@@ -28,10 +28,16 @@ export function answerTlsAlpnChallenges(server: tls.Server, challenges: TlsAlpn0
       clearTimeout(timer);
       socket.pause();
       const hello = parseClientHello(received);
-      const context = typeof hello === "object" && hello.serverName && hello.alpn.includes(ACME_TLS_ALPN_PROTOCOL) ? challenges.lookup(hello.serverName) : undefined;
+      const name = typeof hello === "object" && hello.serverName && hello.alpn.includes(ACME_TLS_ALPN_PROTOCOL) ? hello.serverName : undefined;
       socket.unshift(received);
-      if (context) answerChallenge(socket, context);
-      else handOver(socket);
+      const own = name === undefined ? undefined : challenges.lookup(name);
+      if (own) return answerChallenge(socket, own);
+      if (name === undefined) return handOver(socket);
+      // Another instance's challenge, whose certificate may still be being made here.
+      challenges.resolve(name).then(
+        (shared) => (shared ? answerChallenge(socket, shared) : handOver(socket)),
+        () => handOver(socket),
+      );
     };
     const onData = (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
