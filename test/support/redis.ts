@@ -86,7 +86,8 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
   };
 }
 
-function accepts(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on 127.0.0.1:port now. */
+export function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, "127.0.0.1");
     socket.once("connect", () => (socket.destroy(), resolve(true)));
