@@ -1,12 +1,15 @@
 // Several padlock processes sharing one real redis-server, behind haproxy (round robin on the
 // HTTP and HTTPS ports), with Pebble validating through the balancer: a challenge lands on
-// whichever instance haproxy picks.
+// whichever instance haproxy picks. Run as root, each instance has a host name of its own
+// (padlock-a, padlock-b… in a UTS namespace), as on separate machines: the others cannot tell
+// that a killed one is gone, and take its lock over only when its lease ends.
 import path from "node:path";
 import type { TestContext } from "node:test";
 import { freePort, tempDir, waitFor } from "./env.js";
 import { startHaproxy, type Balancer } from "./haproxy.js";
 import { spawnPadlock, writeConfig, type PadlockProcess } from "./padlock-process.js";
 import { startPebble, type Pebble } from "./pebble.js";
+import { startAcmeFront, type AcmeFront, type FrontOptions } from "./ari-front.js";
 import { startRedis, type RedisServer } from "./redis.js";
 import { httpsGet } from "./clients.js";
 
@@ -20,6 +23,8 @@ export interface Instance extends PadlockProcess {
 export interface Cluster {
   redis: RedisServer;
   pebble: Pebble;
+  /** The recording front before Pebble, when asked for. */
+  front?: AcmeFront;
   balancer: Balancer;
   /** The balancer's HTTP and HTTPS ports. */
   httpPort: number;
@@ -38,6 +43,8 @@ export interface ClusterOptions {
   sites: Record<string, unknown>[];
   /** Added to the storage URL (?lock_lease=…). */
   storageQuery?: string;
+  /** Puts a recording front (test/support/ari-front.ts) between the instances and Pebble. */
+  front?: FrontOptions;
 }
 
 export async function startCluster(t: TestContext, options: ClusterOptions): Promise<Cluster> {
@@ -57,11 +64,13 @@ export async function startCluster(t: TestContext, options: ClusterOptions): Pro
   const [httpPort, httpsPort] = balancer.ports as [number, number];
   const pebble = await startPebble({ httpPort, tlsPort: httpsPort });
   stops.push(() => pebble.stop());
+  const front = options.front ? await startAcmeFront(pebble, options.front) : undefined;
+  if (front) stops.push(() => front.stop());
 
   const spawnInstance = (i: number): Instance => {
     const name = String.fromCharCode(97 + i);
     const configFile = writeConfig(path.join(work.dir, `${name}.yaml`), {
-      ca: pebble.directoryUrl,
+      ca: front?.directoryUrl ?? pebble.directoryUrl,
       ca_root: pebble.apiRootFile,
       accept_terms: true,
       storage: `${redis.url}${options.storageQuery ?? ""}`,
@@ -69,7 +78,8 @@ export async function startCluster(t: TestContext, options: ClusterOptions): Pro
       admin: { socket: path.join(work.dir, `${name}.sock`) },
       sites: options.sites,
     });
-    const p = spawnPadlock(["serve", "--config", configFile, "--log-format", "json", "--http-port", String(ports[i]!.http), "--https-port", String(ports[i]!.https)]);
+    const ownHost = process.getuid?.() === 0 ? ["unshare", "--uts", "sh", "-c", `hostname padlock-${name} && exec "$0" "$@"`] : [];
+    const p = spawnPadlock(["serve", "--config", configFile, "--log-format", "json", "--http-port", String(ports[i]!.http), "--https-port", String(ports[i]!.https)], { prefix: ownHost });
     const instance = { ...p, name, configFile, httpPort: ports[i]!.http, httpsPort: ports[i]!.https };
     stops.push(() => instance.stop());
     return instance;
@@ -80,6 +90,7 @@ export async function startCluster(t: TestContext, options: ClusterOptions): Pro
   const cluster: Cluster = {
     redis,
     pebble,
+    front,
     balancer,
     httpPort,
     httpsPort,
