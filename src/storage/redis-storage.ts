@@ -16,17 +16,10 @@ import type { Logger } from "../log.js";
 import { damagedCopyKey } from "./damaged-files.js";
 import { asProcessIdentity, describeProcess, isGone, isThisProcess, thisProcess } from "./process-identity.js";
 import type { RedisSettings } from "./redis-settings.js";
-import { StorageError, StorageUnavailableError, StorageWriteError, type LockHolder, type LockOptions, type Storage, type StorageLock } from "./storage.js";
+import { StorageError, StorageUnavailableError, StorageWriteError, type EntryStat, type LockHolder, type LockOptions, type Storage, type StorageLock } from "./storage.js";
 
 type Client = ReturnType<typeof createClient>;
 type Reply = string | number | null | Buffer | Reply[];
-
-/** An entry as `padlock storage copy` sees it. */
-export interface EntryStat {
-  /** When it was last written (ms since the epoch). */
-  modified: number;
-  secret: boolean;
-}
 
 interface LockRecord extends LockHolder {
   token: string;

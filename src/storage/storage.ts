@@ -34,8 +34,19 @@ export interface Storage {
    * that stops following them.
    */
   watch?(prefix: string, onChange: (key: string | undefined) => void): Promise<() => void>;
+  /** Optional: when an entry was last written and whether it is secret (for `padlock storage copy`); undefined when there is none. */
+  stat?(key: string): Promise<EntryStat | undefined>;
+  /** Optional: put() keeping a given modification time (a copy from another storage). */
+  write?(key: string, value: string | Buffer, entry: EntryStat): Promise<void>;
   /** Optional: lets go of what the storage holds open (a shared storage's connections). */
   close?(): Promise<void>;
+}
+
+/** An entry's modification time and secrecy, as `padlock storage copy` compares and keeps them. */
+export interface EntryStat {
+  /** When it was last written (ms since the epoch). */
+  modified: number;
+  secret: boolean;
 }
 
 export interface LockHolder extends ProcessIdentity {
