@@ -91,10 +91,9 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
   log.info(`certificates: CA ${ca.label}, storage ${storage.location}${staging ? `; first issuances are rehearsed against ${staging.directoryUrl}` : ""}`);
   const clock = o.tuning?.clock ?? systemClock;
   const store = new CertificateStore(storage, log, clock);
-  // From now on this instance also answers challenges other instances sharing the storage
-  // publish, even before its own CA connection is up.
+  // What the solvers publish is also shared through storage, so that any instance sharing it can answer the CA.
   const solvers: ChallengeSolver[] = [new Http01Solver(o.challenges, store.tokens, (err) => log.warn(`could not share an HTTP-01 token through storage (${(err as Error).message}); this instance answers the CA itself`))];
-  if (o.tlsAlpnChallenges) solvers.push(new TlsAlpn01Solver(o.tlsAlpnChallenges));
+  if (o.tlsAlpnChallenges) solvers.push(new TlsAlpn01Solver(o.tlsAlpnChallenges, store.tokens.tlsAlpn, (err) => log.warn(`could not share a TLS-ALPN-01 challenge through storage (${(err as Error).message}); this instance answers the CA itself`)));
   const connections = new CaConnections({
     ca,
     rehearsal: staging,
