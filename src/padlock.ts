@@ -64,6 +64,8 @@ export class Padlock {
   /** Settles once start-up has opened storage (or found it has none to open). */
   private readonly storageOpened: Promise<void>;
   private markStorageOpened!: () => void;
+  /** Stops holding the challenges other instances sharing the storage publish. */
+  private stopFollowing?: () => void;
   /** ca_root, read before the privilege drop (a root-only folder is fine) and again when a reload changes it. */
   private caRoot?: CaRoot;
   private readonly accessLog: AccessLog;
@@ -105,9 +107,8 @@ export class Padlock {
       padlock.providedCertificates = await padlock.startProvided(config);
       dropPrivileges(config.user, folder, log);
       // Opened once, after the privilege drop: opening checks the ownership of everything in it.
-      padlock.storage = config.ca && config.ca !== "internal" ? await openStorage(config, options.baseDir) : undefined;
+      if (config.ca && config.ca !== "internal") await padlock.openStorage(config);
       padlock.markStorageOpened();
-      padlock.operations.useStorage(padlock.storage);
       padlock.certificateManager = await padlock.startAcme(config);
       await padlock.operations.serve(padlock.certificateManager);
       if (padlock.edge.httpsPort !== undefined && folder !== undefined) {
@@ -132,6 +133,20 @@ export class Padlock {
       clock: this.options.certificateTuning?.clock,
       onExpiring: notifier && ((hosts, problem, fix, notAfter) => notifier.send("expiring", hosts, problem, fix, notAfter)),
     });
+  }
+
+  /**
+   * Opens the storage an ACME CA's certificates live in; when instances share it (Redis), the
+   * challenges the others publish are held from now on, so this one answers the CA for them too.
+   */
+  private async openStorage(config: Config): Promise<void> {
+    const storage = await openStorage(config, this.options.baseDir, this.options.log);
+    this.storage = storage;
+    this.operations.useStorage(storage);
+    if (!storage.watch) return;
+    const { followSharedChallenges } = await import("./certificates/shared-challenges.js");
+    const tlsAlpn = this.edge.httpsPort !== undefined ? this.tlsAlpnChallenges : undefined;
+    this.stopFollowing = await followSharedChallenges(storage, { http01: this.challenges, tlsAlpn }, this.options.log);
   }
 
   /** A token another instance sharing the storage published; none before storage is open, or without it. */
@@ -217,6 +232,8 @@ export class Padlock {
     await this.operations.close();
     await this.edge.close(shutdownTimeoutMs(this.config));
     await Promise.all(this.sites.map((s) => s.close()));
+    this.stopFollowing?.();
+    await this.storage?.close?.(); // Redis storage: its connections
     this.accessLog.close();
   }
 
@@ -255,8 +272,7 @@ export class Padlock {
         return await this.certificateManager.update(certificateNameSets(config, this.options.baseDir, this.options.certificateTuning));
       }
       if (!this.storage && config.ca && config.ca !== "internal") {
-        this.storage = await openStorage(config, this.options.baseDir);
-        this.operations.useStorage(this.storage);
+        await this.openStorage(config);
       }
       this.certificateManager = await this.startAcme(config);
       if (this.certificateManager) await this.operations.serveCertificates(this.certificateManager);

@@ -1,6 +1,8 @@
 // TLS-ALPN-01 (RFC 8737): a self-signed certificate for the name, carrying the critical
 // id-pe-acmeIdentifier extension (the SHA-256 digest of the key authorization), served by
-// padlock's own HTTPS listener to handshakes that offer ALPN `acme-tls/1`.
+// padlock's own HTTPS listener to handshakes that offer ALPN `acme-tls/1`. The key authorization
+// is also kept where other instances sharing the storage find it: they make the same certificate
+// from it (the CA may reach any of them); an unwritable storage never fails the challenge.
 import * as x509 from "@peculiar/x509";
 import { createHash } from "node:crypto";
 import { isIP } from "node:net";
@@ -13,6 +15,12 @@ export interface TlsAlpnBoard {
   withdraw(name: string): void;
 }
 
+/** Key authorizations kept, by name, for other instances sharing the storage. */
+export interface KeyAuthorizations {
+  publish(name: string, keyAuthorization: string): Promise<void>;
+  withdraw(name: string): Promise<void>;
+}
+
 /** id-pe-acmeIdentifier (RFC 8737 §6.1); the pre-RFC 1.3.6.1.5.5.7.1.30.1 is refused by CAs. */
 const ACME_IDENTIFIER_OID = "1.3.6.1.5.5.7.1.31";
 const DAY_MS = 24 * 3600_000;
@@ -20,15 +28,25 @@ const DAY_MS = 24 * 3600_000;
 export class TlsAlpn01Solver implements ChallengeSolver {
   readonly type = "tls-alpn-01" as const;
 
-  constructor(private readonly challenges: TlsAlpnBoard) {}
+  constructor(
+    private readonly challenges: TlsAlpnBoard,
+    private readonly shared?: KeyAuthorizations,
+    /** Told when the shared copy cannot be written or removed (this instance still answers). */
+    private readonly onStorageError: (err: unknown) => void = () => undefined,
+  ) {}
 
   async withProof<T>(identifier: string, _token: string, keyAuthorization: string, validate: () => Promise<T>): Promise<T> {
     const { keyPem, certPem } = await createChallengeCertificate(identifier, keyAuthorization);
     this.challenges.publish(identifier, keyPem, certPem);
+    const shared = await this.shared?.publish(identifier, keyAuthorization).then(
+      () => true,
+      (err: unknown) => (this.onStorageError(err), false),
+    );
     try {
       return await validate();
     } finally {
       this.challenges.withdraw(identifier);
+      if (shared) await this.shared?.withdraw(identifier).catch(this.onStorageError);
     }
   }
 }

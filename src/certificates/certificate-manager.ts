@@ -108,6 +108,9 @@ interface SetState {
   cancelTimers: (() => void)[];
   /** A reload removed it: it is no longer renewed. */
   dropped?: boolean;
+  /** Reading storage after another instance changed it; again once done when `reloadAgain`. */
+  reloading?: Promise<void>;
+  reloadAgain?: boolean;
 }
 
 export class CertificateManager {
@@ -140,6 +143,7 @@ export class CertificateManager {
    */
   async start(): Promise<void> {
     await this.store.tokens.removeLeftovers(this.o.log).catch((err: unknown) => this.o.log.warn(`could not look for challenge files left behind: ${(err as Error).message}`));
+    await this.followStoredSets();
     const folders = await this.folders();
     await Promise.all(this.states.map((s) => this.load(s, folders)));
     try {
@@ -153,12 +157,6 @@ export class CertificateManager {
       // Unreachable: each set's first attempt reports it and schedules its retry.
     }
     for (const s of this.states) this.begin(s);
-    // Storage shared with other instances that says when one of them stored a certificate: look
-    // at once instead of at the next renewal.
-    this.stopWatching = this.store.watchSets(this.o.ca.directoryUrl, (folder) => {
-      const s = this.states.find((st) => st.set.folder === folder);
-      if (s && !this.closed && !s.dropped) void this.refresh(s, "check");
-    });
   }
 
   /**
@@ -299,7 +297,7 @@ export class CertificateManager {
   }
 
   private newState(s: NameSet): SetState {
-    const dns01 = s.dns01 ? [new Dns01Solver(s.dns01, this.o.log, s.names.join(", "))] : [];
+    const dns01 = s.dns01 ? [new Dns01Solver(s.dns01, this.o.log, s.names.join(", "), this.store.tokens.dns01)] : [];
     const folder = this.store.setFolder(this.o.ca.directoryUrl, s.names);
     const { store, clock, random } = this;
     const log = this.o.log;
@@ -357,6 +355,47 @@ export class CertificateManager {
     if (!s.current) this.o.log.info(`${label(s)}: no certificate yet; HTTPS for these names starts as soon as one is issued (HTTP keeps serving meanwhile)`);
     if (s.current && !s.untidy) this.schedule(s);
     else void this.refresh(s, "check");
+  }
+
+  /**
+   * Storage shared by instances (Redis) tells of changes: a certificate another instance stored
+   * is installed at once, not at the next renewal. When changes may have been missed (the
+   * connection came back), every set is looked at again and a certificate still only in memory
+   * is written now.
+   */
+  private async followStoredSets(): Promise<void> {
+    this.stopWatching = await this.store.watchSets(this.o.ca.directoryUrl, (folder) => {
+      for (const s of this.states) if (folder === undefined || folder === s.set.folder) this.reloadSoon(s, folder === undefined);
+    });
+  }
+
+  /** One reload at a time per set; a change heard meanwhile reads storage once more after it. */
+  private reloadSoon(s: SetState, missed: boolean): void {
+    if (missed && s.unsaved.cert && !this.closed) void s.unsaved.save(false);
+    if (s.reloading) {
+      s.reloadAgain = true;
+      return;
+    }
+    s.reloading = this.reloadStored(s)
+      .catch((err: unknown) => this.o.log.warn(`${label(s)}: could not read ${this.store.describe(s.set.folder)} after another instance changed it (${(err as Error).message}); it is read again under the lock at the next renewal`))
+      .finally(() => {
+        s.reloading = undefined;
+        if (s.reloadAgain) {
+          s.reloadAgain = false;
+          this.reloadSoon(s, false);
+        }
+      });
+  }
+
+  /** Installs the set's stored certificate when another instance stored a newer one than this one serves. */
+  private async reloadStored(s: SetState): Promise<void> {
+    // An attempt under way reads storage under the lock itself; a certificate not yet stored is newer.
+    if (this.closed || s.dropped || s.running || s.unsaved.cert) return;
+    const contents = await this.store.readSet(s.set.folder);
+    // Half-way through another instance's switch (the meta.json of the new pair comes last): the next message tells.
+    if (contents.kind !== "ok" || !contents.meta || contents.info.serial === s.current?.info.serial) return;
+    if (s.current && contents.info.notBefore < s.current.info.notBefore) return;
+    if (this.installStored(s, storedCertificate(contents, s.set, this.o.ca.directoryUrl), "stored by another instance")) this.schedule(s);
   }
 
   /** One attempt to make the set's certificate fresh; never throws, schedules what comes next. */

@@ -176,16 +176,18 @@ export class CertificateStore {
   }
 
   /**
-   * Calls `onStored(folder)` when another instance sharing the storage stores a certificate
-   * under this CA, when the storage can tell (a shared one that notifies); undefined otherwise.
-   * Returns a function that stops watching.
+   * With storage instances share and follow (Redis): calls `onChange(folder)` soon after any
+   * instance changes a file in a set's folder under this CA, and `onChange(undefined)` when changes
+   * may have been missed (the connection was lost), so every set is to be looked at again.
+   * Resolves to a function that stops watching; undefined for storage that cannot be followed.
    */
-  watchSets(directoryUrl: string, onStored: (folder: string) => void): (() => void) | undefined {
-    const watch = (this.storage as Storage & { watch?: (prefix: string, onChange: (key: string) => void) => () => void }).watch;
-    if (!watch) return undefined;
+  async watchSets(directoryUrl: string, onChange: (folder: string | undefined) => void): Promise<(() => void) | undefined> {
+    if (!this.storage.watch) return undefined;
     const prefix = `${caFolder(caId(directoryUrl))}/`;
-    return watch.call(this.storage, prefix, (key) => {
-      if (key.endsWith(`/${SET_FILES.cert}`)) onStored(key.slice(0, -SET_FILES.cert.length - 1));
+    return this.storage.watch(prefix, (key) => {
+      if (key === undefined) return onChange(undefined);
+      const folder = key.slice(0, key.lastIndexOf("/"));
+      if (folder.length > prefix.length && !folder.slice(prefix.length).includes("/")) onChange(folder);
     });
   }
 
@@ -287,6 +289,9 @@ export class CertificateStore {
         break;
       case "damaged":
         log.error({ file: e.lock, problem: e.problem, copy: e.copy }, damagedFileMessage(e.lock, e.problem, e.copy, "taking the lock"));
+        break;
+      case "lost":
+        log.error(`${what}: lost the lock ${e.lock}${e.holder ? ` to ${describeProcess(e.holder)}` : ""}: its lease ran out while storage could not be reached; the work under it goes on but is no longer exclusive`);
         break;
     }
   }

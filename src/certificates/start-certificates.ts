@@ -129,7 +129,7 @@ export function createCertificateManager(o: CertificateSetup): CertificateManage
   // From now on this instance also answers challenges other instances sharing the storage
   // publish, even before its own CA connection is up.
   const solvers: ChallengeSolver[] = [new Http01Solver(o.challenges, store.tokens, (err) => log.warn(`could not share an HTTP-01 token through storage (${(err as Error).message}); this instance answers the CA itself`))];
-  if (o.tlsAlpnChallenges) solvers.push(new TlsAlpn01Solver(o.tlsAlpnChallenges));
+  if (o.tlsAlpnChallenges) solvers.push(new TlsAlpn01Solver(o.tlsAlpnChallenges, store.tokens.tlsAlpn, (err) => log.warn(`could not share a TLS-ALPN-01 challenge through storage (${(err as Error).message}); this instance answers the CA itself`)));
   const connections = new CaConnections({
     ca: o.ca,
     rehearsal: o.rehearsal,

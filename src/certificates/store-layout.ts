@@ -5,6 +5,9 @@
 //                              pending-cert.pem (stored-set.ts)
 //   accounts/<ca>/             account.key, account.json, orders.json (the order budget's ledger)
 //   challenges/http-01/<token> HTTP-01 tokens, for other instances sharing the storage
+//   challenges/tls-alpn-01/<name>  TLS-ALPN-01 key authorizations, likewise (each instance makes
+//                              the challenge certificate from one)
+//   challenges/dns-01/<name>   a DNS-01 TXT record that is up, for whoever takes over the order
 //   admin.token                the admin endpoint's token (admin.listen)
 //   locks named <ca>-<set>, account-<ca> and order-budget-<ca>
 //
@@ -25,7 +28,10 @@ export const SET_FILES = {
 } as const;
 
 export const CERTIFICATES = "certificates/";
-export const CHALLENGE_TOKENS = "challenges/http-01/";
+export const CHALLENGES = "challenges/";
+export const CHALLENGE_TOKENS = `${CHALLENGES}http-01/`;
+export const TLS_ALPN_CHALLENGES = `${CHALLENGES}tls-alpn-01/`;
+export const DNS01_RECORDS = `${CHALLENGES}dns-01/`;
 export const ADMIN_TOKEN = "admin.token";
 
 /** A stable folder name per CA directory: host, port and path, so two CAs never share files. */
@@ -79,6 +85,14 @@ export function ledgerFile(ca: string): string {
 
 export function tokenFile(token: string): string {
   return `${CHALLENGE_TOKENS}${token}`;
+}
+
+export function tlsAlpnChallengeFile(name: string): string {
+  return `${TLS_ALPN_CHALLENGES}${name.toLowerCase()}`;
+}
+
+export function dns01RecordFile(name: string): string {
+  return `${DNS01_RECORDS}${name.toLowerCase()}`;
 }
 
 export const LOCKS = {

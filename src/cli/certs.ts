@@ -2,7 +2,6 @@
 // socket, or from storage alone when none runs. Renew and revoke need the running padlock: it
 // answers the CA's challenges on its ports and installs the new certificate for the next
 // handshake; a one-shot process could do neither while padlock holds the ports.
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { fail, loadConfigOrExit } from "./exit.js";
 import { adminRequest, PadlockNotRunning } from "../admin/admin-client.js";
@@ -12,8 +11,10 @@ import { formatCertificateDetails, formatCertificateTable } from "../admin/forma
 import { readProvidedRecords } from "../certificates/provided-records.js";
 import { providedFiles, type ProvidedFiles } from "../config/certificate-source.js";
 import { revocationReason } from "../acme/revocation-reasons.js";
-import { storageDir } from "../storage/open-storage.js";
-import { FsStorage } from "../storage/fs-storage.js";
+import { openExistingStorage, storageDir, storageSpec } from "../storage/open-storage.js";
+import { redact } from "../storage/redis-settings.js";
+import type { Storage } from "../storage/storage.js";
+import type { Config } from "../config/schema.js";
 
 export interface CertsFlags {
   config: string;
@@ -23,9 +24,13 @@ export interface CertsFlags {
 }
 
 interface Target {
-  endpoint: AdminEndpoint;
-  storage?: string;
+  /** Undefined for storage that is not a folder with no admin socket set: list and show read storage. */
+  endpoint?: AdminEndpoint;
+  /** The storage as configured (a folder path or a Redis URL), for messages. */
+  storage: string;
   configFile: string;
+  config: Config;
+  baseDir: string;
   /** Certificates sites bring: listed from their files, never renewed, revoked or forgotten. */
   provided: ProvidedFiles[];
 }
@@ -72,13 +77,13 @@ export async function certsCommand(action: "list" | "show" | "renew" | "revoke" 
 function targetOf(configFile: string): Target {
   const config = loadConfigOrExit(configFile);
   const baseDir = path.dirname(path.resolve(configFile));
-  const storage = storageDir(config, baseDir);
-  const endpoint = adminEndpointOf(config, baseDir, storage);
-  if (!endpoint) fail("storage is not a folder, so there is no default admin socket: set admin: { socket: /run/padlock/admin.sock } in the config");
-  return { endpoint, storage, configFile, provided: providedFiles(config, baseDir) };
+  const folder = storageDir(config, baseDir);
+  const endpoint = adminEndpointOf(config, baseDir, folder);
+  return { endpoint, storage: folder ?? redact(storageSpec(config)), configFile, config, baseDir, provided: providedFiles(config, baseDir) };
 }
 
 async function listRecords(target: Target): Promise<{ records: CertificateRecord[]; running: boolean }> {
+  if (!target.endpoint) return { records: await storedRecords(target), running: false };
   try {
     return { records: (await adminRequest<ListAnswer>(target.endpoint, "GET", ADMIN_PATHS.list)).certificates, running: true };
   } catch (err) {
@@ -88,14 +93,27 @@ async function listRecords(target: Target): Promise<{ records: CertificateRecord
 }
 
 async function storedRecords(target: Target): Promise<CertificateRecord[]> {
-  if (!target.storage) fail("padlock is not running and its storage is not a folder; start padlock to see its certificates", 1);
-  if (!existsSync(target.storage)) return [];
-  return readCertificateRecords(FsStorage.existing(target.storage));
+  return withStorage(target, async (storage) => (storage ? readCertificateRecords(storage) : []));
+}
+
+/** Runs `work` with the configured storage (undefined: a folder that does not exist yet), closed after. */
+async function withStorage<T>(target: Target, work: (storage: Storage | undefined) => Promise<T>): Promise<T> {
+  const storage = await openExistingStorage(target.config, target.baseDir);
+  try {
+    return await work(storage);
+  } finally {
+    await storage?.close?.();
+  }
+}
+
+/** The admin endpoint, which renew, revoke and forget need. */
+function endpointOf(target: Target): AdminEndpoint {
+  return target.endpoint ?? fail("storage is not a folder, so there is no default admin socket: set admin: { socket: /run/padlock/admin.sock } in the config");
 }
 
 async function act(target: Target, adminPath: string, body: Record<string, unknown>, flags: CertsFlags, what: string): Promise<void> {
   try {
-    const answer = await adminRequest<ActionAnswer>(target.endpoint, "POST", adminPath, body);
+    const answer = await adminRequest<ActionAnswer>(endpointOf(target), "POST", adminPath, body);
     print(flags.json ? JSON.stringify(answer, null, 2) + "\n" : answer.message + "\n");
   } catch (err) {
     if (!(err instanceof PadlockNotRunning)) throw err;
@@ -105,7 +123,7 @@ async function act(target: Target, adminPath: string, body: Record<string, unkno
 
 async function forget(target: Target, name: string, flags: CertsFlags): Promise<void> {
   try {
-    const answer = await adminRequest<ActionAnswer>(target.endpoint, "POST", ADMIN_PATHS.forget, { name });
+    const answer = await adminRequest<ActionAnswer>(endpointOf(target), "POST", ADMIN_PATHS.forget, { name });
     return print(flags.json ? JSON.stringify(answer, null, 2) + "\n" : answer.message + "\n");
   } catch (err) {
     if (!(err instanceof PadlockNotRunning)) throw err;
@@ -114,7 +132,7 @@ async function forget(target: Target, name: string, flags: CertsFlags): Promise<
   const found = recordsFor(records, name);
   if (found.length === 0) fail(`no stored certificate for ${name}${records.length ? `; stored: ${records.map((r) => r.names.join(", ")).join("; ")}` : ""}`, 1);
   if (found.length > 1) fail(`${name} is in ${found.length} stored certificates (${found.map((r) => r.folder).join(", ")}); name one by its folder`, 1);
-  const done = await forgetCertificate(FsStorage.existing(target.storage!), found[0]!);
+  const done = await withStorage(target, (storage) => forgetCertificate(storage!, found[0]!));
   const message = `${done}. padlock orders a new one when it next starts`;
   print(flags.json ? JSON.stringify({ message }, null, 2) + "\n" : message + "\n");
 }

@@ -93,6 +93,14 @@ certs
   .option("--json", "print JSON (for scripts)")
   .action(async (name: string, flags) => (await import("./certs.js")).certsCommand("forget", name, flags));
 
+program
+  .command("storage")
+  .description("Work on padlock's storage")
+  .command("copy <from> <to>")
+  .description("Copy every certificate, key and account from one storage to another: folder paths or redis:// / rediss:// URLs (password from $PADLOCK_REDIS_PASSWORD), either way. Refuses to overwrite entries that are newer at TO")
+  .option("--force", "overwrite entries that are newer at TO")
+  .action(async (from: string, to: string, flags) => (await import("./storage.js")).storageCopyCommand(from, to, flags));
+
 const imports = program.command("import").description("Move in from nginx + certbot: import certbot's certificates and account, translate nginx's config");
 imports
   .command("certbot [dir]")

@@ -9,6 +9,8 @@ import { cidrProblem, parseLoopbackListen } from "./addresses.js";
 import { hostNameProblem } from "./host-name.js";
 import type { PathProblem } from "./problems.js";
 import { parseSize } from "./size.js";
+import { isRedisUrl, parseRedisUrl } from "../storage/redis-settings.js";
+import { storageKeyProblem } from "../storage/encrypted-storage.js";
 
 export const METRICS_REMOTE_HINT = "add allow_remote: true if a firewall or the scraper's network protects it (the metrics name every site)";
 
@@ -28,8 +30,18 @@ export function checkConfig(config: Config, baseDir: string): PathProblem[] {
   let defaults = 0;
 
   problems.push(...caProblems(config));
-  if (config.storage?.startsWith("redis://")) {
-    problems.push({ path: ["storage"], message: "Redis storage is not available in this version; use a folder path" });
+  if (config.storage !== undefined && isRedisUrl(config.storage)) {
+    try {
+      parseRedisUrl(config.storage, baseDir, {});
+    } catch (err) {
+      problems.push({ path: ["storage"], message: (err as Error).message.replace(/^storage: /, "") });
+    }
+  } else if (config.storage !== undefined && /^[a-z]+:\/\//i.test(config.storage)) {
+    problems.push({ path: ["storage"], message: `"${config.storage.split(":")[0]}:" storage is not supported; use a folder path, redis:// or rediss://` });
+  }
+  if (config.storage_key !== undefined) {
+    const problem = storageKeyProblem(config.storage_key);
+    if (problem) problems.push({ path: ["storage_key"], message: problem });
   }
 
   config.trusted_proxies?.forEach((cidr, i) => {

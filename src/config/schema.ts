@@ -151,7 +151,15 @@ export const Config = Type.Object(
         { additionalProperties: false, description: "How many orders padlock may place, counted in storage so that no restart loop can spend more" },
       ),
     ),
-    storage: Type.Optional(doc("Folder for certificates and keys, or redis://host:port/db", Type.String({ minLength: 1 }))),
+    storage: Type.Optional(
+      doc(
+        "Folder for certificates and keys, or Redis shared by several instances: redis://[user[:password]@]host[:port][/db][?prefix=…&lock_lease=…], rediss://…?ca_file=… for TLS (password also from $PADLOCK_REDIS_PASSWORD)",
+        Type.String({ minLength: 1 }),
+      ),
+    ),
+    storage_key: Type.Optional(
+      doc("Encrypts private keys in storage (AES-256-GCM): 32 random bytes as base64 or hex (openssl rand -base64 32); better from $PADLOCK_STORAGE_KEY. Never stored", Type.String({ minLength: 1 })),
+    ),
     resolver: Type.Optional(doc("DNS server padlock asks when it checks names itself (DNS-01 propagation, padlock doctor, explaining a failed challenge), IP:port; default the system's", Type.String({ minLength: 1 }))),
     user: Type.Optional(doc("Drop to this user after binding ports when started as root", Type.String())),
     listen: Type.Optional(doc("Address to listen on (default all)", Type.String())),

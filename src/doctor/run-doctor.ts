@@ -1,6 +1,8 @@
 // Runs every pre-flight check for a config, in the order a person would fix things: the
 // config, the CA, storage, ports, then each host name (DNS, CDN, CAA, canary round-trip).
-import { storageDir } from "../storage/open-storage.js";
+import { storageDir, storageSpec } from "../storage/open-storage.js";
+import { parseRedisUrl } from "../storage/redis-settings.js";
+import { checkRedisStorage } from "./checks/redis-storage.js";
 import { allowedChallenges, certificateSource, providedFiles } from "../config/certificate-source.js";
 import path from "node:path";
 import { isIP } from "node:net";
@@ -15,7 +17,7 @@ import { checkConfigValid } from "./checks/config-valid.js";
 import { checkCaDirectory, checkCaRoot } from "./checks/ca-directory.js";
 import { checkClockSkew } from "./checks/clock-skew.js";
 import { checkStorage } from "./checks/storage.js";
-import { checkExistingCertificates } from "./checks/certificates.js";
+import { checkExistingCertificates, checkStoredCertificates } from "./checks/certificates.js";
 import { checkProvidedCertificates } from "./checks/provided.js";
 import { checkPort, type PortState } from "./checks/ports.js";
 import { checkHostName } from "./checks/host-name.js";
@@ -79,7 +81,7 @@ async function checkEverythingElse(config: Config, options: DoctorOptions): Prom
   const { results: caResults, identities } = await caChecks(ca, settings);
   const folder = storageDir(config, settings.baseDir);
   const storageResults = folder === undefined
-    ? [ok("storage", `${config.storage}: Redis storage is not checked by the doctor yet`)]
+    ? await redisChecks(config, settings.baseDir, ca.directoryUrl)
     : [...checkStorage({ dir: folder, user: config.user }), ...(ca.directoryUrl ? await checkExistingCertificates(folder, ca.directoryUrl) : [])];
   const https = await checkPort("HTTPS", settings.httpsPort, config.listen, settings.timeoutMs);
   const names = certificateNames(config, ca.directoryUrl !== undefined);
@@ -89,6 +91,22 @@ async function checkEverythingElse(config: Config, options: DoctorOptions): Prom
     : names.map((n) => checkHostName(n.name, ca, n.challenges));
   const dns01Results = ca.directoryUrl ? await dns01Checks(config, settings) : [];
   return [...caResults, ...storageResults, ...provided, http.result, https.result, ...nameResults, ...dns01Results];
+}
+
+/** Redis storage: connection, permissions, change messages, latency, then the certificates it holds. */
+async function redisChecks(config: Config, baseDir: string, directoryUrl: string | undefined): Promise<CheckResult[]> {
+  let settings;
+  try {
+    settings = parseRedisUrl(storageSpec(config), baseDir);
+  } catch (err) {
+    return [fail("storage", (err as Error).message, "correct storage: in the config")];
+  }
+  const { results, storage } = await checkRedisStorage(settings);
+  try {
+    return [...results, ...(storage && directoryUrl ? await checkStoredCertificates(storage, directoryUrl) : [])];
+  } finally {
+    await storage?.close();
+  }
 }
 
 /** Each site that proves control through DNS-01: its provider, update permission and name servers. */

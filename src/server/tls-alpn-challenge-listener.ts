@@ -2,7 +2,8 @@
 // pending, each new connection's ClientHello is read first: one offering ALPN `acme-tls/1` for a
 // name with a challenge gets the challenge certificate and `acme-tls/1`, then is closed; every
 // other connection is handed, bytes untouched, to the listener's usual TLS handling. With no
-// challenge pending, connections go straight through.
+// challenge pending, connections go straight through. Challenges other instances sharing the
+// storage published are held here too (certificates/shared-challenges.ts makes their certificates).
 import type net from "node:net";
 import tls from "node:tls";
 import { parseClientHello } from "../tls/client-hello.js";
@@ -13,6 +14,8 @@ export const ACME_TLS_ALPN_PROTOCOL = "acme-tls/1";
 /** The TLS-ALPN-01 challenge certificates the certificate manager publishes, by name. */
 export class TlsAlpn01Challenges {
   private readonly byName = new Map<string, tls.SecureContext>();
+  /** Published by other instances: the context, being made or made. */
+  private readonly others = new Map<string, Promise<tls.SecureContext | undefined>>();
 
   publish(name: string, keyPem: string, certPem: string): void {
     this.byName.set(name.toLowerCase(), createPolicyContext({ key: keyPem, cert: certPem }));
@@ -26,9 +29,24 @@ export class TlsAlpn01Challenges {
     return this.byName.get(name.toLowerCase());
   }
 
+  /** Another instance published a challenge for `name`: its certificate, being made or made. */
+  sharedPublished(name: string, certificate: Promise<{ keyPem: string; certPem: string } | undefined>): void {
+    const context = certificate.then((c) => c && createPolicyContext({ key: c.keyPem, cert: c.certPem }));
+    this.others.set(name.toLowerCase(), context.catch(() => undefined));
+  }
+
+  sharedWithdrawn(name: string): void {
+    this.others.delete(name.toLowerCase());
+  }
+
+  /** This instance's challenge for `name`, else another's. */
+  async resolve(name: string): Promise<tls.SecureContext | undefined> {
+    return this.lookup(name) ?? (await this.others.get(name.toLowerCase()));
+  }
+
   /** Whether any challenge is waiting: only then does the listener look at ClientHellos. */
   get pending(): boolean {
-    return this.byName.size > 0;
+    return this.byName.size > 0 || this.others.size > 0;
   }
 }
 
@@ -52,10 +70,16 @@ export function answerTlsAlpnChallenges(server: tls.Server, challenges: TlsAlpn0
       clearTimeout(timer);
       socket.pause();
       const hello = parseClientHello(received);
-      const context = typeof hello === "object" && hello.serverName && hello.alpn.includes(ACME_TLS_ALPN_PROTOCOL) ? challenges.lookup(hello.serverName) : undefined;
+      const name = typeof hello === "object" && hello.serverName && hello.alpn.includes(ACME_TLS_ALPN_PROTOCOL) ? hello.serverName : undefined;
       socket.unshift(received);
-      if (context) answerChallenge(socket, context);
-      else handOver(socket);
+      const own = name === undefined ? undefined : challenges.lookup(name);
+      if (own) return answerChallenge(socket, own);
+      if (name === undefined) return handOver(socket);
+      // Another instance's challenge, whose certificate may still be being made here.
+      challenges.resolve(name).then(
+        (shared) => (shared ? answerChallenge(socket, shared) : handOver(socket)),
+        () => handOver(socket),
+      );
     };
     const onData = (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);

@@ -8,7 +8,7 @@ import { currentUserLabel, userLabel } from "../system/users.js";
 import { createFile, replaceFile, syncDir } from "./atomic-file.js";
 import { damagedCopyKey } from "./damaged-files.js";
 import { asProcessIdentity, describeProcess, isGone, isThisProcess, thisProcess } from "./process-identity.js";
-import { DEFAULT_LOCK_TTL_MS, StorageError, StorageWriteError, type LockHolder, type LockOptions, type Storage, type StorageLock } from "./storage.js";
+import { DEFAULT_LOCK_TTL_MS, StorageError, StorageWriteError, type EntryStat, type LockHolder, type LockOptions, type Storage, type StorageLock } from "./storage.js";
 
 const LOCK_DIR = "locks";
 
@@ -67,6 +67,23 @@ export class FsStorage implements Storage {
   async put(key: string, value: string | Buffer, options: { secret?: boolean } = {}): Promise<void> {
     const file = this.file(key);
     await this.writing(file, () => replaceFile(file, value, options.secret ? 0o600 : 0o644));
+  }
+
+  /** A file's modification time; secret when only its owner may read it. */
+  async stat(key: string): Promise<EntryStat | undefined> {
+    try {
+      const st = await fs.stat(this.file(key));
+      return st.isFile() ? { modified: st.mtimeMs, secret: (st.mode & 0o077) === 0 } : undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+  }
+
+  async write(key: string, value: string | Buffer, entry: EntryStat): Promise<void> {
+    await this.put(key, value, { secret: entry.secret });
+    const when = new Date(entry.modified);
+    await fs.utimes(this.file(key), when, when);
   }
 
   async move(from: string, to: string): Promise<void> {

@@ -1,7 +1,7 @@
 // Who holds a lock or left a challenge file behind: host, pid and when that process started.
 // On the same host a holder whose pid is gone (or now belongs to a process started at another
 // time) is known to be dead, so its lock can be taken at once instead of waiting out its lease.
-import { readFileSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { hostname } from "node:os";
 
 export interface ProcessIdentity {
@@ -11,6 +11,8 @@ export interface ProcessIdentity {
   started: string;
   /** Its start in clock ticks since boot (/proc/PID/stat), to tell a reused pid apart; Linux only. */
   startTicks?: number;
+  /** Its pid namespace (/proc/self/ns/pid): containers sharing a host name may number their processes apart. */
+  pidNamespace?: string;
 }
 
 let self: ProcessIdentity | undefined;
@@ -21,6 +23,7 @@ export function thisProcess(): ProcessIdentity {
     pid: process.pid,
     started: new Date(Date.now() - process.uptime() * 1000).toISOString(),
     startTicks: startTicksOf(process.pid),
+    pidNamespace: pidNamespace(),
   };
   return self;
 }
@@ -34,6 +37,7 @@ export function isThisProcess(p: ProcessIdentity): boolean {
 export function isGone(p: ProcessIdentity): boolean {
   if (p.host !== hostname()) return false;
   if (isThisProcess(p)) return false;
+  if (p.pidNamespace !== undefined && p.pidNamespace !== thisProcess().pidNamespace) return false;
   try {
     process.kill(p.pid, 0);
   } catch (err) {
@@ -53,7 +57,13 @@ export function describeProcess(p: ProcessIdentity): string {
 export function asProcessIdentity(v: unknown): ProcessIdentity | undefined {
   const o = v as Partial<ProcessIdentity> | null;
   if (typeof o !== "object" || o === null || typeof o.host !== "string" || typeof o.pid !== "number" || typeof o.started !== "string") return undefined;
-  return { host: o.host, pid: o.pid, started: o.started, startTicks: typeof o.startTicks === "number" ? o.startTicks : undefined };
+  return {
+    host: o.host,
+    pid: o.pid,
+    started: o.started,
+    startTicks: typeof o.startTicks === "number" ? o.startTicks : undefined,
+    pidNamespace: typeof o.pidNamespace === "string" ? o.pidNamespace : undefined,
+  };
 }
 
 /** Field 22 of /proc/PID/stat; the command name before it may contain spaces and parentheses. */
@@ -63,6 +73,14 @@ function startTicksOf(pid: number): number | undefined {
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const ticks = Number(fields[19]);
     return Number.isFinite(ticks) ? ticks : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync("/proc/self/ns/pid");
   } catch {
     return undefined;
   }

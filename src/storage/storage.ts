@@ -1,6 +1,6 @@
 // Where certificates, keys and account data live. Keys are slash-separated paths such as
-// "certificates/<ca-id>/<name-set>/cert.pem". A filesystem implementation exists; a shared one
-// (Redis) fits behind the same interface, which is why locking belongs to storage.
+// "certificates/<ca-id>/<name-set>/cert.pem". Two implementations: a folder (fs-storage.ts) and
+// Redis, shared by several instances (redis-storage.ts); locking belongs to storage for that.
 import type { ProcessIdentity } from "./process-identity.js";
 
 export interface Storage {
@@ -26,6 +26,27 @@ export interface Storage {
    * is taken over at once; any other holder is waited for until its lease ends unrenewed.
    */
   lock(name: string, options?: LockOptions): Promise<StorageLock>;
+  /**
+   * Optional, for storage that instances share: calls `onChange` soon after any instance (this
+   * one too) writes, moves or deletes an entry under `prefix`, with its key; with undefined when
+   * changes may have been missed (the connection was lost, a message skipped), so everything
+   * under the prefix is to be looked at again. Resolves once changes are followed, to a function
+   * that stops following them.
+   */
+  watch?(prefix: string, onChange: (key: string | undefined) => void): Promise<() => void>;
+  /** Optional: when an entry was last written and whether it is secret (for `padlock storage copy`); undefined when there is none. */
+  stat?(key: string): Promise<EntryStat | undefined>;
+  /** Optional: put() keeping a given modification time (a copy from another storage). */
+  write?(key: string, value: string | Buffer, entry: EntryStat): Promise<void>;
+  /** Optional: lets go of what the storage holds open (a shared storage's connections). */
+  close?(): Promise<void>;
+}
+
+/** An entry's modification time and secrecy, as `padlock storage copy` compares and keeps them. */
+export interface EntryStat {
+  /** When it was last written (ms since the epoch). */
+  modified: number;
+  secret: boolean;
 }
 
 export interface LockHolder extends ProcessIdentity {
@@ -38,7 +59,9 @@ export type LockEvent =
   | { type: "waiting"; lock: string; holder: LockHolder; leaseEnds: Date }
   | { type: "taken-over"; lock: string; holder: LockHolder; why: string }
   /** The lock's record did not parse: set aside as `copy`, and the lock taken. */
-  | { type: "damaged"; lock: string; problem: string; copy: string };
+  | { type: "damaged"; lock: string; problem: string; copy: string }
+  /** The lease ran out unrenewed (storage unreachable too long) and `holder` took the lock meanwhile: the work under it is no longer exclusive. */
+  | { type: "lost"; lock: string; holder?: LockHolder };
 
 export interface LockOptions {
   /** How long a lease lasts without renewal (the holder renews it every third of this). */
@@ -72,4 +95,9 @@ export class StorageWriteError extends StorageError {
   ) {
     super(message);
   }
+}
+
+/** Shared storage that cannot be reached right now (a write, read or lock failed for that alone); retrying later helps. */
+export class StorageUnavailableError extends StorageWriteError {
+  override name = "StorageUnavailableError";
 }

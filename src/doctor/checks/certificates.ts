@@ -4,17 +4,23 @@
 import { existsSync } from "node:fs";
 import { readCertificateRecords, type CertificateRecord } from "../../certificates/certificate-records.js";
 import { FsStorage } from "../../storage/fs-storage.js";
+import type { Storage } from "../../storage/storage.js";
 import { fail, ok, warn, type CheckResult } from "../check-result.js";
 
 const RECENT_MS = 7 * 86_400_000;
 
 export async function checkExistingCertificates(storageDir: string, directoryUrl: string, now: number = Date.now()): Promise<CheckResult[]> {
   if (!existsSync(storageDir)) return [ok("certificates", "none stored yet")];
+  return checkStoredCertificates(FsStorage.existing(storageDir), directoryUrl, now);
+}
+
+/** The same for any storage (Redis). */
+export async function checkStoredCertificates(storage: Storage, directoryUrl: string, now: number = Date.now()): Promise<CheckResult[]> {
   let records: CertificateRecord[];
   try {
-    records = await readCertificateRecords(FsStorage.existing(storageDir), now);
+    records = await readCertificateRecords(storage, now);
   } catch {
-    return []; // the storage check says why the folder cannot be used
+    return []; // the storage check says why the storage cannot be used
   }
   if (records.length === 0) return [ok("certificates", "none stored yet")];
   return records.map((r) => checkRecord(r, directoryUrl, now));
