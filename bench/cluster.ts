@@ -46,7 +46,7 @@ try {
       for (const name of names(count)) {
         const issued = await ca.issue([name]);
         const info = readCertificate(issued.chainPem);
-        const meta = { names: [name], ca: DIRECTORY, keyType: "ecdsa-p256" as const, serial: info.serial, notBefore: info.notBefore.toISOString(), notAfter: info.notAfter.toISOString(), issuedAt: info.notBefore.toISOString() };
+        const meta = { names: [name], ca: DIRECTORY, keyType: "ecdsa-p256" as const, serial: info.serial, notBefore: info.notBefore.toISOString(), notAfter: info.notAfter.toISOString(), issuedAt: info.notBefore.toISOString(), ariId: info.ariId };
         const cert: StoredCertificate = { chainPem: issued.chainPem, keyPem: issued.keyPem, info, meta };
         await switchIn(storage, setFolder(caId(DIRECTORY), [name]), cert);
       }

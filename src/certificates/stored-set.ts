@@ -8,7 +8,7 @@ import { isDamagedCopy } from "../storage/damaged-files.js";
 import type { Storage } from "../storage/storage.js";
 import type { KeyType } from "../config/schema.js";
 import { readCertificate, type CertificateInfo } from "../tls/certificate-info.js";
-import { chainProblem, keyMatches, keyProblem, keyTypeOf } from "../tls/pem.js";
+import { chainProblem, keyMatches, keyProblem, keyTypeOf, readChain, readKey } from "../tls/pem.js";
 import type { OrderReason } from "./renewal-planner.js";
 import { setKey, SET_FILES } from "./store-layout.js";
 
@@ -52,30 +52,34 @@ export type SetContents =
 
 /** Reads and checks the set's pair and meta.json, without changing anything. */
 export async function readSet(storage: Storage, folder: string): Promise<SetContents> {
-  const [chain, key, meta, newCert] = await Promise.all([SET_FILES.cert, SET_FILES.key, SET_FILES.meta, SET_FILES.newCert].map((f) => storage.get(`${folder}/${f}`)));
+  const [chainFile, keyFile, meta, newCert] = await Promise.all([SET_FILES.cert, SET_FILES.key, SET_FILES.meta, SET_FILES.newCert].map((f) => storage.get(`${folder}/${f}`)));
   if (newCert) return { kind: "switching" };
-  if (!chain && !key) return { kind: "none" };
-  const chainPem = chain?.toString("utf8");
-  const keyPem = key?.toString("utf8");
-  const files: DamagedFile[] = [];
-  if (chainPem === undefined) files.push({ file: SET_FILES.key, problem: "there is no cert.pem beside it" });
-  else if (keyPem === undefined) files.push({ file: SET_FILES.cert, problem: "there is no key.pem beside it" });
-  else {
-    const certIssue = chainProblem(chainPem);
-    const keyIssue = keyProblem(keyPem);
-    if (certIssue || keyIssue) {
-      // A pair is useless without either half: the sound half goes aside with the damaged one.
-      files.push({ file: SET_FILES.cert, problem: certIssue ?? "it cannot be used without its damaged key.pem" });
-      files.push({ file: SET_FILES.key, problem: keyIssue ?? "it cannot be used without its damaged cert.pem" });
-    } else if (!keyMatches(chainPem, keyPem)) {
-      files.push({ file: SET_FILES.key, problem: "it does not match the certificate in cert.pem" }, { file: SET_FILES.cert, problem: "its key (key.pem) does not match it" });
-    }
+  if (!chainFile && !keyFile) return { kind: "none" };
+  if (!chainFile) return { kind: "damaged", files: [{ file: SET_FILES.key, problem: "there is no cert.pem beside it" }] };
+  if (!keyFile) return { kind: "damaged", files: [{ file: SET_FILES.cert, problem: "there is no key.pem beside it" }] };
+  const chainPem = chainFile.toString("utf8");
+  const keyPem = keyFile.toString("utf8");
+  // Each file is parsed once: with thousands of sets, parsing is most of the start-up.
+  const chain = readChain(chainPem);
+  const key = readKey(keyPem);
+  if (typeof chain === "string" || typeof key === "string") {
+    // A pair is useless without either half: the sound half goes aside with the damaged one.
+    return {
+      kind: "damaged",
+      files: [
+        { file: SET_FILES.cert, problem: typeof chain === "string" ? chain : "it cannot be used without its damaged key.pem" },
+        { file: SET_FILES.key, problem: typeof key === "string" ? key : "it cannot be used without its damaged cert.pem" },
+      ],
+    };
   }
-  if (files.length) return { kind: "damaged", files };
-  const info = readCertificate(chainPem!);
+  if (!keyMatches(chain[0]!, key)) {
+    return { kind: "damaged", files: [{ file: SET_FILES.key, problem: "it does not match the certificate in cert.pem" }, { file: SET_FILES.cert, problem: "its key (key.pem) does not match it" }] };
+  }
   const parsed = meta === undefined ? undefined : parseMeta(meta);
-  if (typeof parsed === "string") return { kind: "ok", chainPem: chainPem!, keyPem: keyPem!, info, metaProblem: parsed };
-  return { kind: "ok", chainPem: chainPem!, keyPem: keyPem!, info, meta: parsed?.serial === info.serial ? parsed : undefined };
+  // meta.json keeps the ARI identifier, which otherwise takes a full ASN.1 parse to find.
+  const info = readCertificate(chainPem, { leaf: chain[0], meta: typeof parsed === "object" ? parsed : undefined });
+  if (typeof parsed === "string") return { kind: "ok", chainPem, keyPem, info, metaProblem: parsed };
+  return { kind: "ok", chainPem, keyPem, info, meta: parsed?.serial === info.serial ? parsed : undefined };
 }
 
 /** What a name set is, for a meta.json written again from its certificate. */

@@ -5,7 +5,7 @@
 // the first handshake for one of its names, not at install, and only the contexts of the most
 // recently used certificates are kept: a padlock holding thousands of certificates starts in
 // moments and pays memory only for the names that get visitors.
-import { createPrivateKey } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 import type tls from "node:tls";
 import { createPolicyContext } from "./tls-policy.js";
 
@@ -33,7 +33,8 @@ export class CertificateCache {
   constructor(private readonly maxContexts = DEFAULT_MAX_CONTEXTS) {}
 
   install(key: string, cert: string, names: string[], notAfter: Date): InstalledCertificate {
-    const keyType = createPrivateKey(key).asymmetricKeyType ?? "unknown";
+    // From the certificate's public key: reading the private key costs several times more.
+    const keyType = new X509Certificate(cert).publicKey.asymmetricKeyType ?? "unknown";
     const cache = this;
     const entry: InstalledCertificate = {
       names,

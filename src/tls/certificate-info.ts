@@ -21,21 +21,34 @@ export function splitChain(chainPem: string): string[] {
   return chainPem.match(PEM_BLOCK) ?? [];
 }
 
-export function readCertificate(chainPem: string): CertificateInfo {
+/**
+ * `known`: the leaf already parsed, and what was noted of the certificate before (its meta.json),
+ * whose ARI identifier is used when the serial matches. Otherwise the identifier is read on first use, since finding the
+ * Authority Key Identifier takes a full ASN.1 parse, the dearest part of loading a stored set.
+ */
+export function readCertificate(chainPem: string, known: { leaf?: X509Certificate; meta?: { serial?: string; ariId?: string } } = {}): CertificateInfo {
   const leafPem = splitChain(chainPem)[0];
   if (!leafPem) throw new Error("no PEM certificate found");
-  const leaf = new X509Certificate(leafPem);
-  const parsed = new x509.X509Certificate(leafPem);
-  const keyId = parsed.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;
-  const serialDer = derIntegerBytes(parsed.serialNumber);
+  const leaf = known.leaf ?? new X509Certificate(leafPem);
+  const { meta } = known;
+  let ariId: string | undefined | null = meta?.ariId !== undefined && meta.serial === leaf.serialNumber ? meta.ariId : null;
   return {
     names: namesOf(leaf),
     notBefore: new Date(leaf.validFrom),
     notAfter: new Date(leaf.validTo),
     serial: leaf.serialNumber,
     issuer: leaf.issuer.replace(/\n/g, ", "),
-    ariId: keyId ? `${Buffer.from(keyId, "hex").toString("base64url")}.${serialDer.toString("base64url")}` : undefined,
+    get ariId() {
+      if (ariId === null) ariId = ariIdOf(leafPem);
+      return ariId;
+    },
   };
+}
+
+function ariIdOf(leafPem: string): string | undefined {
+  const parsed = new x509.X509Certificate(leafPem);
+  const keyId = parsed.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;
+  return keyId ? `${Buffer.from(keyId, "hex").toString("base64url")}.${derIntegerBytes(parsed.serialNumber).toString("base64url")}` : undefined;
 }
 
 function namesOf(cert: X509Certificate): string[] {

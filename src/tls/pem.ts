@@ -1,6 +1,6 @@
 // Certificates and keys as PEM: a new private key, what is wrong with a stored chain or key,
 // whether a key belongs to a certificate, and which key type a key is.
-import { createPrivateKey as readPrivateKey, generateKeyPairSync, X509Certificate } from "node:crypto";
+import { createPrivateKey as readPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject } from "node:crypto";
 import type { KeyType } from "../config/schema.js";
 import { splitChain } from "./certificate-info.js";
 
@@ -14,6 +14,12 @@ export function createPrivateKey(type: KeyType): string {
 
 /** What is wrong with a stored chain: a block that does not parse, one cut off, or an issuer out of order. */
 export function chainProblem(chainPem: string): string | undefined {
+  const chain = readChain(chainPem);
+  return typeof chain === "string" ? chain : undefined;
+}
+
+/** The chain's certificates, leaf first, or what is wrong with it (see chainProblem). */
+export function readChain(chainPem: string): X509Certificate[] | string {
   const blocks = splitChain(chainPem);
   if (blocks.length === 0) return chainPem.trim() === "" ? "it is empty" : "it holds no complete PEM certificate (truncated, or not PEM)";
   if ((chainPem.match(/-----BEGIN CERTIFICATE-----/g) ?? []).length !== blocks.length) return "its last certificate is cut off (truncated)";
@@ -26,21 +32,27 @@ export function chainProblem(chainPem: string): string | undefined {
   for (let i = 0; i + 1 < certs.length; i++) {
     if (!certs[i]!.checkIssued(certs[i + 1]!) || !certs[i]!.verify(certs[i + 1]!.publicKey)) return `the chain is out of order: certificate ${i + 2} did not issue certificate ${i + 1}`;
   }
-  return undefined;
+  return certs;
 }
 
-export function keyProblem(keyPem: string): string | undefined {
+/** The key, or what is wrong with it. (Reading a key is the dearest step of loading a stored set: done once per set.) */
+export function readKey(keyPem: string): KeyObject | string {
   try {
-    readPrivateKey(keyPem);
-    return undefined;
+    return readPrivateKey(keyPem);
   } catch (err) {
     return `not a readable private key (truncated, or not PEM: ${(err as Error).message})`;
   }
 }
 
+export function keyProblem(keyPem: string): string | undefined {
+  const key = readKey(keyPem);
+  return typeof key === "string" ? key : undefined;
+}
+
 /** For a chain and key that each passed their checks. */
-export function keyMatches(chainPem: string, keyPem: string): boolean {
-  return new X509Certificate(splitChain(chainPem)[0]!).checkPrivateKey(readPrivateKey(keyPem));
+export function keyMatches(chain: string | X509Certificate, key: string | KeyObject): boolean {
+  const leaf = typeof chain === "string" ? new X509Certificate(splitChain(chain)[0]!) : chain;
+  return leaf.checkPrivateKey(typeof key === "string" ? readPrivateKey(key) : key);
 }
 
 /** What the key is, as a config's tls.key_type says it. */
