@@ -20,7 +20,7 @@ import { dropPrivileges } from "./system/privileges.js";
 import { openStorage, storageDir } from "./storage/open-storage.js";
 import type { Storage } from "./storage/storage.js";
 import { Operations } from "./operations.js";
-import { internalNameSets, providedFiles } from "./config/certificate-source.js";
+import { certificateSource, internalNameSets, providedFiles } from "./config/certificate-source.js";
 import { plural } from "./plural.js";
 import { readCaRoot, type CaRoot } from "./acme/ca-root.js";
 import { SharedTokens } from "./certificates/shared-tokens.js";
@@ -61,6 +61,8 @@ export class Padlock {
   readonly operations: Operations;
   /** Opened after the privilege drop when the config names an ACME CA. */
   private storage?: Storage;
+  /** Every certificate source has started: what storage and the sites' files hold is installed. */
+  private started = false;
   /** Settles once start-up has opened storage (or found it has none to open). */
   private readonly storageOpened: Promise<void>;
   private markStorageOpened!: () => void;
@@ -91,7 +93,7 @@ export class Padlock {
       limits: limitsOf(config),
       log: options.log,
       httpMetrics: this.operations.metrics,
-      whyNoCertificate: (name) => this.whyNoCertificate(name),
+      whyNoCertificate: (name, site) => this.whyNoCertificate(name, site),
       ...policyOf(config, this.accessLog),
     });
   }
@@ -118,6 +120,7 @@ export class Padlock {
       await padlock.close();
       throw err;
     }
+    padlock.started = true;
     padlock.logListening(options.listen ?? config.listen);
     return padlock;
   }
@@ -216,7 +219,9 @@ export class Padlock {
   }
 
   /** Why a served name has no certificate yet (for the handshake's log line). */
-  private whyNoCertificate(name: string): string | undefined {
+  private whyNoCertificate(name: string, site: SiteRuntime): string | undefined {
+    // The listener opens before storage is read, so that HTTP (and ACME's HTTP-01) serve at once.
+    if (!this.started && certificateSource(this.config, site.config) !== "none") return "padlock is starting and has not read its certificates yet";
     const acme = this.certificateManager?.whyNoCertificate(name);
     if (acme) return acme;
     if (internalNameSets(this.config).some((set) => set.includes(name))) return "the internal CA's certificate for it is being issued";

@@ -79,7 +79,7 @@ export interface EdgeOptions extends EdgePolicy {
   /** Counts each site's requests (metrics); absent when metrics are off. */
   httpMetrics?: { recordHttp(site: string, status: number, seconds: number): void };
   /** Why a name a site serves has no certificate yet, for the log ("issuance is in progress", "the last attempt failed…"). */
-  whyNoCertificate?: (name: string) => string | undefined;
+  whyNoCertificate?: (name: string, site: SiteRuntime) => string | undefined;
   /** Encrypts TLS session tickets (default: keys of this process's own, changing daily). */
   ticketKeys?: SessionTicketKeys;
 }
@@ -343,7 +343,7 @@ export class Edge {
     const name = servername.toLowerCase();
     const site = this.sites.matchByName(name);
     if (site) {
-      const why = this.options.whyNoCertificate?.(name) ?? "padlock does not obtain one for it (no ca: in the config, or tls: { enabled: false })";
+      const why = this.options.whyNoCertificate?.(name, site) ?? "padlock does not obtain one for it (no ca: in the config, or tls: { enabled: false })";
       // One kind per site and state (not per name: under a wildcard, clients could invent names).
       this.clientLog.warn(`no certificate for ${site.hosts[0]}: ${why.split(" (")[0]}`, { servername: clientText(name, 100) }, `TLS handshake for ${clientText(name, 100)}: no certificate yet: ${why}`);
     }
