@@ -7,6 +7,7 @@
 // moments and pays memory only for the names that get visitors.
 import { X509Certificate } from "node:crypto";
 import type tls from "node:tls";
+import type { KeyType } from "../config/schema.js";
 import { createPolicyContext } from "./tls-policy.js";
 
 /** Contexts kept built; one more built on a handshake evicts the least recently used. */
@@ -29,12 +30,14 @@ export class CertificateCache {
   private readonly listeners = new Set<(c: InstalledCertificate) => void>();
   /** Built contexts, least recently used first. */
   private readonly contexts = new Map<InstalledCertificate, tls.SecureContext>();
+  /** How many installed certificates have each key type (asked on every install, so kept rather than counted). */
+  private readonly installedByKeyType = new Map<string, number>();
 
   constructor(private readonly maxContexts = DEFAULT_MAX_CONTEXTS) {}
 
-  install(key: string, cert: string, names: string[], notAfter: Date): InstalledCertificate {
-    // From the certificate's public key: reading the private key costs several times more.
-    const keyType = new X509Certificate(cert).publicKey.asymmetricKeyType ?? "unknown";
+  /** `keyTypeKnown`: the key's type when the caller knows it, which spares parsing the certificate. */
+  install(key: string, cert: string, names: string[], notAfter: Date, keyTypeKnown?: KeyType): InstalledCertificate {
+    const keyType = keyTypeKnown ? (keyTypeKnown.startsWith("ecdsa") ? "ec" : "rsa") : (new X509Certificate(cert).publicKey.asymmetricKeyType ?? "unknown");
     const cache = this;
     const entry: InstalledCertificate = {
       names,
@@ -48,7 +51,12 @@ export class CertificateCache {
     };
     const replaced = new Set(names.map((n) => this.byName.get(n)));
     for (const name of names) this.byName.set(name, entry);
-    for (const old of replaced) if (old && !old.names.some((n) => this.byName.get(n) === old)) this.contexts.delete(old);
+    this.count(keyType, 1);
+    for (const old of replaced) {
+      if (!old || old.names.some((n) => this.byName.get(n) === old)) continue;
+      this.contexts.delete(old);
+      this.count(old.keyType, -1);
+    }
     for (const l of this.listeners) l(entry);
     return entry;
   }
@@ -63,7 +71,13 @@ export class CertificateCache {
 
   /** The key types of the certificates installed now. */
   keyTypes(): Set<string> {
-    return new Set([...this.byName.values()].map((c) => c.keyType));
+    return new Set(this.installedByKeyType.keys());
+  }
+
+  private count(keyType: string, change: number): void {
+    const n = (this.installedByKeyType.get(keyType) ?? 0) + change;
+    if (n > 0) this.installedByKeyType.set(keyType, n);
+    else this.installedByKeyType.delete(keyType);
   }
 
   has(host: string): boolean {

@@ -45,6 +45,27 @@ export function readCertificate(chainPem: string, known: { leaf?: X509Certificat
   };
 }
 
+/**
+ * What meta.json says of a chain padlock checked when it stored it (see stored-set.ts): nothing
+ * is parsed until the issuer, or an ARI identifier meta.json lacks, is asked for.
+ */
+export function infoFromMeta(chainPem: string, meta: { names: string[]; serial: string; notBefore: string; notAfter: string; ariId?: string }): CertificateInfo {
+  let parsed: CertificateInfo | undefined;
+  const parse = () => (parsed ??= readCertificate(chainPem));
+  return {
+    names: meta.names,
+    notBefore: new Date(meta.notBefore),
+    notAfter: new Date(meta.notAfter),
+    serial: meta.serial,
+    get issuer() {
+      return parse().issuer;
+    },
+    get ariId() {
+      return meta.ariId ?? parse().ariId;
+    },
+  };
+}
+
 function ariIdOf(leafPem: string): string | undefined {
   const parsed = new x509.X509Certificate(leafPem);
   const keyId = parsed.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;

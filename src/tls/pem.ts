@@ -56,8 +56,8 @@ export function keyMatches(chain: string | X509Certificate, key: string | KeyObj
 }
 
 /** What the key is, as a config's tls.key_type says it. */
-export function keyTypeOf(keyPem: string): KeyType | undefined {
-  const key = readPrivateKey(keyPem);
+export function keyTypeOf(keyPem: string | KeyObject): KeyType | undefined {
+  const key = typeof keyPem === "string" ? readPrivateKey(keyPem) : keyPem;
   const details = key.asymmetricKeyDetails ?? {};
   if (key.asymmetricKeyType === "ec") return details.namedCurve === "prime256v1" ? "ecdsa-p256" : details.namedCurve === "secp384r1" ? "ecdsa-p384" : undefined;
   if (key.asymmetricKeyType === "rsa") return (["rsa2048", "rsa3072", "rsa4096"] as const).find((t) => Number(t.slice(3)) === details.modulusLength);
