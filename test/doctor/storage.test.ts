@@ -7,7 +7,7 @@
 import test, { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { CheckResult } from "../../src/doctor/check-result.js";
 import { checkStorage, type StorageOptions } from "../../src/doctor/checks/storage.js";
@@ -56,9 +56,27 @@ function fileIn(dir: string, name: string, owner: { uid: number; gid: number }, 
   return file;
 }
 
+let compiledForAll: string | undefined;
+
+/**
+ * The compiled sources, copied once into a folder every user may enter: the checkout may sit in
+ * a folder only its owner may enter (a 0700 home folder), where nobody could not load them.
+ */
+function compiledSourcesForAll(): string {
+  if (!compiledForAll) {
+    const { dir, remove } = tempDir("compiled");
+    process.once("exit", remove);
+    chmodSync(dir, 0o755);
+    cpSync(path.join(packageRoot, "dist", "src"), path.join(dir, "src"), { recursive: true });
+    writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "module" }));
+    compiledForAll = dir;
+  }
+  return compiledForAll;
+}
+
 /** The check as a normal user: a process of its own running as nobody. */
 function asNobody(options: StorageOptions): CheckResult[] {
-  const script = `import(${JSON.stringify(path.join(packageRoot, "dist/src/doctor/checks/storage.js"))}).then((m) => process.stdout.write(JSON.stringify(m.checkStorage(JSON.parse(process.argv[1])))))`;
+  const script = `import(${JSON.stringify(path.join(compiledSourcesForAll(), "src/doctor/checks/storage.js"))}).then((m) => process.stdout.write(JSON.stringify(m.checkStorage(JSON.parse(process.argv[1])))))`;
   const out = execFileSync("setpriv", ["--reuid=nobody", `--regid=${nogroup}`, "--clear-groups", process.execPath, "-e", script, JSON.stringify(options)], { encoding: "utf8" });
   return JSON.parse(out) as CheckResult[];
 }
