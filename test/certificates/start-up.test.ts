@@ -5,7 +5,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { constants, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import path from "node:path";
 import { caId, setFolder } from "../../src/certificates/store-layout.js";
@@ -16,7 +16,7 @@ import { InternalCa } from "../../src/tls/internal-ca.js";
 import { FolderKeyFileStore } from "../../src/tls/key-files.js";
 import { httpsGet } from "../support/clients.js";
 import { freePort, tempDir, waitFor } from "../support/env.js";
-import { spawnPadlock, writeConfig } from "../support/padlock-process.js";
+import { spawnPadlock, writeConfig, type PadlockProcess } from "../support/padlock-process.js";
 import { accepts } from "../support/redis.js";
 
 // No CA answers here: the stored certificate is fresh, so none is ordered.
@@ -24,7 +24,12 @@ const DIRECTORY = "https://127.0.0.1:9/directory";
 
 test("a handshake while stored certificates are still being read is told padlock is starting; the stored certificate follows", async (t) => {
   const work = tempDir("start-up");
-  t.after(() => work.remove());
+  let p: PadlockProcess | undefined;
+  // padlock stops before its storage is removed: still running, it writes into what is being removed.
+  t.after(async () => {
+    await p?.stop("SIGKILL"); // a read blocked on the FIFO would hold up a graceful stop
+    work.remove();
+  });
   const ca = await InternalCa.open(new FolderKeyFileStore(path.join(work.dir, "ca")));
   const storage = await FsStorage.open(path.join(work.dir, "data"));
   const issued = await ca.issue(["blog.test"]);
@@ -39,8 +44,7 @@ test("a handshake while stored certificates are still being read is told padlock
 
   const config = writeConfig(path.join(work.dir, "padlock.yaml"), { ca: DIRECTORY, storage: "data", listen: "127.0.0.1", sites: [{ hosts: ["blog.test"], redirect: "https://elsewhere.test" }] });
   const httpsPort = await freePort();
-  const p = spawnPadlock(["serve", "--config", config, "--log-format", "json", "--http-port", "0", "--https-port", String(httpsPort)], { cwd: work.dir });
-  t.after(() => p.stop());
+  p = spawnPadlock(["serve", "--config", config, "--log-format", "json", "--http-port", "0", "--https-port", String(httpsPort)], { cwd: work.dir });
   await waitFor("the HTTPS listener", () => accepts(httpsPort), 30_000);
   await assert.rejects(httpsGet("blog.test", httpsPort, ca.rootCertificatePem), "no certificate is served before storage is read");
   const said = () => p.logLines().map((l) => String(l.msg)).find((m) => m.startsWith("TLS handshake for blog.test"));
@@ -48,7 +52,8 @@ test("a handshake while stored certificates are still being read is told padlock
   assert.equal(said(), "TLS handshake for blog.test: no certificate yet: padlock is starting and has not read its certificates yet");
 
   // meta.json's reader gets its bytes; later reads find a regular file.
-  const fifo = await open(metaFile, "w");
+  // Opened without blocking, once padlock holds the FIFO open for reading (a blocking open would wait forever for a padlock that died).
+  const fifo = await waitFor("padlock to open meta.json", () => open(metaFile, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => undefined), 10_000);
   unlinkSync(metaFile);
   writeFileSync(metaFile, metaBytes);
   await fifo.writeFile(metaBytes);
