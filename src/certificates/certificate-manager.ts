@@ -26,6 +26,7 @@ import { Ordering, type SetToOrder } from "./ordering.js";
 import { RenewalPlanner, type OrderReason, type RefreshMode, type RenewalPlan } from "./renewal-planner.js";
 import { setKey } from "./store-layout.js";
 import { storedCertificate, type PendingOrder, type StoredCertificate } from "./stored-set.js";
+import { Turns } from "./turns.js";
 import { UnsavedCertificate } from "./unsaved-certificate.js";
 
 export interface NameSet {
@@ -145,7 +146,7 @@ export class CertificateManager {
     await this.store.tokens.removeLeftovers(this.o.log).catch((err: unknown) => this.o.log.warn(`could not look for challenge files left behind: ${(err as Error).message}`));
     await this.followStoredSets();
     const folders = await this.folders();
-    await inTurns(this.states, LOADS_AT_ONCE, (s) => this.load(s, folders));
+    await this.loadAll(this.states, folders);
     try {
       const { directory } = await this.connections.connect();
       for (const s of this.states) {
@@ -313,7 +314,7 @@ export class CertificateManager {
 
   private async add(added: SetState[]): Promise<void> {
     const folders = await this.folders();
-    await inTurns(added, LOADS_AT_ONCE, (s) => this.load(s, folders));
+    await this.loadAll(added, folders);
     for (const s of added) this.begin(s);
   }
 
@@ -327,6 +328,12 @@ export class CertificateManager {
       this.o.log.warn(`could not list ${this.store.certificatesOf(this.o.ca.directoryUrl)}: ${(err as Error).message}`);
       return new Map<string, string[]>();
     });
+  }
+
+  /** Reads sets 16 at a time: thousands together held every reply and parse in memory at once (a peak kept as resident memory), for no gain in time. */
+  private async loadAll(states: SetState[], folders: Map<string, string[]>): Promise<void> {
+    const turns = new Turns(16);
+    await Promise.all(states.map((s) => turns.run(() => this.load(s, folders))));
   }
 
   /**
@@ -584,19 +591,4 @@ export class CertificateManager {
 
 function label(s: SetState): string {
   return s.set.names.join(", ");
-}
-
-/**
- * Stored sets read at once. Reading thousands together held every reply, parse and log line in
- * memory at the same moment (a peak the process kept as resident memory) for no gain in time.
- */
-const LOADS_AT_ONCE = 16;
-
-/** Calls `work` for every item, at most `atOnce` running at a time. */
-async function inTurns<T>(items: readonly T[], atOnce: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(atOnce, items.length) }, worker));
 }

@@ -8,6 +8,7 @@ import { BudgetSpent } from "../acme/order-budget.js";
 import type { Clock } from "../time/clock.js";
 import { DEFAULT_RETRY, lifetimeRenewalTime, planFromWindow, retryDelay, type RetryPolicy, type Window } from "../time/renewal-timing.js";
 import type { CertificateInfo } from "../tls/certificate-info.js";
+import { Turns } from "./turns.js";
 
 /**
  * Why a certificate is replaced, in the log line, `padlock certs show` and the metrics labels:
@@ -41,12 +42,10 @@ export interface RenewalPlannerOptions {
 }
 
 const DEFAULT_ARI_RECHECK_MS = 6 * 3600_000;
-/** ARI requests in flight at once: a start with thousands of stored sets asks in turns, and serves meanwhile. */
-const ARI_REQUESTS_AT_ONCE = 4;
 
 export class RenewalPlanner {
-  private ariRequests = 0;
-  private readonly ariWaiting: (() => void)[] = [];
+  /** ARI requests in flight at once: a start with thousands of stored sets asks in turns, and serves meanwhile. */
+  private readonly ariTurns = new Turns(4);
 
   constructor(private readonly o: RenewalPlannerOptions) {}
 
@@ -62,23 +61,10 @@ export class RenewalPlanner {
    */
   async ariPlan(info: CertificateInfo, previous: RenewalPlan | undefined): Promise<{ plan: RenewalPlan; recheckAt: Date } | undefined> {
     if (!info.ariId) return undefined;
-    const ari = await this.renewalInfo(info.ariId);
+    const ari = await this.ariTurns.run(() => this.o.renewalInfo(info.ariId!));
     if (!ari) return undefined;
     const at = planFromWindow(ari.window, previous?.reason === "ari-window" ? previous.at : undefined, this.o.random);
     return { plan: { at, reason: "ari-window", window: ari.window }, recheckAt: ari.recheckAt ?? this.ariRecheck() };
-  }
-
-  private async renewalInfo(ariId: string): Promise<RenewalInfo | undefined> {
-    if (this.ariRequests < ARI_REQUESTS_AT_ONCE) this.ariRequests++;
-    else await new Promise<void>((turn) => this.ariWaiting.push(turn));
-    try {
-      return await this.o.renewalInfo(ariId);
-    } finally {
-      // The turn passes straight to the next in line, or the slot is freed.
-      const next = this.ariWaiting.shift();
-      if (next) next();
-      else this.ariRequests--;
-    }
   }
 
   /** When to ask the CA's ARI again after it gave nothing usable. */

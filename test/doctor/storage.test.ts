@@ -14,7 +14,7 @@ import { checkStorage, type StorageOptions } from "../../src/doctor/checks/stora
 import { userByName } from "../../src/doctor/system-users.js";
 import { packageRoot } from "../../src/paths.js";
 import { FakeAcmeDirectory } from "../support/fake-acme-directory.js";
-import { freePort, tempDir } from "../support/env.js";
+import { folderForAll, freePort, tempDir } from "../support/env.js";
 import { runPadlock } from "../support/padlock-process.js";
 import { writeDoctorConfig } from "../support/doctor-config.js";
 
@@ -56,22 +56,12 @@ function fileIn(dir: string, name: string, owner: { uid: number; gid: number }, 
   return file;
 }
 
-let compiledForAll: string | undefined;
-
-/**
- * The compiled sources, copied once into a folder every user may enter: the checkout may sit in
- * a folder only its owner may enter (a 0700 home folder), where nobody could not load them.
- */
+/** The compiled sources, copied where nobody may load them (the checkout may be in a folder it may not enter). */
 function compiledSourcesForAll(): string {
-  if (!compiledForAll) {
-    const { dir, remove } = tempDir("compiled");
-    process.once("exit", remove);
-    chmodSync(dir, 0o755);
+  return folderForAll("compiled", (dir) => {
     cpSync(path.join(packageRoot, "dist", "src"), path.join(dir, "src"), { recursive: true });
     writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "module" }));
-    compiledForAll = dir;
-  }
-  return compiledForAll;
+  });
 }
 
 /** The check as a normal user: a process of its own running as nobody. */

@@ -1,7 +1,7 @@
 // What every test shares: free loopback ports, temp folders, polling with a deadline, and a
 // logger whose lines the test reads.
 import dgram from "node:dgram";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -86,6 +86,25 @@ function canBindUdp(port: number): Promise<boolean> {
 export function tempDir(prefix: string): { dir: string; remove: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), `padlock-${prefix}-`));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }) };
+}
+
+const foldersForAll = new Map<string, string>();
+
+/**
+ * A temp folder every user may enter, filled once per test process by `fill` and removed at its
+ * exit. The checkout may sit in a folder only its owner may enter (a 0700 home folder), and a
+ * process run as another user still has the project's files to load.
+ */
+export function folderForAll(prefix: string, fill: (dir: string) => void): string {
+  let dir = foldersForAll.get(prefix);
+  if (!dir) {
+    const made = tempDir(prefix);
+    process.once("exit", made.remove);
+    chmodSync(made.dir, 0o755);
+    fill(made.dir);
+    foldersForAll.set(prefix, (dir = made.dir));
+  }
+  return dir;
 }
 
 /** Calls check until it returns something other than undefined/false, or throws at the deadline. */

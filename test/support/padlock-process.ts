@@ -1,31 +1,17 @@
 // padlock as a child process, started through bin/padlock like a user would: run to its exit
 // with its output collected, or left serving, with its JSON log lines and ports at hand.
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { packageRoot } from "../../src/paths.js";
 import { copyRuntimeFiles } from "../../build/runtime-files.js";
-import { tempDir, waitFor } from "./env.js";
+import { folderForAll, waitFor } from "./env.js";
 
 export const padlockBin = path.join(packageRoot, "bin", "padlock");
 
-let programForAll: string | undefined;
-
-/**
- * bin/padlock of a copy of the built program (what the container image holds) in a folder every
- * user may enter, made once per test process. The checkout may sit in a folder only its owner may
- * enter (a 0700 home folder), and a padlock run as another user, or switching to one, still has
- * its own files to load.
- */
+/** bin/padlock of a copy of the built program (what the container image holds) that every user may load. */
 function padlockBinForAll(): string {
-  if (!programForAll) {
-    const { dir, remove } = tempDir("program");
-    process.once("exit", remove);
-    chmodSync(dir, 0o755);
-    copyRuntimeFiles(packageRoot, dir);
-    programForAll = dir;
-  }
-  return path.join(programForAll, "bin", "padlock");
+  return path.join(folderForAll("program", (dir) => copyRuntimeFiles(packageRoot, dir)), "bin", "padlock");
 }
 
 export interface SpawnOptions {
