@@ -7,15 +7,16 @@ import { rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { BUNDLE_EXTERNALS } from "./runtime-files.js";
+import { schemaHash } from "../src/config/validator.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** acme-client's axios module, replaced: see build/acme-client-axios.cjs. */
-const withoutAxios: Plugin = {
-  name: "acme-client-without-axios",
+/** acme-client's axios module and its crypto helpers, as its own modules require them, replaced: see build/acme-client-*.cjs. */
+const acmeClientParts: Plugin = {
+  name: "acme-client-parts",
   setup(b) {
-    b.onResolve({ filter: /^\.\/axios$/ }, (args) =>
-      /[\\/]acme-client[\\/]src$/.test(args.resolveDir) ? { path: path.join(root, "build/acme-client-axios.cjs") } : undefined,
+    b.onResolve({ filter: /^\.\/(axios|crypto)$/ }, (args) =>
+      /[\\/]acme-client[\\/]src$/.test(args.resolveDir) ? { path: path.join(root, `build/acme-client-${args.path.slice(2)}.cjs`) } : undefined,
     );
   },
 };
@@ -36,6 +37,8 @@ await build({
   external: BUNDLE_EXTERNALS,
   // CommonJS dependencies call require() for Node's built-in modules.
   banner: { js: 'import { createRequire as __padlockRequire } from "node:module"; const require = __padlockRequire(import.meta.url);' },
-  plugins: [withoutAxios],
+  plugins: [acmeClientParts],
+  // The generated validator is checked against this instead of a hash of the schema made at start-up (see config/validator.ts).
+  define: { PADLOCK_SCHEMA_HASH: JSON.stringify(await schemaHash()) },
   logLevel: "warning",
 });
