@@ -1,8 +1,8 @@
 // What padlock needs to know about a certificate chain: names, validity, serial, and its ARI
 // identifier (RFC 9773 §4.1: base64url(AKI keyIdentifier) "." base64url(DER serial bytes)).
 import { X509Certificate } from "node:crypto";
-import * as x509 from "@peculiar/x509";
 import { canonicalName } from "../config/host-name.js";
+import { authorityKeyIdentifier } from "./authority-key-id.js";
 
 export interface CertificateInfo {
   names: string[];
@@ -23,8 +23,7 @@ export function splitChain(chainPem: string): string[] {
 
 /**
  * `known`: the leaf already parsed, and what was noted of the certificate before (its meta.json),
- * whose ARI identifier is used when the serial matches. Otherwise the identifier is read on first use, since finding the
- * Authority Key Identifier takes a full ASN.1 parse, the dearest part of loading a stored set.
+ * whose ARI identifier is used when the serial matches. Otherwise the identifier is read on first use.
  */
 export function readCertificate(chainPem: string, known: { leaf?: X509Certificate; meta?: { serial?: string; ariId?: string } } = {}): CertificateInfo {
   const leafPem = splitChain(chainPem)[0];
@@ -39,7 +38,7 @@ export function readCertificate(chainPem: string, known: { leaf?: X509Certificat
     serial: leaf.serialNumber,
     issuer: leaf.issuer.replace(/\n/g, ", "),
     get ariId() {
-      if (ariId === null) ariId = ariIdOf(leafPem);
+      if (ariId === null) ariId = ariIdOf(leaf);
       return ariId;
     },
   };
@@ -66,10 +65,9 @@ export function infoFromMeta(chainPem: string, meta: { names: string[]; serial: 
   };
 }
 
-function ariIdOf(leafPem: string): string | undefined {
-  const parsed = new x509.X509Certificate(leafPem);
-  const keyId = parsed.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;
-  return keyId ? `${Buffer.from(keyId, "hex").toString("base64url")}.${derIntegerBytes(parsed.serialNumber).toString("base64url")}` : undefined;
+function ariIdOf(leaf: X509Certificate): string | undefined {
+  const keyId = authorityKeyIdentifier(leaf.raw);
+  return keyId ? `${keyId.toString("base64url")}.${derIntegerBytes(leaf.serialNumber).toString("base64url")}` : undefined;
 }
 
 function namesOf(cert: X509Certificate): string[] {
