@@ -1,8 +1,8 @@
 // The ACME account: an ECDSA key created once per CA and kept where the certificate store says,
 // registered with the CA's terms accepted explicitly (and External Account Binding when the CA
 // wants it). The account signs every request; acme-client does the JWS signing and nonce handling.
-import { createHash } from "node:crypto";
-import { Client, crypto as acmeCrypto } from "./acme-client-parts.js";
+import { createHash, createPublicKey } from "node:crypto";
+import { Client } from "./acme-client-parts.js";
 import { createPrivateKey } from "../tls/pem.js";
 import { CaSetupError, type AcmeDirectory } from "./ca-directory.js";
 import type { CaResponse, CaTransport } from "./ca-transport.js";
@@ -111,8 +111,10 @@ export class AcmeAccount {
   }
 
   keyAuthorization(token: string): string {
-    const jwk = acmeCrypto.getJwk(Buffer.from((this.http as unknown as { accountKey: Buffer }).accountKey));
-    const thumbprint = createHash("sha256").update(JSON.stringify(jwk)).digest("base64url");
+    // The JWK thumbprint (RFC 7638): the key's required members, in lexicographic order.
+    const jwk = createPublicKey((this.http as unknown as { accountKey: Buffer }).accountKey).export({ format: "jwk" });
+    const required = jwk.kty === "EC" ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y } : { e: jwk.e, kty: jwk.kty, n: jwk.n };
+    const thumbprint = createHash("sha256").update(JSON.stringify(required)).digest("base64url");
     return `${token}.${thumbprint}`;
   }
 }

@@ -4,7 +4,7 @@
 // A journal hears of each step that matters after a crash (placing, placed, finalizing), so an
 // order interrupted by a stop is continued from where it is (`orderUrl`) instead of placed anew.
 import { isIP } from "node:net";
-import { crypto as acmeCrypto } from "./acme-client-parts.js";
+import { createCsr } from "./csr.js";
 import type { AcmeAccount } from "./account.js";
 import { AcmeProblem, parseRetryAfter, type ProblemDocument } from "./problems.js";
 import { Dns01Error } from "./dns01/provider.js";
@@ -118,8 +118,7 @@ export class Issuer {
       throw new Error(`cannot prove control of ${req.names.join(", ")}: tls.challenges allows ${wanted.join(", ")}, but padlock can only answer ${[...solvers.keys()].join(", ")} here`);
     }
     const keyPem = req.keyPem ?? createPrivateKey(req.keyType ?? "ecdsa-p256");
-    // The CSR is built while the CA validates; it does not depend on the order.
-    const csrPromise = createCsr(req.names, keyPem);
+    const csr = createCsr(req.names, keyPem);
     let resume = req.orderUrl;
     let firstFailure: ChallengeFailed | undefined;
     for (;;) {
@@ -127,7 +126,7 @@ export class Issuer {
         const resumed = resume ? await this.resumeOrder(resume, req, step) : undefined;
         resume = undefined;
         const { order, orderUrl } = resumed ?? (await this.placeOrder(req, step));
-        return await this.complete(order, orderUrl, remaining, solvers, keyPem, csrPromise, req, step);
+        return await this.complete(order, orderUrl, remaining, solvers, keyPem, csr, req, step);
       } catch (err) {
         if (!(err instanceof ChallengeFailed)) throw err;
         // padlock is stopping: no other challenge type (and no new order) is tried.
@@ -176,7 +175,7 @@ export class Issuer {
     preference: ChallengeType[],
     solvers: Map<ChallengeType, ChallengeSolver>,
     keyPem: string,
-    csrPromise: Promise<string>,
+    csr: string,
     req: IssueRequest,
     step: (s: IssueStep) => void,
   ): Promise<Issued> {
@@ -201,7 +200,6 @@ export class Issuer {
     if (order.status === "pending" || order.status === "ready") {
       step({ step: "finalizing" });
       await req.journal?.finalizing(orderUrl, keyPem);
-      const csr = await csrPromise;
       finalized = (await this.account.post(order.finalize, { csr }, "finalizing the order")).data as Order;
     }
     if (finalized.status !== "valid") finalized = await this.pollUntil(orderUrl, "the order", (o: Order) => o.status !== "processing" && o.status !== "ready");
@@ -301,11 +299,4 @@ class ChallengeFailed extends Error {
   ) {
     super(cause instanceof Error ? cause.message : String(cause));
   }
-}
-
-async function createCsr(names: string[], keyPem: string): Promise<string> {
-  // The common name is optional and limited to 64 characters; the SAN list is what counts.
-  const commonName = names.find((n) => !isIP(n) && n.length <= 64);
-  const [, csrPem] = await acmeCrypto.createCsr({ commonName, altNames: [...names] }, keyPem);
-  return acmeCrypto.getPemBodyAsB64u(csrPem);
 }

@@ -3,10 +3,8 @@
 // padlock's own HTTPS listener to handshakes that offer ALPN `acme-tls/1`. The key authorization
 // is also kept where other instances sharing the storage find it: they make the same certificate
 // from it (the CA may reach any of them); an unwritable storage never fails the challenge.
-import * as x509 from "@peculiar/x509";
 import { createHash } from "node:crypto";
 import { isIP } from "node:net";
-import { generateKeys, privateKeyPem, serialNumber, SIGNING_ALGORITHM } from "../tls/internal-ca.js";
 import type { ChallengeSolver } from "./issuer.js";
 
 /** Where challenge certificates go while the CA checks: the HTTPS listener answers from there. */
@@ -52,6 +50,8 @@ export class TlsAlpn01Solver implements ChallengeSolver {
 }
 
 export async function createChallengeCertificate(identifier: string, keyAuthorization: string): Promise<{ keyPem: string; certPem: string }> {
+  // Loaded on first use: @peculiar/x509 costs start-up ≈20 ms, and most orders use another challenge.
+  const [x509, { generateKeys, privateKeyPem, serialNumber, SIGNING_ALGORITHM }] = await Promise.all([import("@peculiar/x509"), import("../tls/internal-ca.js")]);
   const keys = await generateKeys();
   const digest = createHash("sha256").update(keyAuthorization).digest();
   // The extension's value is the DER encoding of an OCTET STRING holding the digest.

@@ -3,7 +3,3 @@ declare module "acme-client/src/client.js" {
   const client: unknown;
   export default client;
 }
-declare module "acme-client/src/crypto/index.js" {
-  const crypto: unknown;
-  export default crypto;
-}
