@@ -143,19 +143,24 @@ export class CertificateManager {
    * set's trouble never holds up the others.
    */
   async start(): Promise<void> {
+    // The CA's directory and the account, wanted by the first order, are fetched while the stored sets load.
+    const connected = this.connections.connect().then(
+      ({ directory }) => ({ directory }),
+      (err: unknown) => ({ err }),
+    );
     await this.store.tokens.removeLeftovers(this.o.log).catch((err: unknown) => this.o.log.warn(`could not look for challenge files left behind: ${(err as Error).message}`));
     await this.followStoredSets();
     const folders = await this.folders();
     await this.loadAll(this.states, folders);
-    try {
-      const { directory } = await this.connections.connect();
+    const connection = await connected;
+    if ("err" in connection) {
+      if (connection.err instanceof CaSetupError) throw connection.err;
+      // Unreachable: each set's first attempt reports it and schedules its retry.
+    } else {
       for (const s of this.states) {
-        const problem = profileProblem(directory, this.o.ca.directoryUrl, s.set.profile);
+        const problem = profileProblem(connection.directory, this.o.ca.directoryUrl, s.set.profile);
         if (problem) throw new CaSetupError(`${label(s)}: ${problem}`);
       }
-    } catch (err) {
-      if (err instanceof CaSetupError) throw err;
-      // Unreachable: each set's first attempt reports it and schedules its retry.
     }
     for (const s of this.states) this.begin(s);
   }

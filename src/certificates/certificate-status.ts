@@ -100,7 +100,7 @@ export class CertificateStatusWriter {
       change(record);
       // Unchanged (a restart installing the stored certificate): no rewrite, no fsync.
       if (JSON.stringify(record) === before) return;
-      await this.storage.put(`${folder}/${STATUS_FILE}`, JSON.stringify(record, null, 2) + "\n");
+      await this.storage.put(`${folder}/${STATUS_FILE}`, JSON.stringify(record, null, 2) + "\n", { durable: false });
     }).catch((err: unknown) => this.log.warn(`could not record the certificate status in ${this.storage.location}/${folder}: ${(err as Error).message}`));
     this.queues.set(folder, next);
   }

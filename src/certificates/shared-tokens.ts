@@ -119,7 +119,7 @@ export class SharedTokens {
     const echoed = new Promise<void>((resolve) => (heard = resolve));
     const stop = await this.storage.watch?.(key, (changed) => changed === key && heard());
     try {
-      await this.storage.put(key, JSON.stringify(record));
+      await this.storage.put(key, JSON.stringify(record), { durable: false });
       if (!stop) return;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([echoed, new Promise((r) => (timer = setTimeout(r, ECHO_WAIT_MS)))]);

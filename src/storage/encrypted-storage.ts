@@ -6,7 +6,7 @@
 // tampered entry fails GCM's check instead of being used. Entries that are not sealed (written
 // before storage_key was set) are read as they are.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
-import { StorageError, type LockOptions, type Storage, type StorageLock } from "./storage.js";
+import { StorageError, type LockOptions, type PutOptions, type Storage, type StorageLock } from "./storage.js";
 
 export const STORAGE_KEY_ENV = "PADLOCK_STORAGE_KEY";
 /** "padlock-sealed:v1:<key id>:" then base64 of IV (12 bytes) | tag (16 bytes) | ciphertext. */
@@ -94,7 +94,7 @@ export class EncryptedStorage implements Storage {
     return value && isSealed(value) ? this.key.open(value, this.inner.describe(key)) : value;
   }
 
-  put(key: string, value: string | Buffer, options: { secret?: boolean } = {}): Promise<void> {
+  put(key: string, value: string | Buffer, options: PutOptions = {}): Promise<void> {
     return this.inner.put(key, options.secret ? this.key.seal(Buffer.from(value)) : value, options);
   }
 

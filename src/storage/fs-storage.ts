@@ -8,7 +8,7 @@ import { currentUserLabel, userLabel } from "../system/users.js";
 import { createFile, replaceFile, syncDir } from "./atomic-file.js";
 import { damagedCopyKey } from "./damaged-files.js";
 import { asProcessIdentity, describeProcess, isGone, isThisProcess, thisProcess } from "./process-identity.js";
-import { DEFAULT_LOCK_TTL_MS, StorageError, StorageWriteError, type EntryStat, type LockHolder, type LockOptions, type Storage, type StorageLock } from "./storage.js";
+import { DEFAULT_LOCK_TTL_MS, StorageError, StorageWriteError, type EntryStat, type LockHolder, type LockOptions, type PutOptions, type Storage, type StorageLock } from "./storage.js";
 
 const LOCK_DIR = "locks";
 
@@ -64,9 +64,9 @@ export class FsStorage implements Storage {
     }
   }
 
-  async put(key: string, value: string | Buffer, options: { secret?: boolean } = {}): Promise<void> {
+  async put(key: string, value: string | Buffer, options: PutOptions = {}): Promise<void> {
     const file = this.file(key);
-    await this.writing(file, () => replaceFile(file, value, options.secret ? 0o600 : 0o644));
+    await this.writing(file, () => replaceFile(file, value, options.secret ? 0o600 : 0o644, { durable: options.durable }));
   }
 
   /** A file's modification time; secret when only its owner may read it. */
@@ -135,7 +135,8 @@ export class FsStorage implements Storage {
     for (;;) {
       // Counted as held before the file exists: another waiter in this process may read it at once.
       heldHere.add(record.id);
-      const created = await this.writing(file, () => createFile(file, content, 0o600)).catch((err: unknown) => {
+      // Not forced to disk: a lock outlives no reboot (its holder's process is gone then).
+      const created = await this.writing(file, () => createFile(file, content, 0o600, { durable: false })).catch((err: unknown) => {
         heldHere.delete(record.id);
         throw err;
       });

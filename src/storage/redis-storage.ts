@@ -16,7 +16,7 @@ import type { Logger } from "../log.js";
 import { damagedCopyKey } from "./damaged-files.js";
 import { asProcessIdentity, describeProcess, isGone, isThisProcess, thisProcess } from "./process-identity.js";
 import type { RedisSettings } from "./redis-settings.js";
-import { StorageError, StorageUnavailableError, StorageWriteError, type EntryStat, type LockHolder, type LockOptions, type Storage, type StorageLock } from "./storage.js";
+import { StorageError, StorageUnavailableError, StorageWriteError, type EntryStat, type LockHolder, type LockOptions, type PutOptions, type Storage, type StorageLock } from "./storage.js";
 
 type Client = ReturnType<typeof createClient>;
 type Reply = string | number | null | Buffer | Reply[];
@@ -175,7 +175,7 @@ export class RedisStorage implements Storage {
     return { modified: Number(modified), secret: secret === "1" };
   }
 
-  put(key: string, value: string | Buffer, options: { secret?: boolean } = {}): Promise<void> {
+  put(key: string, value: string | Buffer, options: PutOptions = {}): Promise<void> {
     return this.write(key, value, { secret: options.secret === true, modified: Date.now() });
   }
 

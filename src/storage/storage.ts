@@ -13,7 +13,7 @@ export interface Storage {
    * Atomic: readers see the old value or the new one, never a mix. `secret` keeps it private
    * (0600). A failure is a StorageWriteError that names the place, the cause and the fix.
    */
-  put(key: string, value: string | Buffer, options?: { secret?: boolean }): Promise<void>;
+  put(key: string, value: string | Buffer, options?: PutOptions): Promise<void>;
   /** Renames `from` to `to` in one step, replacing `to`; throws when `from` does not exist. */
   move(from: string, to: string): Promise<void>;
   /** Keys directly or indirectly under a prefix. */
@@ -40,6 +40,17 @@ export interface Storage {
   write?(key: string, value: string | Buffer, entry: EntryStat): Promise<void>;
   /** Optional: lets go of what the storage holds open (a shared storage's connections). */
   close?(): Promise<void>;
+}
+
+export interface PutOptions {
+  /** Only its owner may read it (0600). */
+  secret?: boolean;
+  /**
+   * false for what matters only while padlock runs (a challenge token, a status record): the
+   * write is as atomic but not forced to disk first, which spares a first certificate's
+   * dozen writes their fsyncs. Default true.
+   */
+  durable?: boolean;
 }
 
 /** An entry's modification time and secrecy, as `padlock storage copy` compares and keeps them. */
