@@ -4,9 +4,11 @@
 // CA: ECDSA P-256 leaf + intermediate), the same blog page, padlock's TLS policy, access logs
 // off. Servers on CPU 0, the load (bench/handshake-load.c, built here with cc) on CPU 1.
 //
-// Two raw Node servers: node:https (the bare floor) and node:http2 with allowHTTP1 (the
-// listener padlock is built on, without padlock's SNI callback or anything else of padlock's),
-// so the table shows what the listener costs and what padlock adds to it.
+// Three raw Node servers: node:https (the bare floor), the same renewing TLS 1.3 tickets as
+// padlock does (raw Node with full resumption: alone, Node resumes every other returning
+// connection), and node:http2 with allowHTTP1 (the listener padlock is built on, without
+// padlock's SNI callback or anything else of padlock's), so the table shows what the listener
+// costs and what padlock adds to it.
 //
 //   node dist/bench/handshake.js [rounds=3] [seconds=2] [connections=32]
 // Needs gcc, libssl-dev, nginx, caddy and the corpus in ../shared/corpus.
@@ -48,6 +50,7 @@ try {
   servers.push(
     await startPadlock(blog.config, chain),
     await startRawNode("https", chain, blog.answer),
+    await startRawNode("https-tickets", chain, blog.answer),
     await startRawNode("http2", chain, blog.answer),
     await startNginx(work.dir, "nginx", `  server {\n    listen 127.0.0.1:${nginxPort} ssl http2;\n    ${nginxTls(chain)}\n    root ${blog.root};\n  }`),
     await startCaddy(work.dir, (port) => `https://${SERVERNAME}:${port} {\n  ${caddyTls(chain)}\n  root * ${blog.root}\n  file_server\n}`),
@@ -91,7 +94,7 @@ try {
           resumedShare.get(s.name)!.push(resumed / counted);
         }
         const share = mode === "resumed" ? `  ${((100 * resumed) / counted).toFixed(0)} % resumed` : "";
-        console.log(`  round ${round + 1} ${mode.padEnd(7)} ${s.name.padEnd(10)} ${m.rps.toFixed(0).padStart(6)} conn/s  p50 ${m.p50ms.toFixed(2)} ms  p99 ${m.p99ms.toFixed(2)} ms  ${m.cpuUs.toFixed(0)} µs CPU/conn${share}`);
+        console.log(`  round ${round + 1} ${mode.padEnd(7)} ${s.name.padEnd(18)} ${m.rps.toFixed(0).padStart(6)} conn/s  p50 ${m.p50ms.toFixed(2)} ms  p99 ${m.p99ms.toFixed(2)} ms  ${m.cpuUs.toFixed(0)} µs CPU/conn${share}`);
       }
     }
   }

@@ -84,8 +84,9 @@ export function startPadlock(config: object, chain: Chain): Promise<Server> {
 }
 
 /** A bare Node server (bench/raw-node-server.ts) of the given kind, under padlock's TLS policy. */
-export function startRawNode(kind: "https" | "http2", chain: Chain, answer: RawAnswer): Promise<Server> {
-  return nodeServer(kind === "https" ? "node:https" : "node:http2", "raw-node-server.js", [kind, chain.keyFile, chain.chainFile, JSON.stringify(answer)]);
+export function startRawNode(kind: "https" | "https-tickets" | "http2", chain: Chain, answer: RawAnswer): Promise<Server> {
+  const name = { https: "node:https", "https-tickets": "node:https+tickets", http2: "node:http2" }[kind];
+  return nodeServer(name, "raw-node-server.js", [kind, chain.keyFile, chain.chainFile, JSON.stringify(answer)]);
 }
 
 /** What a raw Node server answers to every request: a body file and header fields. */
