@@ -51,7 +51,9 @@ export class TlsAlpn01Solver implements ChallengeSolver {
 
 export async function createChallengeCertificate(identifier: string, keyAuthorization: string): Promise<{ keyPem: string; certPem: string }> {
   // Loaded on first use: @peculiar/x509 costs start-up ≈20 ms, and most orders use another challenge.
-  const [x509, { generateKeys, privateKeyPem, serialNumber, SIGNING_ALGORITHM }] = await Promise.all([import("@peculiar/x509"), import("../tls/internal-ca.js")]);
+  const [x509Module, { generateKeys, privateKeyPem, serialNumber, SIGNING_ALGORITHM }] = await Promise.all([import("@peculiar/x509"), import("../tls/internal-ca.js")]);
+  // A CommonJS package: Node and the bundle both give its exports whole as `default` (the bundle only so).
+  const x509 = (x509Module as unknown as { default: typeof x509Module }).default;
   const keys = await generateKeys();
   const digest = createHash("sha256").update(keyAuthorization).digest();
   // The extension's value is the DER encoding of an OCTET STRING holding the digest.

@@ -64,13 +64,28 @@ export async function startCluster(t: TestContext, options: ClusterOptions): Pro
   const [httpPort, httpsPort] = balancer.ports as [number, number];
   const pebble = await startPebble({ httpPort, tlsPort: httpsPort });
   stops.push(() => pebble.stop());
-  const front = options.front ? await startAcmeFront(pebble, options.front) : undefined;
-  if (front) stops.push(() => front.stop());
+  // New orders wait here until the balancer has every instance in its rotation: it marks each
+  // down at its first health check, made before any listens, and an order placed in that moment
+  // fails its validation (haproxy closes the CA's connection) and is placed again.
+  let balancerReady!: () => void;
+  const ready = new Promise<void>((resolve) => (balancerReady = resolve));
+  const { intercept, ...frontOptions } = options.front ?? { ari: false };
+  const front = await startAcmeFront(pebble, {
+    ...frontOptions,
+    intercept: {
+      before: async (r) => {
+        if (r.method === "POST" && r.path === "/order-plz") await ready;
+        return intercept?.before?.(r);
+      },
+      after: intercept?.after,
+    },
+  });
+  stops.push(() => front.stop());
 
   const spawnInstance = (i: number): Instance => {
     const name = String.fromCharCode(97 + i);
     const configFile = writeConfig(path.join(work.dir, `${name}.yaml`), {
-      ca: front?.directoryUrl ?? pebble.directoryUrl,
+      ca: front.directoryUrl,
       ca_root: pebble.apiRootFile,
       accept_terms: true,
       storage: `${redis.url}${options.storageQuery ?? ""}`,
@@ -86,6 +101,8 @@ export async function startCluster(t: TestContext, options: ClusterOptions): Pro
   };
   const instances = Array.from({ length: count }, (_, i) => spawnInstance(i));
   await Promise.all(instances.map((i) => i.serving()));
+  await waitFor("haproxy to have every instance in its rotation", () => balancer.allUp(), 10_000);
+  balancerReady();
   let root: string | undefined;
   const cluster: Cluster = {
     redis,
