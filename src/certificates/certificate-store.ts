@@ -179,6 +179,9 @@ export class CertificateStore {
    * With storage instances share and follow (Redis): calls `onChange(folder)` soon after any
    * instance changes a file in a set's folder under this CA, and `onChange(undefined)` when changes
    * may have been missed (the connection was lost), so every set is to be looked at again.
+   * status.json is not followed: it is bookkeeping, not the certificate, and every instance
+   * rewrites it for each set it plans (at every start), so each would hear its own writes and
+   * read every set again for nothing.
    * Resolves to a function that stops watching; undefined for storage that cannot be followed.
    */
   async watchSets(directoryUrl: string, onChange: (folder: string | undefined) => void): Promise<(() => void) | undefined> {
@@ -186,6 +189,7 @@ export class CertificateStore {
     const prefix = `${caFolder(caId(directoryUrl))}/`;
     return this.storage.watch(prefix, (key) => {
       if (key === undefined) return onChange(undefined);
+      if (key.endsWith(`/${SET_FILES.status}`)) return;
       const folder = key.slice(0, key.lastIndexOf("/"));
       if (folder.length > prefix.length && !folder.slice(prefix.length).includes("/")) onChange(folder);
     });
