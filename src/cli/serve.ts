@@ -7,6 +7,7 @@ import { fail } from "./exit.js";
 import { createLogger, type LogFormat, type Logger } from "../log.js";
 import { Padlock } from "../padlock.js";
 import { serveTarget } from "./serve-target.js";
+import { collectAfterStart } from "./start-up-memory.js";
 import { describeHolder, findPortHolder } from "../doctor/port-holder.js";
 
 export interface ServeFlags {
@@ -25,15 +26,17 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   const { config, baseDir, configFile, httpPort, httpsPort, note } = serveTarget(flags);
   if (note) log.info(note);
 
-  const padlock = await Padlock.start({
-    config,
-    baseDir,
-    log,
-    httpPort,
-    httpsPort,
-    listen: flags.listen,
-    watch: flags.watch,
-  }).catch((err: unknown) => {
+  const padlock = await collectAfterStart(() =>
+    Padlock.start({
+      config,
+      baseDir,
+      log,
+      httpPort,
+      httpsPort,
+      listen: flags.listen,
+      watch: flags.watch,
+    }),
+  ).catch((err: unknown) => {
     const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
     if (e.code === "EADDRINUSE") fail(portInUse(e.port!, e.address));
     if (e.code === "EACCES") fail(`not allowed to listen on port ${e.port}; ports below 1024 need root or the capability CAP_NET_BIND_SERVICE: in a container add --cap-add NET_BIND_SERVICE, elsewhere run sudo setcap cap_net_bind_service=+ep "$(readlink -f "$(which node)")"`);
