@@ -62,8 +62,8 @@ function pinned(command: string, args: string[], env?: NodeJS.ProcessEnv): Child
 }
 
 /** Starts a Node script of this folder that prints its HTTPS port as a JSON line ({"https": N}). */
-async function nodeServer(name: string, script: string, args: string[]): Promise<Server> {
-  const child = pinned(process.execPath, [path.join(here, script), ...args]);
+async function nodeServer(name: string, script: string, args: string[], nodeFlags: string[] = []): Promise<Server> {
+  const child = pinned(process.execPath, [...nodeFlags, path.join(here, script), ...args]);
   const port = await new Promise<number>((resolve, reject) => {
     let seen = "";
     child.stderr!.on("data", (c: Buffer) => process.stderr.write(`[${name}] ${c}`));
@@ -78,9 +78,12 @@ async function nodeServer(name: string, script: string, args: string[]): Promise
   return { name, port, pid: child.pid!, child };
 }
 
+/** The V8 setting bin/padlock makes before loading padlock (its young generation keeps its starting size). */
+const PADLOCK_NODE_FLAGS = process.env.BENCH_PADLOCK_DEFAULT_V8 ? [] : ["--semi-space-growth-factor=1"];
+
 /** padlock in its own process, serving `config` (JSON) with the chain installed as its certificate. */
 export function startPadlock(config: object, chain: Chain): Promise<Server> {
-  return nodeServer("padlock", "padlock-child.js", [JSON.stringify(config), chain.keyFile, chain.chainFile, chain.names.join(",")]);
+  return nodeServer("padlock", "padlock-child.js", [JSON.stringify(config), chain.keyFile, chain.chainFile, chain.names.join(",")], PADLOCK_NODE_FLAGS);
 }
 
 /** A bare Node server (bench/raw-node-server.ts) of the given kind, under padlock's TLS policy. */
