@@ -1,33 +1,50 @@
 // bench/memory: padlock's resident memory with one site and with 1,000 sites, each with its own
-// certificate from the internal CA (ca: internal), in fresh processes; the difference per
-// certificate is what each installed certificate costs (its key and chain, its TLS context).
-// Measured after every certificate is installed and a full garbage collection. bench/serve
-// prints the memory of padlock, nginx and Caddy after serving.
+// certificate from the internal CA (ca: internal), in fresh `padlock serve` processes, as users
+// run it; the difference per certificate is what each installed certificate costs (its key and
+// chain, its site). Measured once padlock says it serves (every certificate installed) and has
+// had a moment to finish its start (`padlock serve` runs a full collection once started).
+// bench/serve prints the memory of padlock, nginx and Caddy after serving.
 //
 //   node dist/bench/memory.js [sites=1000] [rounds=3]
 import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { tempDir } from "../test/support/env.js";
+import { freePort, tempDir } from "../test/support/env.js";
+import { padlockBin } from "../test/support/padlock-process.js";
 import { loadAverage } from "./peers.js";
 import { median } from "./stats.js";
 
 const [sites = 1000, rounds = 3] = process.argv.slice(2).map(Number);
-const here = path.dirname(fileURLToPath(import.meta.url));
+/** From "serving https://…" to the measurement: the collection after start runs in between. */
+const SETTLE_MS = Number(process.env.SETTLE_MS ?? 500);
 
 /** Resident memory (KiB) of a padlock serving `count` internal sites, once all are installed. */
-function measure(count: number): Promise<{ rssKiB: number; startMs: number }> {
+async function measure(count: number): Promise<{ rssKiB: number; startMs: number }> {
   const work = tempDir("bench-memory");
-  return new Promise<{ rssKiB: number; startMs: number }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--expose-gc", path.join(here, "memory-child.js"), work.dir, String(count)], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    child.once("exit", (code) => {
-      work.remove();
-      if (code !== 0) return reject(new Error(`memory-child exited with ${code}:\n${out}`));
-      resolve(JSON.parse(out.trim().split("\n").at(-1)!) as { rssKiB: number; startMs: number });
+  const config = path.join(work.dir, "padlock.yaml");
+  const hosts = Array.from({ length: count }, (_, i) => `s${i}.test`);
+  writeFileSync(config, JSON.stringify({ ca: "internal", storage: path.join(work.dir, "data"), log: { access: "off" }, listen: "127.0.0.1", sites: hosts.map((h) => ({ hosts: [h], redirect: "https://elsewhere.test" })) }));
+  const args = [padlockBin, "serve", "-c", config, "--http-port", String(await freePort()), "--https-port", String(await freePort()), "--log-format", "json"];
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    return await new Promise((resolve, reject) => {
+      let out = "";
+      child.stdout.on("data", (c: Buffer) => {
+        out += c.toString();
+        if (!/"msg":"serving https:/.test(out)) return;
+        child.stdout.removeAllListeners("data").resume();
+        const startMs = performance.now() - started;
+        setTimeout(() => resolve({ rssKiB: Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1]), startMs }), SETTLE_MS);
+      });
+      child.once("exit", (code) => reject(new Error(`padlock serve exited with ${code} before serving:\n${out}`)));
     });
-  });
+  } finally {
+    child.removeAllListeners("exit");
+    child.kill("SIGTERM");
+    await new Promise((resolve) => child.once("exit", resolve));
+    work.remove();
+  }
 }
 
 console.log(`bench/memory: resident memory of padlock with 1 and ${sites} internal-CA certificates (one site each), ${rounds} fresh processes each; load average ${loadAverage()}`);
