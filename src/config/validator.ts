@@ -1,9 +1,9 @@
 // The config validator. The build (npm run build / test / prepare) writes it as standalone code
 // (generate-validator.ts), so start-up neither loads Ajv nor compiles the schema (≈0.2 s of CPU).
 // When that file is missing or was made from another schema (only `tsc` was run since the
-// schema changed), the schema is compiled here instead, with the same options. The schema module
-// (TypeBox) is loaded only for that check, and the bundle does not even check: its build records
-// the hash of the schema it holds (PADLOCK_SCHEMA_HASH), which spares start-up ≈20 ms.
+// schema changed), the schema is compiled here instead, with the same options. The bundle checks
+// the generated file against the schema hash its build records (PADLOCK_SCHEMA_HASH); elsewhere
+// the schema module (TypeBox, up to 20 ms to load) is loaded for the check.
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import path from "node:path";
