@@ -26,7 +26,7 @@ import { Ordering, type SetToOrder } from "./ordering.js";
 import { RenewalPlanner, type OrderReason, type RefreshMode, type RenewalPlan } from "./renewal-planner.js";
 import { setKey } from "./store-layout.js";
 import { storedCertificate, type PendingOrder, type StoredCertificate } from "./stored-set.js";
-import { Turns } from "./turns.js";
+import { Turns } from "../time/turns.js";
 import { UnsavedCertificate } from "./unsaved-certificate.js";
 
 export interface NameSet {

@@ -8,7 +8,7 @@ import { BudgetSpent } from "../acme/order-budget.js";
 import type { Clock } from "../time/clock.js";
 import { DEFAULT_RETRY, lifetimeRenewalTime, planFromWindow, retryDelay, type RetryPolicy, type Window } from "../time/renewal-timing.js";
 import type { CertificateInfo } from "../tls/certificate-info.js";
-import { Turns } from "./turns.js";
+import { Turns } from "../time/turns.js";
 
 /**
  * Why a certificate is replaced, in the log line, `padlock certs show` and the metrics labels:

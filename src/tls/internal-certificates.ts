@@ -8,7 +8,7 @@ import type { CertificateCache } from "./certificate-cache.js";
 import type { IssuedCertificate } from "./internal-ca.js";
 import { InternalCaError } from "./internal-ca-error.js";
 import { FolderKeyFileStore } from "./key-files.js";
-import { Turns } from "../certificates/turns.js";
+import { Turns } from "../time/turns.js";
 import { runAt, systemClock, type Clock } from "../time/clock.js";
 import { lastThirdStart, retryDelay, type RetryPolicy } from "../time/renewal-timing.js";
 

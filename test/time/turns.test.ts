@@ -1,7 +1,7 @@
 // Work in turns: never more than the limit running, every piece run, a failure gives its turn on.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { Turns } from "../../src/certificates/turns.js";
+import { Turns } from "../../src/time/turns.js";
 
 test("at most `atOnce` run together, in the order they came; a failure passes its turn on", async () => {
   const turns = new Turns(3);

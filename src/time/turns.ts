@@ -1,6 +1,6 @@
-// Work that may run only so many at a time: start-up reads thousands of stored sets and asks the
-// CA's ARI for each, and doing all at once holds every reply in memory together and keeps the
-// event loop from the first visitors.
+// Work that may run only so many at a time: start-up reads thousands of stored sets, asks the
+// CA's ARI for each and has the internal CA issue for every site, and doing all at once holds
+// everything in memory together and keeps the event loop from the first visitors.
 
 export class Turns {
   private running = 0;
