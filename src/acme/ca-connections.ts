@@ -45,8 +45,15 @@ export interface CaConnectionsOptions {
   observe?: (outcome: CaRequestOutcome) => void;
 }
 
+/**
+ * How long ARI lookups take a failed connection to the CA as the answer: at start, a thousand
+ * stored certificates each ask, and each would try the unreachable CA again. Orders always try.
+ */
+const CONNECT_FAILURE_MEMORY_MS = 30_000;
+
 export class CaConnections {
   private readonly transport: CaTransport;
+  private connectFailure?: { error: unknown; at: number };
   /** By directory URL. */
   private readonly connections = new Map<string, Promise<CaConnection>>();
 
@@ -82,7 +89,15 @@ export class CaConnections {
 
   /** The CA's renewal window for a certificate (ARI); undefined when the CA offers none. */
   async renewalInfo(ariId: string): Promise<RenewalInfo | undefined> {
-    const { directory } = await this.connect();
+    const failed = this.connectFailure;
+    if (failed && this.o.clock.now() - failed.at < CONNECT_FAILURE_MEMORY_MS) throw failed.error;
+    let directory: AcmeDirectory;
+    try {
+      ({ directory } = await this.connect());
+    } catch (err) {
+      this.connectFailure = { error: err, at: this.o.clock.now() };
+      throw err;
+    }
     if (!directory.renewalInfo) return undefined;
     return fetchRenewalInfo(this.transport, directory.renewalInfo, ariId, this.o.clock.now());
   }

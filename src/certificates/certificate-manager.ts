@@ -16,6 +16,7 @@ import { DEFAULT_CHALLENGES, type CaChoice } from "../config/certificate-source.
 import type { ChallengeType, KeyType } from "../config/schema.js";
 import { PadlockError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { RepeatLimitedLog } from "../repeat-limited-log.js";
 import { runAt, systemClock, type Clock } from "../time/clock.js";
 import { formatDuration, type RetryPolicy } from "../time/renewal-timing.js";
 import type { CertificateCache } from "../tls/certificate-cache.js";
@@ -124,11 +125,14 @@ export class CertificateManager {
   private states: SetState[];
   private closed = false;
   private stopWatching?: () => void;
+  /** A CA whose renewal information fails, fails for every set at once: one line a minute per cause. */
+  private readonly ariLog: RepeatLimitedLog;
 
   constructor(private readonly o: CertificateManagerOptions) {
     this.store = o.store;
     this.connections = o.connections;
     this.clock = o.clock ?? systemClock;
+    this.ariLog = new RepeatLimitedLog(o.log, 60_000, this.clock);
     this.random = o.random ?? Math.random;
     this.planner = new RenewalPlanner({ clock: this.clock, random: this.random, retry: o.retry, ariRecheckMs: o.ariRecheckMs, renewalInfo: (ariId) => this.connections.renewalInfo(ariId) });
     this.ordering = new Ordering({ connections: this.connections, store: o.store, ca: o.ca, log: o.log, clock: this.clock });
@@ -573,7 +577,8 @@ export class CertificateManager {
     this.planner.ariPlan(cert.info, s.plan).then(
       (ari) => apply(ari?.plan ?? lifetimePlan, ari?.recheckAt),
       (err: unknown) => {
-        this.o.log.warn(`${label(s)}: the CA's renewal information (ARI) is unavailable (${(err as Error).message}); falling back to 2/3 of the lifetime`);
+        const why = (err as Error).message;
+        this.ariLog.warn(`ari-unavailable ${why}`, { names: s.set.names }, `${label(s)}: the CA's renewal information (ARI) is unavailable (${why}); falling back to 2/3 of the lifetime`);
         apply(lifetimePlan, this.planner.ariRecheck());
       },
     );

@@ -7,7 +7,7 @@ import { Transform, type Readable, type TransformCallback } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { Logger } from "../log.js";
 import { closeAfterResponse, isHttp2, sendText, type Exchange, type Handler, type UpgradeHandler } from "../server/exchange.js";
-import { ClientLog, clientText } from "../server/client-log.js";
+import { RepeatLimitedLog, clientText } from "../repeat-limited-log.js";
 import { endToEndHeaders, upstreamRequestHeaders } from "./forwarding.js";
 import { UpstreamGroup, type Upstream } from "./upstream-pool.js";
 import { proxyUpgrade } from "./websocket.js";
@@ -82,7 +82,7 @@ export function createProxy(options: ProxyOptions): Proxy {
   const group = new UpstreamGroup(options.upstreams, { connectTimeoutMs: Math.min(options.timeoutMs, 10_000) });
   const { log } = options;
   // A client can make these happen at will (an upstream that is down, a body over the limit).
-  const clientLog = new ClientLog(log);
+  const clientLog = new RepeatLimitedLog(log);
 
   const handle: Handler = (ex) => {
     const { req, res } = ex;

@@ -4,7 +4,7 @@
 import http from "node:http";
 import https from "node:https";
 import type { Duplex } from "node:stream";
-import { clientText, type ClientLog } from "../server/client-log.js";
+import { clientText, type RepeatLimitedLog } from "../repeat-limited-log.js";
 import { rawResponse, type UpgradeExchange } from "../server/exchange.js";
 import { upstreamRequestHeaders } from "./forwarding.js";
 import type { UpstreamGroup } from "./upstream-pool.js";
@@ -13,7 +13,7 @@ export function proxyUpgrade(
   ex: UpgradeExchange,
   group: UpstreamGroup,
   options: { preserveHost: boolean; timeoutMs: number },
-  log: ClientLog,
+  log: RepeatLimitedLog,
 ): void {
   const upstream = group.pick()!;
   const target = new URL(upstream.origin);

@@ -21,7 +21,7 @@ import { afterLastResponse, asResponse, closeAfterResponse, connectionClosing, i
 import { formatHostPort, hostOf } from "./host.js";
 import { isRefused, parseTarget, type RequestTarget } from "./request-target.js";
 import { requestProblem } from "./request-checks.js";
-import { ClientLog, clientText } from "./client-log.js";
+import { RepeatLimitedLog, clientText } from "../repeat-limited-log.js";
 import { definedOnly } from "../config/defined-only.js";
 import { tlsEnabled } from "../config/certificate-source.js";
 import type { SiteTable } from "./site-table.js";
@@ -114,7 +114,7 @@ export class Edge {
   private readonly ticketKeys: SessionTicketKeys;
   /** The certificate of the listener's own context: for handshakes without SNI or with a name no certificate has. */
   private defaultCertificate: InstalledCertificate | undefined;
-  private readonly clientLog: ClientLog;
+  private readonly clientLog: RepeatLimitedLog;
 
   /** The options without the first site table and policy: kept, they would hold sites a reload replaced. */
   private readonly options: Omit<EdgeOptions, "sites" | keyof EdgePolicy>;
@@ -125,7 +125,7 @@ export class Edge {
     this.policy = policyOf({ unknownHostStatus, redirectStatus, trustedProxies, accessLog });
     this.limits = { ...DEFAULT_LIMITS, ...definedOnly(options.limits ?? {}) };
     this.ticketKeys = options.ticketKeys ?? new SessionTicketKeys();
-    this.clientLog = new ClientLog(options.log);
+    this.clientLog = new RepeatLimitedLog(options.log);
     this.requestDone.setMaxListeners(0);
   }
 

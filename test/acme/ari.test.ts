@@ -16,7 +16,7 @@ import type { CertificateTuning } from "../../src/certificates/start-certificate
 const DAY = 86400_000;
 const site = (tls: Record<string, unknown> = {}) => ({ hosts: ["blog.test", "www.blog.test"], redirect: "https://elsewhere.test", tls });
 
-async function setup(t: test.TestContext, front: FrontOptions, siteTls: Record<string, unknown> = {}, tuning?: CertificateTuning) {
+async function setup(t: test.TestContext, front: FrontOptions, siteTls: Record<string, unknown> = {}, tuning?: CertificateTuning, sites = [site(siteTls)]) {
   const httpPort = await freePort();
   const pebble: Pebble = await startPebble({ httpPort });
   t.after(() => pebble.stop());
@@ -24,7 +24,7 @@ async function setup(t: test.TestContext, front: FrontOptions, siteTls: Record<s
   t.after(() => acmeFront.stop());
   const work = tempDir("ari");
   t.after(() => work.remove());
-  const p = await startPadlock(loadConfigIn(work.dir, { ca: acmeFront.directoryUrl, ca_root: pebble.apiRootFile, accept_terms: true, storage: "data", sites: [site(siteTls)] }), { baseDir: work.dir, httpPort, tuning });
+  const p = await startPadlock(loadConfigIn(work.dir, { ca: acmeFront.directoryUrl, ca_root: pebble.apiRootFile, accept_terms: true, storage: "data", sites }), { baseDir: work.dir, httpPort, tuning });
   t.after(() => p.close());
   return { p, front: acmeFront, manager: p.padlock.certificateManager!, work };
 }
@@ -81,6 +81,18 @@ test("ARI failing: the lifetime rule decides, and the log says why", async (t) =
   assert.equal(planned.reason, "expiring");
   assert.ok(front.ariQueries.length >= 1, "ARI was asked");
   assert.ok(p.messages().some((m) => /renewal information \(ARI\) is unavailable \(the CA's renewal information \(ARI\) answered HTTP 500\); falling back to 2\/3 of the lifetime/.test(m)));
+});
+
+test("ARI failing for every name set: one line, and a minute later the count of the others", async (t) => {
+  const clock = new FakeClock(Date.now());
+  const sites = ["a", "b", "c"].map((name) => ({ hosts: [`${name}.blog.test`], redirect: "https://elsewhere.test", tls: {} }));
+  const { p, manager, front } = await setup(t, { window: () => "error" }, {}, { clock }, sites);
+  await waitFor("a plan for every name set", () => manager.status().every((s) => s.nextRenewal), 30_000);
+  assert.equal(front.ariQueries.length, 3, "each certificate's renewal information was asked for");
+  const unavailable = () => p.messages().filter((m) => /renewal information \(ARI\) is unavailable/.test(m));
+  assert.equal(unavailable().length, 1, unavailable().join("\n"));
+  clock.advance(60_000);
+  await waitFor("the count of the lines held back", () => p.messages().some((m) => /^2 more like this in the last 60 s, not logged: .*\(ARI\) is unavailable .*answered HTTP 500/.test(m)), 5_000);
 });
 
 test("a profile the CA advertises is requested in the order; one it does not is refused before any order", async (t) => {

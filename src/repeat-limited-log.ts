@@ -1,9 +1,10 @@
-// Log lines that clients cause (an unknown ACME token, a handshake for a name without a
-// certificate, a request that failed), kept from flooding the log: text a client sent is cut and
-// its control characters escaped, and each kind of line is written at most once a minute, with
-// the count of the ones held back written when the minute is over.
-import type { Logger } from "../log.js";
-import { systemClock, type Clock } from "../time/clock.js";
+// Log lines that can come by the thousand, kept from flooding the log: lines clients cause (an
+// unknown ACME token, a handshake for a name without a certificate, a request that failed), and a
+// CA failing the same way for every name set at once. Each kind of line is written at most once
+// a minute, with the count of the ones held back written when the minute is over; text a client
+// sent is cut and its control characters escaped (clientText).
+import type { Logger } from "./log.js";
+import { systemClock, type Clock } from "./time/clock.js";
 
 /** Longest piece of client-supplied text in a log line. */
 export const CLIENT_TEXT_MAX = 200;
@@ -25,7 +26,7 @@ interface KindState {
 const MAX_KINDS = 256;
 const OTHER_KINDS = "(other kinds)";
 
-export class ClientLog {
+export class RepeatLimitedLog {
   /** Kinds written in the current minute, with what was held back since. */
   private readonly kinds = new Map<string, KindState>();
 
@@ -37,7 +38,7 @@ export class ClientLog {
 
   /**
    * Writes the line unless a line of this kind was written less than a minute ago. `kind` names
-   * what happened (not the client's text: a client must not be able to make up new kinds).
+   * what happened (never a client's text: a client must not be able to make up new kinds).
    */
   warn(kind: string, fields: object, message: string): void {
     this.write("warn", kind, fields, message);
@@ -51,7 +52,7 @@ export class ClientLog {
     if (!this.kinds.has(kind) && this.kinds.size >= MAX_KINDS) {
       kind = OTHER_KINDS;
       fields = {};
-      message = `more than ${MAX_KINDS} kinds of lines clients caused within a minute; the rest are counted here`;
+      message = `more than ${MAX_KINDS} kinds of repeated lines within a minute; the rest are counted here`;
     }
     const state = this.kinds.get(kind);
     if (state) {

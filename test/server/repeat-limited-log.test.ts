@@ -2,7 +2,7 @@
 // of the ones held back.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { ClientLog, clientText } from "../../src/server/client-log.js";
+import { RepeatLimitedLog, clientText } from "../../src/repeat-limited-log.js";
 import { captureLog } from "../support/env.js";
 import { FakeClock } from "../support/fake-clock.js";
 
@@ -17,7 +17,7 @@ test("client text is cut and its control characters escaped", () => {
 test("each kind of line is written once a minute; the count held back follows when the minute ends", () => {
   const { log, lines } = captureLog();
   const clock = new FakeClock(0);
-  const clientLog = new ClientLog(log, 60_000, clock);
+  const clientLog = new RepeatLimitedLog(log, 60_000, clock);
   for (let i = 0; i < 50; i++) clientLog.warn("unknown token", { i }, "unknown token");
   clientLog.error("handler failed", {}, "request failed");
   assert.deepEqual(lines.map((l) => l.msg), ["unknown token", "request failed"]);
@@ -35,10 +35,10 @@ test("each kind of line is written once a minute; the count held back follows wh
 test("beyond 256 kinds in a minute, new kinds are counted together, not dropped unseen", () => {
   const { log, lines } = captureLog();
   const clock = new FakeClock(0);
-  const clientLog = new ClientLog(log, 60_000, clock);
+  const clientLog = new RepeatLimitedLog(log, 60_000, clock);
   for (let i = 0; i < 300; i++) clientLog.warn(`kind ${i}`, {}, `line ${i}`);
   assert.equal(lines.length, 257);
-  assert.match(lines[256]!.msg, /^more than 256 kinds of lines clients caused within a minute/);
+  assert.match(lines[256]!.msg, /^more than 256 kinds of repeated lines within a minute/);
   clock.advance(60_000);
   assert.equal(lines.at(-1)!.held_back, 43);
 });
