@@ -19,6 +19,7 @@ import type { Logger } from "../log.js";
 import { RepeatLimitedLog } from "../repeat-limited-log.js";
 import { runAt, systemClock, type Clock } from "../time/clock.js";
 import { formatDuration, type RetryPolicy } from "../time/renewal-timing.js";
+import { Turns } from "../time/turns.js";
 import type { CertificateCache } from "../tls/certificate-cache.js";
 import { covers } from "../tls/certificate-info.js";
 import type { CertificateStore } from "./certificate-store.js";
@@ -27,7 +28,6 @@ import { Ordering, type SetToOrder } from "./ordering.js";
 import { RenewalPlanner, type OrderReason, type RefreshMode, type RenewalPlan } from "./renewal-planner.js";
 import { setKey } from "./store-layout.js";
 import { storedCertificate, type PendingOrder, type StoredCertificate } from "./stored-set.js";
-import { Turns } from "../time/turns.js";
 import { UnsavedCertificate } from "./unsaved-certificate.js";
 
 export interface NameSet {

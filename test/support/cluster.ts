@@ -9,7 +9,7 @@ import { freePort, tempDir, waitFor } from "./env.js";
 import { startHaproxy, type Balancer } from "./haproxy.js";
 import { spawnPadlock, writeConfig, type PadlockProcess } from "./padlock-process.js";
 import { startPebble, type Pebble } from "./pebble.js";
-import { startAcmeFront, type AcmeFront, type FrontOptions } from "./ari-front.js";
+import { startAcmeFront, type FrontOptions } from "./ari-front.js";
 import { startRedis, type RedisServer } from "./redis.js";
 import { httpsGet } from "./clients.js";
 
@@ -23,8 +23,6 @@ export interface Instance extends PadlockProcess {
 export interface Cluster {
   redis: RedisServer;
   pebble: Pebble;
-  /** The recording front before Pebble, when asked for. */
-  front?: AcmeFront;
   balancer: Balancer;
   /** The balancer's HTTP and HTTPS ports. */
   httpPort: number;
@@ -43,7 +41,7 @@ export interface ClusterOptions {
   sites: Record<string, unknown>[];
   /** Added to the storage URL (?lock_lease=…). */
   storageQuery?: string;
-  /** Puts a recording front (test/support/ari-front.ts) between the instances and Pebble. */
+  /** Options of the front (test/support/ari-front.ts) between the instances and Pebble. */
   front?: FrontOptions;
 }
 
@@ -107,7 +105,6 @@ export async function startCluster(t: TestContext, options: ClusterOptions): Pro
   const cluster: Cluster = {
     redis,
     pebble,
-    front,
     balancer,
     httpPort,
     httpsPort,
