@@ -89,7 +89,8 @@ export class CaConnections {
 
   /** The CA's renewal window for a certificate (ARI); undefined when the CA offers none. */
   async renewalInfo(ariId: string): Promise<RenewalInfo | undefined> {
-    const failed = this.connectFailure;
+    // A connection made or being made since (an order's) is used instead of the failure.
+    const failed = this.connections.has(this.o.ca.directoryUrl) ? undefined : this.connectFailure;
     if (failed && this.o.clock.now() - failed.at < CONNECT_FAILURE_MEMORY_MS) throw failed.error;
     let directory: AcmeDirectory;
     try {
