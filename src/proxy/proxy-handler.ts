@@ -207,7 +207,9 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
 
   /**
    * Response fields not relayed (besides hop-by-hop ones): Server would advertise the upstream's
-   * software and version; headers the site config sets (and HSTS) win over the application's.
+   * software and version; fields already set on the response win over the application's. (The
+   * headers the site config sets, and HSTS, replace the application's as the head is written:
+   * site-headers.ts.)
    */
   private readonly notRelayed = (name: string) => name === "server" || this.ex.res.hasHeader(name);
 

@@ -12,9 +12,9 @@ export type Encoding = "br" | "gzip" | "identity";
 interface Variant {
   body: Buffer;
   /** Headers for 200 (and HEAD). */
-  headers: Record<string, string | number>;
+  headers: Readonly<Record<string, string | number>>;
   /** Headers for 304: the validators only. */
-  notModifiedHeaders: Record<string, string>;
+  notModifiedHeaders: Readonly<Record<string, string>>;
 }
 
 export interface EntityOptions {
@@ -92,15 +92,16 @@ export class CachedEntity {
 
   private variant(body: Buffer, tag: string, encoding?: string): Variant {
     const c = this.common;
+    // Frozen: the same objects answer every request (and site-headers.ts merges a site's fields into them once).
     return {
       body,
-      headers: { ...c, etag: tag, "content-length": body.length, ...(encoding ? { "content-encoding": encoding } : {}) },
-      notModifiedHeaders: {
+      headers: Object.freeze({ ...c, etag: tag, "content-length": body.length, ...(encoding ? { "content-encoding": encoding } : {}) }),
+      notModifiedHeaders: Object.freeze({
         etag: tag,
         "last-modified": c["last-modified"]!,
         "cache-control": c["cache-control"]!,
         ...(c.vary ? { vary: c.vary } : {}),
-      },
+      }),
     };
   }
 }

@@ -26,6 +26,7 @@ import { definedOnly } from "../config/defined-only.js";
 import { tlsEnabled } from "../config/certificate-source.js";
 import type { SiteTable } from "./site-table.js";
 import { sitePolicy, type SitePolicy } from "./site-policy.js";
+import { addSiteHeaders, SiteHeadersHttp2Response, SiteHeadersResponse } from "./site-headers.js";
 import type { SiteRuntime } from "./site-runtime.js";
 import { ACME_CHALLENGE_PREFIX, sendKeyAuthorization, type Http01Challenges } from "./http01-answer.js";
 import { answerTlsAlpnChallenges, type TlsAlpn01Challenges } from "./tls-alpn-challenge-listener.js";
@@ -157,6 +158,7 @@ export class Edge {
     const limits = this.limits;
     this.httpServer = http.createServer(
       {
+        ServerResponse: SiteHeadersResponse,
         maxHeaderSize: limits.headerSize,
         // Node's own 400 for a missing Host lets a request pipelined behind it through: refused in headProblem instead.
         requireHostHeader: false,
@@ -179,6 +181,8 @@ export class Edge {
           // No certificate until one is installed: a handshake then ends with a TLS alert.
           ...secureContextOptions(undefined, this.ticketKeys.current()),
           allowHTTP1: true,
+          Http1ServerResponse: SiteHeadersResponse,
+          Http2ServerResponse: SiteHeadersHttp2Response,
           noDelay: true,
           maxHeaderListPairs: limits.headerCount + 5, // + the four pseudo-headers
           settings: { maxConcurrentStreams: limits.h2MaxStreams, maxHeaderListSize: limits.headerSize },
@@ -264,8 +268,7 @@ export class Edge {
     state = this.stateOf(site);
     state.inflight++;
     const policy = state.policy;
-    for (const [name, value] of policy.headers) res.setHeader(name, value);
-    if (secure && policy.hsts) res.setHeader("strict-transport-security", policy.hsts);
+    addSiteHeaders(res, secure ? policy.httpsHeaders : policy.httpHeaders);
 
     const location = this.redirectFor(ex, site, policy);
     if (location) return redirect(ex, location, this.policy.redirectStatus);
@@ -440,7 +443,7 @@ export class Edge {
     // The body, if any, was not read for us: such a request cannot be served.
     if (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0") return void socket.end(rawResponse(400, "Bad request: Upgrade with a body is only accepted for WebSocket."));
     if (req.headers["transfer-encoding"] !== undefined) return void socket.end(rawResponse(400, "Bad request: Upgrade with a body is only accepted for WebSocket."));
-    const res = new http.ServerResponse(req);
+    const res = new SiteHeadersResponse(req);
     res.assignSocket(socket as import("node:net").Socket);
     res.shouldKeepAlive = false;
     res.once("finish", () => socket.end());

@@ -103,6 +103,18 @@ test("per-site headers are added over both protocols; no Server header", async (
   }
 });
 
+test("the site's headers and HSTS replace the application's fields of the same name, in any case", async () => {
+  for (const flag of ["--http1.1", "--http2"]) {
+    const res = await curl([flag, ...httpsArgs(pki, "www.example.test", edge.httpsPort, "/own-headers")]);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers["x-frame-options"], "DENY", `${flag}: the config's value, once`);
+    assert.equal(res.headers["strict-transport-security"], "max-age=31536000", `${flag}: padlock's HSTS, once`);
+    assert.equal(res.headers["x-app"], "kept");
+  }
+  const plain = await curl(httpArgs("plain.test", edge.httpPort, "/own-headers"));
+  assert.equal(plain.headers["strict-transport-security"], "max-age=1", "hsts: false leaves the application's own");
+});
+
 test("an unknown host gets 404 over HTTP and 421 over HTTPS (404 when configured), never another site's content", async () => {
   const res = await curl(httpArgs("other.test", edge.httpPort, "/"));
   assert.equal(res.status, 404);

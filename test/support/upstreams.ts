@@ -37,6 +37,10 @@ export async function startEchoUpstream(name = "upstream"): Promise<TestUpstream
       res.on("close", () => clearTimeout(timer));
       return;
     }
+    if (url.pathname.endsWith("/own-headers")) {
+      res.writeHead(200, { "content-type": "text/plain", "X-Frame-Options": "SAMEORIGIN", "strict-transport-security": "max-age=1", "x-app": "kept" });
+      return void res.end("own headers\n");
+    }
     if (url.pathname.endsWith("/status")) {
       res.writeHead(Number(url.searchParams.get("code")), { "content-type": "text/plain", server: "TestUpstream/1.2.3", connection: "keep-alive", "keep-alive": "timeout=5" });
       return void res.end("status page\n");
