@@ -15,6 +15,7 @@ import type { CertificateCache, InstalledCertificate } from "../tls/certificate-
 import { secureContextOptions } from "../tls/tls-policy.js";
 import { SessionTicketKeys } from "../tls/session-ticket-keys.js";
 import { renewTicketsOnResumption } from "../tls/renewed-tickets.js";
+import { setSniCallback } from "../tls/sni-callback.js";
 import { resolveClient, TrustedProxies } from "./client-address.js";
 import { AccessLog, tlsVersion } from "./access-log.js";
 import { afterLastResponse, asResponse, closeAfterResponse, connectionClosing, isHttp2, markLastResponse, rawResponse, redirect, sendText, type Exchange, type Request, type Response, type UpgradeExchange } from "./exchange.js";
@@ -186,7 +187,7 @@ export class Edge {
           noDelay: true,
           maxHeaderListPairs: limits.headerCount + 5, // + the four pseudo-headers
           settings: { maxConcurrentStreams: limits.h2MaxStreams, maxHeaderListSize: limits.headerSize },
-          SNICallback: (servername, cb) => cb(null, this.certificateFor(servername)),
+          SNICallback: this.sniCallback,
         },
         (req, res) => this.onRequest(req, asResponse(res), true),
       );
@@ -378,10 +379,26 @@ export class Edge {
       }
       installed = undefined;
     }
-    if (installed === this.defaultCertificate) return;
-    this.defaultCertificate = installed;
-    server.setSecureContext(secureContextOptions(installed, this.ticketKeys.current()));
-    renewTicketsOnResumption(server, () => this.ticketKeys.current());
+    if (installed !== this.defaultCertificate) {
+      this.defaultCertificate = installed;
+      server.setSecureContext(secureContextOptions(installed, this.ticketKeys.current()));
+      renewTicketsOnResumption(server, () => this.ticketKeys.current());
+    }
+    setSniCallback(server, this.sniChooses() ? this.sniCallback : undefined);
+  }
+
+  private readonly sniCallback = (servername: string, cb: (err: Error | null, context?: SecureContext) => void) => cb(null, this.certificateFor(servername));
+
+  /**
+   * Whether a handshake's SNI name can matter: some name would get another certificate than the
+   * listener's own, or a warning that its site has none. Not when one certificate is installed,
+   * it is the listener's own, and it covers every name of every site.
+   */
+  private sniChooses(): boolean {
+    const certificates = this.options.certificates;
+    const only = certificates.only();
+    if (!only || only !== this.defaultCertificate) return true;
+    return !this.sites.all.every((site) => site.hosts.every((host) => certificates.lookup(host) === only));
   }
 
   private mixedKeyTypesSaid = false;

@@ -69,6 +69,13 @@ export class CertificateCache {
     return dot > 0 ? this.byName.get("*" + name.slice(dot)) : undefined;
   }
 
+  /** The certificate installed, when exactly one is. */
+  only(): InstalledCertificate | undefined {
+    let count = 0;
+    for (const n of this.installedByKeyType.values()) count += n;
+    return count === 1 ? this.byName.values().next().value : undefined;
+  }
+
   /** The key types of the certificates installed now. */
   keyTypes(): Set<string> {
     return new Set(this.installedByKeyType.keys());

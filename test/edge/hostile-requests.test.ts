@@ -351,6 +351,34 @@ test("CONNECT over HTTP/2 is refused with 400, never a 200 that reads as an open
   }
 });
 
+test("with one certificate for every site's names SNI has nothing to choose; a site without one, or a second certificate, brings the choice back", async () => {
+  const first = makeTestPki(["first.test"]);
+  const second = makeTestPki(["second.test"]);
+  const www = path.join(work.dir, "www");
+  const running = await startPadlock({ sites: [{ hosts: ["first.test"], static: www }] });
+  const subjectOf = (servername: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = tls.connect({ host: "127.0.0.1", port: running.httpsPort, servername, rejectUnauthorized: false }, () => {
+        resolve(String(socket.getPeerCertificate().subject.CN));
+        socket.end();
+      });
+      socket.once("error", reject);
+    });
+  try {
+    running.padlock.certificates.install(first.key, first.cert, ["first.test"], first.notAfter);
+    assert.equal(await subjectOf("first.test"), "first.test");
+    assert.equal(await subjectOf("unknown.test"), "first.test", "a name no site has: the only certificate");
+    await running.padlock.reload({ sites: [{ hosts: ["first.test"], static: www }, { hosts: ["second.test"], static: www }] });
+    assert.equal(await subjectOf("second.test"), "first.test", "a site without a certificate yet: the default one");
+    assert.ok(running.messages().some((m) => m.startsWith("TLS handshake for second.test: no certificate yet")), "and the log says why");
+    running.padlock.certificates.install(second.key, second.cert, ["second.test"], second.notAfter);
+    assert.equal(await subjectOf("second.test"), "second.test", "its own once installed");
+    assert.equal(await subjectOf("first.test"), "first.test");
+  } finally {
+    await running.close();
+  }
+});
+
 test("the default certificate skips a default site without TLS and sites whose certificate is not installed, also after a reload", async () => {
   const only = makeTestPki(["second.test"]);
   const www = path.join(work.dir, "www");
