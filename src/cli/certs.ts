@@ -3,7 +3,8 @@
 // answers the CA's challenges on its ports and installs the new certificate for the next
 // handshake; a one-shot process could do neither while padlock holds the ports.
 import path from "node:path";
-import { fail, loadConfigOrExit } from "./exit.js";
+import { fail } from "./exit.js";
+import { loadConfigOrExit } from "./config-or-exit.js";
 import { adminRequest, PadlockNotRunning } from "../admin/admin-client.js";
 import { ADMIN_PATHS, adminEndpointOf, type ActionAnswer, type AdminEndpoint, type ListAnswer } from "../admin/admin-protocol.js";
 import { forgetCertificate, readCertificateRecords, recordsFor, type CertificateRecord } from "../certificates/certificate-records.js";

@@ -19,7 +19,8 @@ import { formatPlan } from "../import/format-plan.js";
 import { NginxSyntaxError, pathMap, readNginxConfig } from "../import/nginx-config.js";
 import { translateNginx } from "../import/nginx-translate.js";
 import { checkRevocation } from "../import/revocation.js";
-import { fail, loadConfigOrExit } from "./exit.js";
+import { fail } from "./exit.js";
+import { loadConfigOrExit } from "./config-or-exit.js";
 
 export interface CertbotFlags {
   config: string;

@@ -7,7 +7,8 @@ import path from "node:path";
 import type { Config } from "../config/schema.js";
 import { defaultStorageDir, exampleBlogDir } from "../paths.js";
 import { LOCAL_NAMES } from "../config/certificate-source.js";
-import { fail, loadConfigOrExit } from "./exit.js";
+import { fail } from "./exit.js";
+import { loadConfigOrExit } from "./config-or-exit.js";
 
 export interface ServeTargetFlags {
   config?: string;

@@ -4,7 +4,8 @@
 import { X509Certificate } from "node:crypto";
 import path from "node:path";
 import { defaultStorageDir } from "../paths.js";
-import { fail, loadConfigOrExit } from "./exit.js";
+import { fail } from "./exit.js";
+import { loadConfigOrExit } from "./config-or-exit.js";
 import { storageDir as configStorageDir } from "../storage/open-storage.js";
 import { InternalCa, InternalCaError, internalCaFolder } from "../tls/internal-ca.js";
 import { FolderKeyFileStore } from "../tls/key-files.js";
