@@ -66,6 +66,27 @@ test("every schema problem is listed with file, line and key", () => {
   ]);
 });
 
+test("a site's headers: must be fields padlock can send on every response, each problem on its line", () => {
+  const lines = problemsOf(
+    [
+      "sites:", // 1
+      "  - hosts: [a.example]", // 2
+      "    proxy: http://127.0.0.1:5001", // 3
+      "    headers:", // 4
+      "      X-Frame-Options: DENY", // 5
+      "      Bad Name: x", // 6
+      "      Content-Length: '5'", // 7
+      '      X-Split: "a\\r\\nInjected: b"', // 8
+      "      Cache-Control: max-age=600", // 9
+    ].join("\n"),
+  );
+  assert.deepEqual(lines, [
+    "padlock.yaml:6: sites[0].headers.Bad Name: \"Bad Name\" is not a header field name; names are letters, digits and !#$%&'*+-.^_`|~ without spaces or colons",
+    "padlock.yaml:7: sites[0].headers.Content-Length: Content-Length is set by padlock for each response (it describes that response's bytes or connection); remove it from headers:",
+    "padlock.yaml:8: sites[0].headers.X-Split: the value of X-Split holds a character a header cannot carry (a line break, another control character, or one beyond Latin-1); write it on one line in plain text",
+  ]);
+});
+
 test("YAML syntax errors point at their line", () => {
   const [line] = problemsOf("sites:\n  - hosts: [a.example\n  blog: x\n");
   assert.match(line!, /^padlock\.yaml:\d+: \(top level\): invalid YAML: /);
