@@ -3,7 +3,8 @@
 //
 // They are added as the response head is written, merged into the handler's own header object.
 // Set beforehand with setHeader, they sent Node's writeHead down its slow path (every field of
-// the handler's object set again one by one), a tenth of the CPU of answering a cached page.
+// the handler's object set again one by one): 7 setHeader calls and some 5 % of the CPU of
+// answering a cached page.
 import http, { type OutgoingHttpHeader, type OutgoingHttpHeaders } from "node:http";
 import http2 from "node:http2";
 import type { Response } from "./exchange.js";
