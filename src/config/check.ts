@@ -7,6 +7,7 @@ import type { Config } from "./schema.js";
 import { caProblems, challengeProblems, providedProblems, siteNameProblems } from "./certificate-checks.js";
 import { cidrProblem, parseLoopbackListen } from "./addresses.js";
 import { hostNameProblem } from "./host-name.js";
+import { headerFieldProblem } from "./header-field.js";
 import type { PathProblem } from "./problems.js";
 import { parseSize } from "./size.js";
 import { isRedisUrl, parseRedisUrl } from "../storage/redis-settings.js";
@@ -105,20 +106,6 @@ export function checkConfig(config: Config, baseDir: string): PathProblem[] {
   }
   if (config.admin?.listen && config.admin.socket) problems.push({ path: ["admin"], message: "give either socket: or listen:, not both" });
   return problems;
-}
-
-/** RFC 9110 token characters: what a header field name may hold. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Field names that say how each response is framed or encoded: padlock sets them per response. */
-const PER_RESPONSE = new Set(["content-length", "transfer-encoding", "content-encoding", "connection", "keep-alive", "upgrade", "te", "trailer", "proxy-connection"]);
-
-/** A site's `headers:` entry, added to (and replacing in) every response of the site. */
-function headerFieldProblem(name: string, value: string): string | undefined {
-  if (!TOKEN.test(name)) return `"${name}" is not a header field name; names are letters, digits and ${"!#$%&'*+-.^_`|~"} without spaces or colons`;
-  if (PER_RESPONSE.has(name.toLowerCase())) return `${name} is set by padlock for each response (it describes that response's bytes or connection); remove it from headers:`;
-  // What Node refuses to send (a line break would end the field early).
-  if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) return `the value of ${name} holds a character a header cannot carry (a line break, another control character, or one beyond Latin-1); write it on one line in plain text`;
-  return undefined;
 }
 
 function sizeProblem(value: string | number): string {

@@ -8,6 +8,7 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { Document, isMap, isSeq, type YAMLMap, type YAMLSeq } from "yaml";
 import type { NginxDirective, PathMap } from "./nginx-config.js";
+import { headerFieldProblem } from "../config/header-field.js";
 
 export interface TranslateOptions {
   /** The nginx file as named on the command line (comments show paths relative to its folder). */
@@ -556,6 +557,8 @@ class Translator {
     }
     if (name.toLowerCase() === "server") return this.note(this.builtIn, d, describe(d), BUILT_IN.server_tokens!);
     if (value.includes("$")) return this.note(this.untranslated, d, describe(d), "padlock's headers: are fixed values, without variables");
+    const problem = headerFieldProblem(name, value);
+    if (problem) return this.note(this.untranslated, d, describe(d), problem);
     site.headers = { ...(site.headers as Record<string, string> | undefined), [name]: value };
   }
 

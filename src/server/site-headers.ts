@@ -24,8 +24,8 @@ export class SiteHeaders {
   }
 
   /** `headers`, as writeHead takes them, without the fields of these names and with these added. */
-  over(headers: HeadersArg): HeadersArg {
-    if (headers === undefined) return this.fields;
+  over(headers: HeadersArg | null): HeadersArg {
+    if (headers === undefined || headers === null) return this.fields;
     if (Array.isArray(headers)) return this.overList(headers);
     if (!Object.isFrozen(headers)) return this.merge(headers);
     let merged = this.merged.get(headers);
@@ -34,7 +34,8 @@ export class SiteHeaders {
   }
 
   private merge(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
-    const out: OutgoingHttpHeaders = {};
+    // No prototype: a field named __proto__ stays a field.
+    const out: OutgoingHttpHeaders = Object.create(null) as OutgoingHttpHeaders;
     for (const name of Object.keys(headers)) if (!this.names.has(name.toLowerCase())) out[name] = headers[name];
     return Object.assign(out, this.fields);
   }
@@ -52,6 +53,11 @@ export class SiteHeaders {
   }
 }
 
+/** writeHead(status, reason?, headers?) as Node reads it: headers may come second or third. */
+function headersOf(reasonOrHeaders: unknown, headers: unknown): HeadersArg | null {
+  return (typeof reasonOrHeaders === "string" ? headers : (headers ?? reasonOrHeaders)) as HeadersArg | null;
+}
+
 /** The HTTP/1 response of padlock's listeners. */
 export class SiteHeadersResponse<Request extends http.IncomingMessage = http.IncomingMessage> extends http.ServerResponse<Request> {
   siteHeaders: SiteHeaders | undefined = undefined;
@@ -59,8 +65,9 @@ export class SiteHeadersResponse<Request extends http.IncomingMessage = http.Inc
   // Every head passes here: Node's implicit head (write or end before writeHead) calls writeHead too.
   override writeHead(statusCode: number, reasonOrHeaders?: string | HeadersArg, headers?: HeadersArg): this {
     const site = this.siteHeaders;
-    if (typeof reasonOrHeaders === "string") return super.writeHead(statusCode, reasonOrHeaders, site ? site.over(headers) : headers);
-    return super.writeHead(statusCode, site ? site.over(reasonOrHeaders) : reasonOrHeaders);
+    if (!site) return super.writeHead(statusCode, reasonOrHeaders as string, headers);
+    const merged = site.over(headersOf(reasonOrHeaders, headers));
+    return typeof reasonOrHeaders === "string" ? super.writeHead(statusCode, reasonOrHeaders, merged) : super.writeHead(statusCode, merged);
   }
 }
 
@@ -71,10 +78,14 @@ export class SiteHeadersHttp2Response<Request extends http2.Http2ServerRequest =
   // Typed for objects only, as Node's types have it; the list forms pass through alike.
   override writeHead(statusCode: number, reasonOrHeaders?: string | OutgoingHttpHeaders, headers?: OutgoingHttpHeaders): this {
     const site = this.siteHeaders;
-    if (typeof reasonOrHeaders === "string") return super.writeHead(statusCode, reasonOrHeaders, (site ? site.over(headers) : headers) as OutgoingHttpHeaders);
-    return super.writeHead(statusCode, (site ? site.over(reasonOrHeaders) : reasonOrHeaders) as OutgoingHttpHeaders);
+    if (!site) return super.writeHead(statusCode, reasonOrHeaders as string, headers);
+    const merged = site.over(headersOf(reasonOrHeaders, headers)) as OutgoingHttpHeaders;
+    return typeof reasonOrHeaders === "string" ? super.writeHead(statusCode, reasonOrHeaders, merged) : super.writeHead(statusCode, merged);
   }
 }
+
+// ServerResponse's deprecated alias of writeHead is Node's own function: it must pass here too.
+Object.defineProperty(SiteHeadersResponse.prototype, "writeHeader", { value: SiteHeadersResponse.prototype.writeHead, writable: true, configurable: true });
 
 /** Gives `res` the site's fields; a response padlock did not make gets them set at once. */
 export function addSiteHeaders(res: Response, site: SiteHeaders | undefined): void {

@@ -78,12 +78,18 @@ test("a site's headers: must be fields padlock can send on every response, each 
       "      Content-Length: '5'", // 7
       '      X-Split: "a\\r\\nInjected: b"', // 8
       "      Cache-Control: max-age=600", // 9
+      "      Vary: Origin", // 10
+      "      HTTP2-Settings: x", // 11
+      '      X-Padded: " a "', // 12
     ].join("\n"),
   );
   assert.deepEqual(lines, [
     "padlock.yaml:6: sites[0].headers.Bad Name: \"Bad Name\" is not a header field name; names are letters, digits and !#$%&'*+-.^_`|~ without spaces or colons",
-    "padlock.yaml:7: sites[0].headers.Content-Length: Content-Length is set by padlock for each response (it describes that response's bytes or connection); remove it from headers:",
+    "padlock.yaml:7: sites[0].headers.Content-Length: Content-Length is set by padlock for each response (it describes that response or its connection), not in a site's headers:",
     "padlock.yaml:8: sites[0].headers.X-Split: the value of X-Split holds a character a header cannot carry (a line break, another control character, or one beyond Latin-1); write it on one line in plain text",
+    "padlock.yaml:10: sites[0].headers.Vary: Vary is set by padlock for each response (it describes that response or its connection), not in a site's headers:",
+    "padlock.yaml:11: sites[0].headers.HTTP2-Settings: HTTP2-Settings is set by padlock for each response (it describes that response or its connection), not in a site's headers:",
+    "padlock.yaml:12: sites[0].headers.X-Padded: the value of X-Padded starts or ends with white space, which HTTP/2 does not allow; remove it",
   ]);
 });
 

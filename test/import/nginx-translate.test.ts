@@ -129,6 +129,7 @@ test("nginx in a container, plain HTTP on port 8080: paths mapped to this machin
     "default.conf:31: proxy_set_header X-Request-Id $request_id: padlock does not add request headers for the app",
     "default.conf:36: try_files $uri $uri/ /index.html: padlock serves the file or the folder's index.html, else 404; it has no fallbacks",
     "default.conf:6: backup in upstream app:",
+    "default.conf:38: add_header Vary Accept-Encoding: Vary is set by padlock for each response (it describes that response or its connection), not in a site's headers:",
   ]) {
     assert.ok(untranslated.includes(expected), `${expected}\nnot in\n${untranslated}`);
   }

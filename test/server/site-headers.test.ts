@@ -13,6 +13,8 @@ const site = new SiteHeaders([
   ["X-Frame-Options", "DENY"],
   ["strict-transport-security", "max-age=31536000"],
 ]);
+/** HTTP/1 only: ServerResponse's deprecated alias of writeHead. */
+const aliasWay = "writeHeader, the alias";
 const frozen = Object.freeze({ "content-type": "text/plain", "x-frame-options": "SAMEORIGIN", "x-app": "a" });
 
 /** How each path of the handler writes its head. */
@@ -22,6 +24,11 @@ const ways: Record<string, (res: Response) => void> = {
   "a reason and an object": (res) => res.writeHead(200, "Fine", { "x-frame-options": "SAMEORIGIN", "x-app": "a" }).end("x"),
   "a flat list": (res) => res.writeHead(200, ["X-Frame-Options", "SAMEORIGIN", "x-app", "a"] as unknown as OutgoingHttpHeaders).end("x"),
   "a list of pairs": (res) => res.writeHead(200, [["x-frame-options", "SAMEORIGIN"], ["x-app", "a"]] as unknown as OutgoingHttpHeader[] as unknown as OutgoingHttpHeaders).end("x"),
+  "no reason and the headers third": (res) => res.writeHead(200, undefined as unknown as string, { "x-frame-options": "SAMEORIGIN", "x-app": "a" }).end("x"),
+  "setHeader, then headers null": (res) => {
+    res.setHeader("x-app", "a");
+    res.writeHead(200, null as unknown as OutgoingHttpHeaders).end("x");
+  },
   "setHeader, then end": (res) => {
     res.setHeader("x-frame-options", "SAMEORIGIN");
     res.setHeader("x-app", "a");
@@ -38,7 +45,9 @@ let h2: http2.Http2Server;
 before(async () => {
   const handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: Response) => {
     addSiteHeaders(res, site);
-    ways[decodeURIComponent((req.url ?? "").slice(1))]!(res);
+    const way = decodeURIComponent((req.url ?? "").slice(1));
+    if (way === aliasWay) return void (res as unknown as { writeHeader: Response["writeHead"] }).writeHeader(200, { "x-frame-options": "SAMEORIGIN", "x-app": "a" }).end("x");
+    ways[way]!(res);
   };
   h1 = http.createServer({ ServerResponse: SiteHeadersResponse }, (req, res) => handler(req, res));
   h2 = http2.createServer({ Http2ServerResponse: SiteHeadersHttp2Response }, (req, res) => handler(req, res as unknown as Response));
@@ -98,6 +107,12 @@ for (const [protocol, get] of [["HTTP/1.1", getH1], ["HTTP/2", getH2]] as const)
   }
 }
 
+test(`HTTP/1.1, a head written with ${aliasWay}: the site's fields too`, async () => {
+  const fields = await getH1(aliasWay);
+  assert.deepEqual(fields.get("x-frame-options"), ["DENY"]);
+  assert.deepEqual(fields.get("x-app"), ["a"]);
+});
+
 test("a response padlock did not make gets the site's fields set at once", () => {
   const res = new http.ServerResponse(new http.IncomingMessage(null as never));
   addSiteHeaders(res, site);
@@ -109,5 +124,5 @@ test("a frozen head (a cached page's) is merged once; any other head each time",
   assert.equal(site.over(frozen), site.over(frozen));
   const fresh = { "x-app": "a" };
   assert.notEqual(site.over(fresh), site.over(fresh));
-  assert.deepEqual(site.over(fresh), { "x-app": "a", "x-frame-options": "DENY", "strict-transport-security": "max-age=31536000" });
+  assert.deepEqual({ ...site.over(fresh) }, { "x-app": "a", "x-frame-options": "DENY", "strict-transport-security": "max-age=31536000" });
 });
