@@ -182,6 +182,8 @@ test("instances hear of each other's changes; after an outage, that changes may 
   assert.equal(messages().filter((l) => /is back after/.test(l)).length, 1);
   heard.length = 0;
   stop();
+  // b reconnects on its own schedule, and fails calls at once until then (as a does above).
+  await waitFor("b's connection back", () => b.ping().then(() => true), 10_000);
   await b.put("certificates/x", "y");
   await b.ping();
   assert.deepEqual(heard, [], "no longer told once stopped");
