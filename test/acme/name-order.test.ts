@@ -4,9 +4,9 @@
 // it removes and what it keeps.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { caId, folderName } from "../../src/certificates/store-layout.js";
+import { caId, folderName, SET_FILES } from "../../src/certificates/store-layout.js";
 import { tempDir, waitFor } from "../support/env.js";
 import { startFrontedPebble } from "../support/ari-front.js";
 import { loadConfigIn, startPadlock } from "../support/padlock-in-process.js";
@@ -55,8 +55,11 @@ test("a folder an older padlock made for the reordered names: listed once, adopt
   const manager = p.padlock.certificateManager!;
   const firstSerial = await waitFor("the certificate stored", () => !manager.status()[0]!.unsaved && manager.status()[0]!.serial, 30_000);
   // The first certificate, as the older padlock would have kept it, goes in beside the renewed one.
+  // Its files only: the folder of a running padlock can hold a write's temp file for a moment
+  // (status.json's), which storage never lists and so no adoption moves.
   const firstFiles = path.join(work.dir, "first");
-  cpSync(canonical, firstFiles, { recursive: true });
+  mkdirSync(firstFiles);
+  for (const file of [SET_FILES.cert, SET_FILES.key, SET_FILES.meta, SET_FILES.status]) cpSync(path.join(canonical, file), path.join(firstFiles, file));
   await manager.renew(NAMES, { force: true });
   const newest = await waitFor("the renewal stored", () => !manager.status()[0]!.unsaved && manager.status()[0]!.serial, 30_000);
   await p.close();
