@@ -53,9 +53,14 @@ export class SiteHeaders {
   }
 }
 
-/** writeHead(status, reason?, headers?) as Node reads it: headers may come second or third. */
-function headersOf(reasonOrHeaders: unknown, headers: unknown): HeadersArg | null {
-  return (typeof reasonOrHeaders === "string" ? headers : (headers ?? reasonOrHeaders)) as HeadersArg | null;
+/**
+ * writeHead's arguments after the status, (headers?) or (reason, headers?), as Node reads them,
+ * given back as (reason, headers) with the site's fields merged into the headers.
+ */
+function headWithSite(site: SiteHeaders | undefined, reasonOrHeaders: unknown, headers: unknown): [string, OutgoingHttpHeaders] {
+  const reason = typeof reasonOrHeaders === "string" ? reasonOrHeaders : undefined;
+  const given = (reason !== undefined ? headers : (headers ?? reasonOrHeaders)) as HeadersArg | null;
+  return [reason, site ? site.over(given) : given] as [string, OutgoingHttpHeaders];
 }
 
 /** The HTTP/1 response of padlock's listeners. */
@@ -64,10 +69,7 @@ export class SiteHeadersResponse<Request extends http.IncomingMessage = http.Inc
 
   // Every head passes here: Node's implicit head (write or end before writeHead) calls writeHead too.
   override writeHead(statusCode: number, reasonOrHeaders?: string | HeadersArg, headers?: HeadersArg): this {
-    const site = this.siteHeaders;
-    if (!site) return super.writeHead(statusCode, reasonOrHeaders as string, headers);
-    const merged = site.over(headersOf(reasonOrHeaders, headers));
-    return typeof reasonOrHeaders === "string" ? super.writeHead(statusCode, reasonOrHeaders, merged) : super.writeHead(statusCode, merged);
+    return super.writeHead(statusCode, ...headWithSite(this.siteHeaders, reasonOrHeaders, headers));
   }
 }
 
@@ -77,10 +79,7 @@ export class SiteHeadersHttp2Response<Request extends http2.Http2ServerRequest =
 
   // Typed for objects only, as Node's types have it; the list forms pass through alike.
   override writeHead(statusCode: number, reasonOrHeaders?: string | OutgoingHttpHeaders, headers?: OutgoingHttpHeaders): this {
-    const site = this.siteHeaders;
-    if (!site) return super.writeHead(statusCode, reasonOrHeaders as string, headers);
-    const merged = site.over(headersOf(reasonOrHeaders, headers)) as OutgoingHttpHeaders;
-    return typeof reasonOrHeaders === "string" ? super.writeHead(statusCode, reasonOrHeaders, merged) : super.writeHead(statusCode, merged);
+    return super.writeHead(statusCode, ...headWithSite(this.siteHeaders, reasonOrHeaders, headers));
   }
 }
 
